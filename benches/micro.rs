@@ -1,0 +1,106 @@
+//! Micro-benchmarks of the engine's hot paths, each reported with `Throughput::Bytes` of text:
+//!
+//! - `tokenize/{whitespace,words}`: the tokenizers alone (each word is only summed by length);
+//! - `table/add_one`: tokenizing plus counting into the combining table (the map task);
+//! - `partition/into_partitions`: draining a combined table into R partitions.
+//!
+//! Input: the King James Bible from `../shared/corpus/kjv.txt` when present, otherwise text
+//! generated with a fixed seed, so results are comparable run to run.
+//! Run: `cargo bench --bench micro`.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use mrwc::config::Case;
+use mrwc::map::{map_task, MapStats};
+use mrwc::table::CountTable;
+use mrwc::tokenize::{Tokenizer, Whitespace, Words};
+
+fn corpus() -> Vec<u8> {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/kjv.txt");
+    if let Ok(text) = std::fs::read(shared) {
+        return text;
+    }
+    // xorshift with a fixed seed: 4 MB of words drawn from a 5,000-word vocabulary.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut out = Vec::with_capacity(4 << 20);
+    while out.len() < 4 << 20 {
+        let word = next() % 5000;
+        out.extend_from_slice(format!("Word{word} ").as_bytes());
+        if next() % 12 == 0 {
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+fn tokenize(c: &mut Criterion) {
+    let text = corpus();
+    let mut group = c.benchmark_group("tokenize");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("whitespace", |b| {
+        let mut tok = Whitespace::new(Case::Lower);
+        b.iter(|| {
+            let mut total = 0usize;
+            tok.tokenize(black_box(&text), |w| total += w.len());
+            total
+        })
+    });
+    group.bench_function("words", |b| {
+        let mut tok = Words::new(Case::Lower);
+        b.iter(|| {
+            let mut total = 0usize;
+            tok.tokenize(black_box(&text), |w| total += w.len());
+            total
+        })
+    });
+    group.finish();
+}
+
+fn table(c: &mut Criterion) {
+    let text = corpus();
+    let mut group = c.benchmark_group("table");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("add_one", |b| {
+        let mut tok = Whitespace::new(Case::Lower);
+        b.iter(|| {
+            let mut table = CountTable::default();
+            let mut stats = MapStats::default();
+            map_task(&mut tok, black_box(&text), &mut table, &mut stats);
+            table.len()
+        })
+    });
+    group.finish();
+}
+
+fn partition(c: &mut Criterion) {
+    let text = corpus();
+    let mut tok = Words::new(Case::Lower);
+    let mut table = CountTable::default();
+    map_task(&mut tok, &text, &mut table, &mut MapStats::default());
+    let mut group = c.benchmark_group("partition");
+    group.throughput(Throughput::Bytes(table.word_bytes() as u64));
+    group.bench_function("into_partitions", |b| {
+        b.iter_batched(
+            || {
+                let mut copy = CountTable::with_capacity(table.len());
+                for (w, n) in table.iter() {
+                    copy.add(w, n).expect("no overflow");
+                }
+                copy
+            },
+            |t| t.into_partitions(black_box(8)),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, tokenize, table, partition);
+criterion_main!(benches);

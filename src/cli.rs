@@ -1,0 +1,133 @@
+//! Raw command-line flags, as clap parses them. Nothing here is validated beyond what clap's
+//! types check: [`crate::config::Config::from_cli`] turns these into a checked configuration
+//! before any work starts. The doc comments below are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Case, Format, RunnerKind, SortOrder, TokenizerKind};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mrwc",
+    version,
+    about = "Count word frequencies as a MapReduce job: split, map, shuffle, reduce.",
+    long_about = "Count word frequencies in files, directory trees and stdin as a MapReduce job \
+                  on one machine: inputs are split into chunks on token boundaries, each chunk is \
+                  a map task that tokenizes and combines in a hash table, the combined counts are \
+                  hash-partitioned, each partition is reduced, and the result is sorted and \
+                  written.\n\nA file whose name is also a subcommand (man, completions) can be \
+                  given as ./NAME.",
+    args_conflicts_with_subcommands = true,
+    after_help = "Exit status: 0 success, 1 the job failed while running or --keep-going \
+                  skipped inputs, 2 usage error or unreadable input (nothing was counted), \
+                  130/143 interrupted by SIGINT/SIGTERM."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub count: CountArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a shell completion script on stdout.
+    Completions {
+        /// The shell to generate completions for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout: `mrwc man | man -l -`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CountArgs {
+    /// Files or directories to count; `-` or nothing means stdin. Directories are walked
+    /// recursively in byte order of names, hidden files included.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Where the job runs: `local` (one thread, in order), `threads` (rayon workers), `procs`
+    /// (worker processes), `spark` (Apache Spark).
+    #[arg(short = 'r', long, value_enum, default_value_t = RunnerKind::Threads)]
+    pub runner: RunnerKind,
+
+    /// Worker threads (default: the number of available cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Reduce partitions, R: words go to partition hash(word) mod R (default: the worker count).
+    #[arg(short = 'p', long, value_name = "R")]
+    pub partitions: Option<usize>,
+
+    /// Target size of a map task's chunk (e.g. 65536, 512K, 2M). Chunk edges move forward to
+    /// the next token boundary, so a word or a UTF-8 character is never cut.
+    #[arg(long, value_name = "SIZE", default_value = "1M")]
+    pub chunk_size: String,
+
+    /// How text is cut into words.
+    #[arg(short = 't', long, value_enum, default_value_t = TokenizerKind::Words)]
+    pub tokenizer: TokenizerKind,
+
+    /// Case mapping applied to each word.
+    #[arg(long = "case", value_enum, default_value_t = Case::Lower)]
+    pub case: Case,
+
+    /// Output order: by count (descending, ties by word), by word (bytewise), or none.
+    #[arg(short = 's', long, value_enum, default_value_t = SortOrder::Count)]
+    pub sort: SortOrder,
+
+    /// Keep only the N most frequent words (ties broken by word), then order them by --sort.
+    #[arg(short = 'n', long, value_name = "N")]
+    pub top: Option<u64>,
+
+    /// Drop words seen fewer than N times.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub min_count: u64,
+
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = Format::Tsv)]
+    pub format: Format,
+
+    /// Write the result to FILE atomically (a temp file in the same directory, renamed into
+    /// place) instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE", conflicts_with = "output_dir")]
+    pub output: Option<PathBuf>,
+
+    /// Write Hadoop-style part-NNNNN files (one per partition) and an empty _SUCCESS into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+
+    /// With --output-dir: replace DIR if it exists.
+    #[arg(long, requires = "output_dir")]
+    pub force: bool,
+
+    /// Read files with read() instead of memory-mapping them. Mapping is faster, but if another
+    /// process truncates a file while it is mapped, the job is stopped with an error.
+    #[arg(long)]
+    pub no_mmap: bool,
+
+    /// Follow symbolic links found while walking directories (links named on the command line
+    /// are always followed).
+    #[arg(short = 'L', long)]
+    pub follow: bool,
+
+    /// Refuse directories instead of walking them.
+    #[arg(long)]
+    pub no_recursive: bool,
+
+    /// Count the readable inputs, warn about the others, and exit 1 instead of failing.
+    #[arg(short = 'k', long)]
+    pub keep_going: bool,
+
+    /// Never show the progress bar.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+
+    /// Print Hadoop-style counters and phase timings on stderr after the run.
+    #[arg(long)]
+    pub stats: bool,
+}

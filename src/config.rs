@@ -1,0 +1,258 @@
+//! The validated configuration of one job, built from the raw flags before any work starts.
+//!
+//! [`Config::from_cli`] is the only place that checks flag values; everything downstream can
+//! trust a `Config` (for example `jobs >= 1`, `chunk_size >= 1`, `partitions` small enough for
+//! five-digit part file names). Errors name the flag and the bad value.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+use crate::cli::CountArgs;
+use crate::error::{quote_path, Error, Result};
+
+/// Highest partition count: part files are named `part-00000` to `part-99999`.
+pub const MAX_PARTITIONS: usize = 100_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunnerKind {
+    /// One thread, tasks in order.
+    Local,
+    /// Rayon worker threads (default).
+    Threads,
+    /// Worker processes with an on-disk shuffle.
+    Procs,
+    /// Apache Spark.
+    Spark,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenizerKind {
+    /// Runs of Unicode letters, marks, numbers and `_`, with inner apostrophes (don't).
+    Words,
+    /// Runs of bytes that are not ASCII whitespace, punctuation included.
+    Whitespace,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Case {
+    /// Full Unicode lowercase (ASCII fast path).
+    Lower,
+    /// Keep words as written.
+    Keep,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortOrder {
+    /// Count descending, ties by word (bytewise ascending).
+    Count,
+    /// Word, bytewise ascending.
+    Word,
+    /// No order (cheapest).
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// word<TAB>count
+    Tsv,
+    /// RFC 4180, with a `word,count` header and CRLF line ends.
+    Csv,
+    /// One JSON array of {"word":..,"count":..} objects.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+    /// mrjob's default output protocol: JSON-encoded key, TAB, count.
+    Mrjob,
+}
+
+/// One command-line input before it is opened or walked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputArg {
+    Stdin,
+    Path(PathBuf),
+}
+
+/// Where the result goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputTarget {
+    Stdout,
+    File(PathBuf),
+    Dir { path: PathBuf, force: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub inputs: Vec<InputArg>,
+    pub runner: RunnerKind,
+    /// Worker count: 1 for the local runner.
+    pub jobs: usize,
+    pub partitions: usize,
+    pub chunk_size: usize,
+    pub tokenizer: TokenizerKind,
+    pub case: Case,
+    pub sort: SortOrder,
+    pub top: Option<usize>,
+    pub min_count: u64,
+    pub format: Format,
+    pub output: OutputTarget,
+    pub mmap: bool,
+    pub follow: bool,
+    pub recursive: bool,
+    pub keep_going: bool,
+    /// Show a progress bar: only when stderr is a terminal and --quiet is absent.
+    pub progress: bool,
+    pub stats: bool,
+}
+
+impl Config {
+    pub fn from_cli(args: &CountArgs) -> Result<Config> {
+        let jobs = match (args.runner, args.jobs) {
+            (_, Some(0)) => return Err(usage("--jobs", "0", "must be at least 1")),
+            (RunnerKind::Local, _) => 1,
+            (_, Some(n)) => n,
+            (_, None) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let partitions = match args.partitions {
+            Some(0) => return Err(usage("--partitions", "0", "must be at least 1")),
+            Some(r) if r > MAX_PARTITIONS => {
+                let why = format!("must be at most {MAX_PARTITIONS}");
+                return Err(usage("--partitions", &r.to_string(), &why));
+            }
+            Some(r) => r,
+            None => jobs,
+        };
+        let chunk_size = match parse_size(&args.chunk_size) {
+            Some(0) => {
+                return Err(usage(
+                    "--chunk-size",
+                    &args.chunk_size,
+                    "must be at least 1",
+                ))
+            }
+            Some(n) => n,
+            None => {
+                let why = "expected bytes with an optional K, M or G suffix (e.g. 512K, 4M)";
+                return Err(usage("--chunk-size", &args.chunk_size, why));
+            }
+        };
+        let top = match args.top {
+            Some(0) => return Err(usage("--top", "0", "must be at least 1")),
+            Some(n) => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+            None => None,
+        };
+        let output = match (&args.output, &args.output_dir) {
+            (Some(file), _) => OutputTarget::File(file.clone()),
+            (None, Some(dir)) => OutputTarget::Dir {
+                path: dir.clone(),
+                force: args.force,
+            },
+            (None, None) => OutputTarget::Stdout,
+        };
+        check_output(&output)?;
+        let inputs = if args.inputs.is_empty() {
+            vec![InputArg::Stdin]
+        } else {
+            let to_input = |p: &PathBuf| match p.as_os_str().as_encoded_bytes() {
+                b"-" => InputArg::Stdin,
+                _ => InputArg::Path(p.clone()),
+            };
+            args.inputs.iter().map(to_input).collect()
+        };
+        Ok(Config {
+            inputs,
+            runner: args.runner,
+            jobs,
+            partitions,
+            chunk_size,
+            tokenizer: args.tokenizer,
+            case: args.case,
+            sort: args.sort,
+            top,
+            min_count: args.min_count,
+            format: args.format,
+            output,
+            mmap: !args.no_mmap,
+            follow: args.follow,
+            recursive: !args.no_recursive,
+            keep_going: args.keep_going,
+            progress: !args.quiet && std::io::stderr().is_terminal(),
+            stats: args.stats,
+        })
+    }
+}
+
+fn usage(flag: &str, value: &str, why: &str) -> Error {
+    Error::Usage(format!("invalid value '{value}' for {flag}: {why}"))
+}
+
+/// Catches output mistakes before the job spends time counting: a missing parent directory,
+/// an `-o` that names a directory, an `--output-dir` that exists without `--force`.
+fn check_output(output: &OutputTarget) -> Result<()> {
+    let (path, parent) = match output {
+        OutputTarget::Stdout => return Ok(()),
+        OutputTarget::File(p) | OutputTarget::Dir { path: p, .. } => (p, parent_dir(p)),
+    };
+    let bad = |reason: &str| Error::Output {
+        what: quote_path(path),
+        reason: reason.to_string(),
+    };
+    if !parent.is_dir() {
+        return Err(bad("parent directory does not exist"));
+    }
+    match output {
+        OutputTarget::File(p) if p.is_dir() => Err(bad("Is a directory")),
+        OutputTarget::Dir { path, force: false } if path.symlink_metadata().is_ok() => {
+            Err(bad("already exists (use --force to replace it)"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The directory a path's file lives in (`.` for a bare name).
+pub fn parent_dir(path: &std::path::Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Parses `4096`, `512K`, `4M`, `1G`, `2MiB`, `64kb` (binary multiples, case-insensitive).
+pub fn parse_size(text: &str) -> Option<usize> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, suffix) = t.split_at(split);
+    let n: usize = digits.parse().ok()?;
+    let shift = match suffix.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return None,
+    };
+    n.checked_mul(1usize.checked_shl(shift)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_binary_suffixes() {
+        assert_eq!(parse_size("4096"), Some(4096));
+        assert_eq!(parse_size("512K"), Some(512 << 10));
+        assert_eq!(parse_size("4m"), Some(4 << 20));
+        assert_eq!(parse_size("2MiB"), Some(2 << 20));
+        assert_eq!(parse_size("1G"), Some(1 << 30));
+        assert_eq!(parse_size("1 kb"), Some(1024));
+    }
+
+    #[test]
+    fn bad_sizes_are_rejected() {
+        for bad in ["", "M", "1.5M", "-1", "4X", "99999999999999999999"] {
+            assert_eq!(parse_size(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Inputs: turning command-line arguments into an ordered list of sources, and opening one.
+//!
+//! [`plan`] runs before any work starts. It walks directories (see [`walk`]), checks that every
+//! regular file can be opened, and collects one `PATH: reason` line per bad input, so the job can
+//! fail (or, with `--keep-going`, warn) before counting anything. Files are closed again after
+//! the check and reopened lazily by [`open`] when the splitter reaches them, so thousands of
+//! inputs never hold thousands of descriptors.
+//!
+//! [`open`] memory-maps regular files with a real size and falls back to read() for everything
+//! else: stdin, FIFOs, character devices, files whose size is 0 but that have content
+//! (`/proc/cpuinfo`), and any file that cannot be mapped.
+
+mod walk;
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use memmap2::{Advice, Mmap};
+
+use crate::config::InputArg;
+use crate::error::{io_reason, quote_path, Error, Result};
+
+/// One thing to read: stdin or a path, as the planner found it.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// `None` for stdin.
+    pub path: Option<PathBuf>,
+    /// The name used in messages: `-` for stdin, otherwise the quoted path.
+    pub name: String,
+    /// The size of a regular file when it was planned (for the progress bar); `None` when
+    /// unknown until read (stdin, pipes, devices, `/proc` files).
+    pub size: Option<u64>,
+}
+
+/// The ordered sources of a job, and the inputs that could not be used.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub sources: Vec<Source>,
+    /// One `PATH: reason` line per bad input, in argument order.
+    pub errors: Vec<String>,
+}
+
+impl Plan {
+    /// Sum of the known sizes, for the progress bar.
+    pub fn known_bytes(&self) -> u64 {
+        self.sources.iter().filter_map(|s| s.size).sum()
+    }
+
+    /// How many inputs are files (stdin counts as one).
+    pub fn file_count(&self) -> usize {
+        self.sources.len()
+    }
+}
+
+/// Options of the planner.
+#[derive(Debug, Clone, Copy)]
+pub struct WalkOptions {
+    pub recursive: bool,
+    pub follow: bool,
+}
+
+/// Expands the command-line inputs into sources, checking each one.
+pub fn plan(inputs: &[InputArg], opts: WalkOptions) -> Plan {
+    let mut plan = Plan::default();
+    for input in inputs {
+        match input {
+            InputArg::Stdin => plan.sources.push(Source {
+                path: None,
+                name: "-".into(),
+                size: None,
+            }),
+            InputArg::Path(path) => plan_path(path, opts, &mut plan),
+        }
+    }
+    plan
+}
+
+fn plan_path(path: &Path, opts: WalkOptions, plan: &mut Plan) {
+    // A path named on the command line is followed even when it is a symlink, as in rg and fd.
+    let meta = match path.metadata() {
+        Ok(m) => m,
+        Err(e) => {
+            return plan
+                .errors
+                .push(format!("{}: {}", quote_path(path), io_reason(&e)))
+        }
+    };
+    if meta.is_dir() {
+        if opts.recursive {
+            walk::walk_dir(path, opts.follow, plan);
+        } else {
+            plan.errors
+                .push(format!("{}: Is a directory", quote_path(path)));
+        }
+    } else {
+        add_file(path, &meta, plan);
+    }
+}
+
+/// Adds a non-directory. Regular files are opened once to prove they are readable; other kinds
+/// (FIFOs, devices) are not opened now, since opening a FIFO blocks until it has a writer.
+fn add_file(path: &Path, meta: &std::fs::Metadata, plan: &mut Plan) {
+    let name = quote_path(path);
+    if meta.is_file() {
+        if let Err(e) = File::open(path) {
+            return plan.errors.push(format!("{name}: {}", io_reason(&e)));
+        }
+        let size = (meta.len() > 0).then_some(meta.len());
+        plan.sources.push(Source {
+            path: Some(path.to_path_buf()),
+            name,
+            size,
+        });
+    } else {
+        plan.sources.push(Source {
+            path: Some(path.to_path_buf()),
+            name,
+            size: None,
+        });
+    }
+}
+
+/// An opened source: either all of its bytes mapped, or a reader to stream them from.
+pub enum Opened {
+    Mapped(Arc<Mmap>),
+    Stream(Box<dyn Read + Send>),
+}
+
+/// Opens a source for reading; `mmap` is false with `--no-mmap`.
+pub fn open(source: &Source, mmap: bool) -> Result<Opened> {
+    let Some(path) = &source.path else {
+        return Ok(Opened::Stream(Box::new(io::stdin())));
+    };
+    let file = File::open(path).map_err(|e| Error::input(&source.name, &e))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::input(&source.name, &e))?;
+    if meta.is_dir() {
+        return Err(Error::Input {
+            path: source.name.clone(),
+            reason: "Is a directory".into(),
+        });
+    }
+    if mmap && meta.is_file() && meta.len() > 0 {
+        // SAFETY: the map is only ever read, and mrwc never writes to its inputs. The remaining
+        // risk is another process truncating the file while it is mapped: reading a page past
+        // the new end raises SIGBUS. That is documented in --help (--no-mmap avoids it) and is
+        // the same trade-off ripgrep makes; a shrinking input cannot be counted correctly in
+        // any case.
+        if let Ok(map) = unsafe { Mmap::map(&file) } {
+            // Advice is only a hint; a kernel that ignores it changes nothing.
+            let _ = map.advise(Advice::Sequential);
+            return Ok(Opened::Mapped(Arc::new(map)));
+        }
+    }
+    Ok(Opened::Stream(Box::new(file)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn opts() -> WalkOptions {
+        WalkOptions {
+            recursive: true,
+            follow: false,
+        }
+    }
+
+    #[test]
+    fn missing_files_are_reported_and_others_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("ok.txt");
+        fs::write(&ok, "a b").unwrap();
+        let missing = dir.path().join("missing.txt");
+        let plan = plan(
+            &[InputArg::Path(ok), InputArg::Path(missing.clone())],
+            opts(),
+        );
+        assert_eq!(plan.sources.len(), 1);
+        assert_eq!(
+            plan.errors,
+            vec![format!("{}: No such file or directory", missing.display())]
+        );
+    }
+
+    #[test]
+    fn directories_are_refused_without_recursion() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = WalkOptions {
+            recursive: false,
+            follow: false,
+        };
+        let plan = plan(&[InputArg::Path(dir.path().into())], o);
+        assert!(
+            plan.errors[0].ends_with(": Is a directory"),
+            "{:?}",
+            plan.errors
+        );
+    }
+
+    #[test]
+    fn empty_and_proc_like_files_are_streamed() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty");
+        fs::write(&empty, "").unwrap();
+        let src = Source {
+            path: Some(empty),
+            name: "empty".into(),
+            size: None,
+        };
+        assert!(matches!(open(&src, true).unwrap(), Opened::Stream(_)));
+        let full = dir.path().join("full");
+        fs::write(&full, "x").unwrap();
+        let src = Source {
+            path: Some(full),
+            name: "full".into(),
+            size: Some(1),
+        };
+        assert!(matches!(open(&src, true).unwrap(), Opened::Mapped(_)));
+        assert!(matches!(open(&src, false).unwrap(), Opened::Stream(_)));
+    }
+}

@@ -1,0 +1,68 @@
+//! mrwc: a MapReduce word-count engine.
+//!
+//! A job walks through the stages in one direction:
+//!
+//! ```text
+//!  cli ──► config ──► runner::{local,threads} ──► job
+//!                                │
+//!    input ─► split ─► tokenize ─► map/combine ─► partition ─► shuffle ─► reduce ─► output/commit
+//!                                                                               └─► counters, progress
+//! ```
+//!
+//! - [`input`] expands arguments into sources and opens them (mmap, or read() as a fallback);
+//! - [`split`] cuts sources into chunks on token boundaries: each chunk is a map task;
+//! - [`tokenize`] cuts a chunk into words; [`map`] counts them into the worker's combining
+//!   [`table`] (in-mapper combining);
+//! - [`partition`] sends each combined word to reducer `hash(word) mod R`; [`shuffle`] regroups
+//!   the lists by partition; [`reduce`] merges each partition;
+//! - [`output`] orders, formats and commits the result atomically.
+//!
+//! A stage never knows which runner drives it; a runner only schedules.
+
+pub mod cli;
+pub mod config;
+pub mod counters;
+pub mod error;
+pub mod input;
+pub mod interrupt;
+pub mod job;
+pub mod map;
+pub mod output;
+pub mod partition;
+pub mod progress;
+pub mod records;
+pub mod reduce;
+pub mod runner;
+pub mod shuffle;
+pub mod split;
+pub mod table;
+pub mod tokenize;
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+
+use clap::{CommandFactory, Parser};
+
+pub use error::{Error, Result};
+pub use job::Outcome;
+
+/// Parses the command line and runs what it asks for. Usage errors, `--help` and `--version`
+/// are handled by clap, which prints and exits (status 2 for usage errors).
+pub fn run_cli<I: IntoIterator<Item = OsString>>(args: I) -> Result<Outcome> {
+    let cli = cli::Cli::parse_from(args);
+    match cli.command {
+        Some(cli::Command::Completions { shell }) => print_generated(|out| {
+            clap_complete::generate(shell, &mut cli::Cli::command(), "mrwc", out);
+            Ok(())
+        }),
+        Some(cli::Command::Man) => {
+            print_generated(|out| clap_mangen::Man::new(cli::Cli::command()).render(out))
+        }
+        None => job::run(&config::Config::from_cli(&cli.count)?),
+    }
+}
+
+fn print_generated(render: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<Outcome> {
+    output::Sink::Stdout.write_one(render)?;
+    Ok(Outcome::Complete)
+}

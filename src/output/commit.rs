@@ -1,0 +1,272 @@
+//! Where the result goes, and how it is committed so that no reader ever sees half of it.
+//!
+//! - stdout: written through a buffer and flushed explicitly (an error on drop would be lost).
+//!   A closed pipe (`mrwc big.txt | head -1`) is not an error: the job ends quietly.
+//! - `-o FILE`: a temp file `.mrwc-*.tmp` is created in FILE's directory *before* the job starts
+//!   (so an unwritable directory fails fast), filled, synced and renamed over FILE. A failed or
+//!   interrupted run removes the temp file; FILE is either the old one or the complete new one.
+//! - `--output-dir DIR`: Hadoop's output committer. DIR and `DIR/_temporary/` are created when
+//!   the job starts; parts are written under `_temporary/`, renamed into DIR, `_temporary/` is
+//!   removed, and `_SUCCESS` is created last. A failed or interrupted run removes DIR. A run
+//!   killed outright (SIGKILL) can leave DIR without `_SUCCESS`: the marker is what readers
+//!   trust, as with Hadoop.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+use crate::config::{parent_dir, OutputTarget};
+use crate::error::{io_reason, quote_path, Error, Result};
+use crate::interrupt;
+
+const BUFFER: usize = 1 << 16;
+
+/// An output prepared before the job runs.
+pub enum Sink {
+    Stdout,
+    File { path: PathBuf, temp: NamedTempFile },
+    Dir(DirCommit),
+}
+
+impl Sink {
+    pub fn prepare(target: &OutputTarget) -> Result<Sink> {
+        match target {
+            OutputTarget::Stdout => Ok(Sink::Stdout),
+            OutputTarget::File(path) => {
+                let temp = tempfile::Builder::new()
+                    .prefix(".mrwc-")
+                    .suffix(".tmp")
+                    .permissions(fs::Permissions::from_mode(0o666))
+                    .tempfile_in(parent_dir(path))
+                    .map_err(|e| Error::output(quote_path(path), &e))?;
+                interrupt::register(temp.path());
+                Ok(Sink::File {
+                    path: path.clone(),
+                    temp,
+                })
+            }
+            OutputTarget::Dir { path, force } => DirCommit::start(path, *force).map(Sink::Dir),
+        }
+    }
+
+    /// How many files the sink takes: one per partition for a directory, else one stream.
+    pub fn is_dir(&self) -> bool {
+        matches!(self, Sink::Dir(_))
+    }
+
+    /// Writes the whole result as one stream and commits it.
+    pub fn write_one(self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+        match self {
+            Sink::Stdout => {
+                let stdout = io::stdout();
+                let mut out = BufWriter::with_capacity(BUFFER, stdout.lock());
+                match write(&mut out).and_then(|()| out.flush()) {
+                    Ok(()) => Ok(()),
+                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                    Err(e) => Err(Error::output("write error", &e)),
+                }
+            }
+            Sink::File { path, temp } => {
+                let written = (|| {
+                    let mut out = BufWriter::with_capacity(BUFFER, temp.as_file());
+                    write(&mut out)?;
+                    out.flush()?;
+                    drop(out);
+                    temp.as_file().sync_data()
+                })();
+                let temp_path = temp.path().to_path_buf();
+                let result = match written {
+                    Ok(()) => temp.persist(&path).map(drop).map_err(|e| e.error),
+                    Err(e) => Err(e),
+                };
+                interrupt::unregister(&temp_path);
+                result.map_err(|e| Error::output(quote_path(&path), &e))
+            }
+            Sink::Dir(_) => unreachable!("a directory sink takes parts"),
+        }
+    }
+}
+
+/// An `--output-dir` being written. Dropping it without [`DirCommit::commit`] removes it.
+pub struct DirCommit {
+    path: PathBuf,
+    temporary: PathBuf,
+    done: bool,
+}
+
+impl DirCommit {
+    fn start(path: &Path, force: bool) -> Result<DirCommit> {
+        let fail = |e: &io::Error| Error::output(quote_path(path), e);
+        if let Ok(meta) = path.symlink_metadata() {
+            if !force {
+                let reason = "already exists (use --force to replace it)".to_string();
+                return Err(Error::Output {
+                    what: quote_path(path),
+                    reason,
+                });
+            }
+            let removed = if meta.is_dir() {
+                fs::remove_dir_all(path)
+            } else {
+                fs::remove_file(path)
+            };
+            removed.map_err(|e| fail(&e))?;
+        }
+        fs::create_dir(path).map_err(|e| fail(&e))?;
+        interrupt::register(path);
+        let commit = DirCommit {
+            path: path.to_path_buf(),
+            temporary: path.join("_temporary"),
+            done: false,
+        };
+        fs::create_dir(&commit.temporary).map_err(|e| fail(&e))?;
+        Ok(commit)
+    }
+
+    /// Writes `parts` part files with `write(index, out)`, then commits them.
+    pub fn commit(
+        mut self,
+        parts: usize,
+        write: impl Fn(usize, &mut dyn Write) -> io::Result<()>,
+    ) -> Result<()> {
+        let mut names = Vec::with_capacity(parts);
+        for i in 0..parts {
+            let name = format!("part-{i:05}");
+            let temp = self.temporary.join(&name);
+            let written = File::create(&temp).and_then(|file| {
+                let mut out = BufWriter::with_capacity(BUFFER, &file);
+                write(i, &mut out)?;
+                out.flush()?;
+                drop(out);
+                file.sync_data()
+            });
+            written.map_err(|e| Error::output(quote_path(&temp), &e))?;
+            names.push(name);
+        }
+        for name in &names {
+            let (from, to) = (self.temporary.join(name), self.path.join(name));
+            fs::rename(&from, &to).map_err(|e| Error::output(quote_path(&to), &e))?;
+        }
+        fs::remove_dir(&self.temporary)
+            .map_err(|e| Error::output(quote_path(&self.temporary), &e))?;
+        let success = self.path.join("_SUCCESS");
+        File::create(&success).map_err(|e| Error::output(quote_path(&success), &e))?;
+        self.done = true;
+        interrupt::unregister(&self.path);
+        Ok(())
+    }
+}
+
+impl Drop for DirCommit {
+    fn drop(&mut self) {
+        if !self.done {
+            if let Err(e) = fs::remove_dir_all(&self.path) {
+                if e.kind() != io::ErrorKind::NotFound {
+                    eprintln!(
+                        "mrwc: {}: cannot remove unfinished output: {}",
+                        quote_path(&self.path),
+                        io_reason(&e)
+                    );
+                }
+            }
+            interrupt::unregister(&self.path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_sink_replaces_the_target_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.tsv");
+        fs::write(&path, "old").unwrap();
+        let sink = Sink::prepare(&OutputTarget::File(path.clone())).unwrap();
+        sink.write_one(|w| w.write_all(b"new\n")).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new\n");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file left behind"
+        );
+    }
+
+    #[test]
+    fn failed_file_write_leaves_the_old_file_and_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.tsv");
+        fs::write(&path, "old").unwrap();
+        let sink = Sink::prepare(&OutputTarget::File(path.clone())).unwrap();
+        let err = sink.write_one(|w| {
+            w.write_all(b"partial")?;
+            Err(io::Error::other("boom"))
+        });
+        assert!(err.is_err());
+        assert_eq!(fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn dir_commit_writes_parts_then_success() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let Sink::Dir(commit) = Sink::prepare(&OutputTarget::Dir {
+            path: out.clone(),
+            force: false,
+        })
+        .unwrap() else {
+            panic!("not a dir sink")
+        };
+        assert!(out.join("_temporary").is_dir());
+        commit.commit(2, |i, w| writeln!(w, "part {i}")).unwrap();
+        let mut names: Vec<_> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["_SUCCESS", "part-00000", "part-00001"]);
+        assert_eq!(
+            fs::read_to_string(out.join("part-00001")).unwrap(),
+            "part 1\n"
+        );
+    }
+
+    #[test]
+    fn dir_commit_dropped_before_commit_removes_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let sink = Sink::prepare(&OutputTarget::Dir {
+            path: out.clone(),
+            force: false,
+        })
+        .unwrap();
+        drop(sink);
+        assert!(!out.exists());
+    }
+
+    #[test]
+    fn existing_dir_needs_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("stale"), "x").unwrap();
+        assert!(Sink::prepare(&OutputTarget::Dir {
+            path: out.clone(),
+            force: false
+        })
+        .is_err());
+        assert!(out.join("stale").exists());
+        let sink = Sink::prepare(&OutputTarget::Dir {
+            path: out.clone(),
+            force: true,
+        })
+        .unwrap();
+        assert!(!out.join("stale").exists());
+        drop(sink);
+    }
+}

@@ -1,0 +1,249 @@
+//! Output formats: how one record becomes bytes.
+//!
+//! | format | record                         | around the records              |
+//! |--------|--------------------------------|---------------------------------|
+//! | tsv    | `word<TAB>count\n`             | nothing                         |
+//! | csv    | `word,count\r\n` (RFC 4180)    | a `word,count` header           |
+//! | json   | `{"word":"w","count":n}`       | `[` ... `]`, one record a line  |
+//! | jsonl  | `{"word":"w","count":n}\n`     | nothing                         |
+//! | mrjob  | `"w"<TAB>n\n`                  | nothing                         |
+//!
+//! tsv writes a word's bytes as they are, even when they are not UTF-8. csv, json and jsonl must
+//! be valid UTF-8, so each invalid byte sequence is replaced by U+FFFD (as
+//! `String::from_utf8_lossy` does). mrjob's key is what Python's `json.dumps` writes (mrjob's
+//! default output protocol): everything outside printable ASCII is escaped (`\u00e9`, surrogate
+//! pairs above U+FFFF), so mrwc's output matches an mrjob job's byte for byte.
+
+use std::io::{self, Write};
+
+use crate::config::Format;
+
+/// Writes records in one format, with the format's header and footer.
+pub struct RecordWriter<W: Write> {
+    out: W,
+    format: Format,
+    records: u64,
+}
+
+impl<W: Write> RecordWriter<W> {
+    pub fn new(mut out: W, format: Format) -> io::Result<RecordWriter<W>> {
+        match format {
+            Format::Csv => out.write_all(b"word,count\r\n")?,
+            Format::Json => out.write_all(b"[")?,
+            _ => {}
+        }
+        Ok(RecordWriter {
+            out,
+            format,
+            records: 0,
+        })
+    }
+
+    pub fn write(&mut self, word: &[u8], count: u64) -> io::Result<()> {
+        let out = &mut self.out;
+        match self.format {
+            Format::Tsv => {
+                out.write_all(word)?;
+                out.write_all(b"\t")?;
+                write_u64(out, count)?;
+                out.write_all(b"\n")?;
+            }
+            Format::Csv => {
+                write_csv_field(out, word)?;
+                out.write_all(b",")?;
+                write_u64(out, count)?;
+                out.write_all(b"\r\n")?;
+            }
+            Format::Json | Format::Jsonl => {
+                if self.format == Format::Json {
+                    out.write_all(if self.records == 0 { b"\n" } else { b",\n" })?;
+                }
+                out.write_all(b"{\"word\":")?;
+                write_json_string(out, word, false)?;
+                out.write_all(b",\"count\":")?;
+                write_u64(out, count)?;
+                out.write_all(b"}")?;
+                if self.format == Format::Jsonl {
+                    out.write_all(b"\n")?;
+                }
+            }
+            Format::Mrjob => {
+                write_json_string(out, word, true)?;
+                out.write_all(b"\t")?;
+                write_u64(out, count)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        self.records += 1;
+        Ok(())
+    }
+
+    /// Writes the footer and flushes; returns the inner writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        if self.format == Format::Json {
+            self.out
+                .write_all(if self.records == 0 { b"]\n" } else { b"\n]\n" })?;
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+fn write_u64(out: &mut impl Write, mut n: u64) -> io::Result<()> {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.write_all(&buf[i..])
+}
+
+fn write_csv_field(out: &mut impl Write, word: &[u8]) -> io::Result<()> {
+    let text = String::from_utf8_lossy(word);
+    if !text.contains([',', '"', '\r', '\n']) {
+        return out.write_all(text.as_bytes());
+    }
+    out.write_all(b"\"")?;
+    out.write_all(text.replace('"', "\"\"").as_bytes())?;
+    out.write_all(b"\"")
+}
+
+/// Writes `word` as a JSON string. With `ascii_only`, behaves as Python's `json.dumps`
+/// (`ensure_ascii=True`): every character outside U+0020..U+007E is escaped.
+fn write_json_string(out: &mut impl Write, word: &[u8], ascii_only: bool) -> io::Result<()> {
+    out.write_all(b"\"")?;
+    for chunk in word.utf8_chunks() {
+        let valid = chunk.valid();
+        let mut plain_from = 0;
+        for (i, c) in valid.char_indices() {
+            let short: Option<&[u8]> = match c {
+                '"' => Some(b"\\\""),
+                '\\' => Some(b"\\\\"),
+                '\n' => Some(b"\\n"),
+                '\r' => Some(b"\\r"),
+                '\t' => Some(b"\\t"),
+                '\u{8}' => Some(b"\\b"),
+                '\u{c}' => Some(b"\\f"),
+                _ => None,
+            };
+            let escape =
+                short.is_some() || (c as u32) < 0x20 || (ascii_only && !(' '..='~').contains(&c));
+            if !escape {
+                continue;
+            }
+            out.write_all(&valid.as_bytes()[plain_from..i])?;
+            plain_from = i + c.len_utf8();
+            match short {
+                Some(s) => out.write_all(s)?,
+                None => {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        write!(out, "\\u{unit:04x}")?;
+                    }
+                }
+            }
+        }
+        out.write_all(&valid.as_bytes()[plain_from..])?;
+        if !chunk.invalid().is_empty() {
+            if ascii_only {
+                out.write_all(b"\\ufffd")?;
+            } else {
+                out.write_all("\u{fffd}".as_bytes())?;
+            }
+        }
+    }
+    out.write_all(b"\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(format: Format, records: &[(&[u8], u64)]) -> String {
+        let mut w = RecordWriter::new(Vec::new(), format).unwrap();
+        for (word, count) in records {
+            w.write(word, *count).unwrap();
+        }
+        String::from_utf8(w.finish().unwrap()).unwrap()
+    }
+
+    const SAMPLE: &[(&[u8], u64)] = &[(b"the", 3), ("café".as_bytes(), 2), (b"a,\"b\"", 1)];
+
+    #[test]
+    fn tsv() {
+        assert_eq!(render(Format::Tsv, SAMPLE), "the\t3\ncafé\t2\na,\"b\"\t1\n");
+    }
+
+    #[test]
+    fn csv_quotes_per_rfc_4180() {
+        assert_eq!(
+            render(Format::Csv, SAMPLE),
+            "word,count\r\nthe,3\r\ncafé,2\r\n\"a,\"\"b\"\"\",1\r\n"
+        );
+        assert_eq!(render(Format::Csv, &[]), "word,count\r\n");
+    }
+
+    #[test]
+    fn json_and_jsonl() {
+        assert_eq!(
+            render(Format::Json, SAMPLE),
+            "[\n{\"word\":\"the\",\"count\":3},\n{\"word\":\"café\",\"count\":2},\n{\"word\":\"a,\\\"b\\\"\",\"count\":1}\n]\n"
+        );
+        assert_eq!(render(Format::Json, &[]), "[]\n");
+        assert_eq!(
+            render(Format::Jsonl, &SAMPLE[..2]),
+            "{\"word\":\"the\",\"count\":3}\n{\"word\":\"café\",\"count\":2}\n"
+        );
+    }
+
+    #[test]
+    fn mrjob_escapes_like_python_json_dumps() {
+        // json.dumps("café") == '"caf\\u00e9"', json.dumps("😀") == '"\\ud83d\\ude00"'
+        let got = render(
+            Format::Mrjob,
+            &[
+                ("café".as_bytes(), 2),
+                ("😀".as_bytes(), 1),
+                (b"a\x7fb\\", 1),
+            ],
+        );
+        assert_eq!(
+            got,
+            "\"caf\\u00e9\"\t2\n\"\\ud83d\\ude00\"\t1\n\"a\\u007fb\\\\\"\t1\n"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_in_text_formats_and_kept_in_tsv() {
+        let rec: &[(&[u8], u64)] = &[(b"a\xffb", 1)];
+        assert_eq!(
+            render(Format::Jsonl, rec),
+            "{\"word\":\"a\u{fffd}b\",\"count\":1}\n"
+        );
+        assert_eq!(render(Format::Csv, rec), "word,count\r\na\u{fffd}b,1\r\n");
+        let mut w = RecordWriter::new(Vec::new(), Format::Tsv).unwrap();
+        w.write(b"a\xffb", 1).unwrap();
+        assert_eq!(w.finish().unwrap(), b"a\xffb\t1\n");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_in_json() {
+        assert_eq!(
+            render(Format::Jsonl, &[(b"a\x01\x0c", 1)]),
+            "{\"word\":\"a\\u0001\\f\",\"count\":1}\n"
+        );
+    }
+
+    #[test]
+    fn counts_print_in_full() {
+        assert_eq!(
+            render(Format::Tsv, &[(b"x", u64::MAX), (b"y", 0)]),
+            "x\t18446744073709551615\ny\t0\n"
+        );
+    }
+}

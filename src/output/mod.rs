@@ -1,0 +1,223 @@
+//! Output: ordering the reduced records, formatting them and committing the result.
+//!
+//! The order is what makes output byte-for-byte deterministic whatever the runner, the number
+//! of workers, the chunk size or the partition count: `--sort count` (the default) orders by
+//! count descending, then by the word's bytes ascending; `--sort word` by the word's bytes.
+//! Words are unique after reduce, so these orders are total. `--sort none` writes records in
+//! partition order, which is cheapest but unspecified.
+//!
+//! `--min-count` filters first; `--top N` then keeps the N most frequent words (ties broken by
+//! word), whatever `--sort` says, and `--sort` orders what is kept.
+
+mod commit;
+mod format;
+
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+use rayon::slice::ParallelSliceMut;
+
+pub use commit::Sink;
+pub use format::RecordWriter;
+
+use crate::config::{Format, SortOrder};
+use crate::error::Result;
+use crate::records::Records;
+
+/// What the output stage does with the reduced partitions.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputSpec {
+    pub sort: SortOrder,
+    pub top: Option<usize>,
+    pub min_count: u64,
+    pub format: Format,
+    /// Sort with rayon (inside the runner's pool) rather than on the calling thread.
+    pub parallel: bool,
+}
+
+pub type Record<'a> = (&'a [u8], u64);
+
+fn by_count(a: &Record, b: &Record) -> Ordering {
+    b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0))
+}
+
+fn by_word(a: &Record, b: &Record) -> Ordering {
+    a.0.cmp(b.0)
+}
+
+fn sort(records: &mut [Record], cmp: fn(&Record, &Record) -> Ordering, parallel: bool) {
+    if parallel {
+        records.par_sort_unstable_by(cmp);
+    } else {
+        records.sort_unstable_by(cmp);
+    }
+}
+
+/// Filters, selects and orders the records of all partitions.
+pub fn arrange<'a>(partitions: &'a [Records], spec: &OutputSpec) -> Vec<Record<'a>> {
+    let mut records: Vec<Record> = partitions
+        .iter()
+        .flat_map(Records::iter)
+        .filter(|&(_, count)| count >= spec.min_count)
+        .collect();
+    if let Some(n) = spec.top.filter(|&n| n < records.len()) {
+        records.select_nth_unstable_by(n - 1, by_count);
+        records.truncate(n);
+        if spec.sort == SortOrder::None {
+            // Unordered is allowed, but the top N in count order is more useful and cheap.
+            sort(&mut records, by_count, spec.parallel);
+        }
+    }
+    match spec.sort {
+        SortOrder::Count => sort(&mut records, by_count, spec.parallel),
+        SortOrder::Word => sort(&mut records, by_word, spec.parallel),
+        SortOrder::None => {}
+    }
+    records
+}
+
+/// Writes the result to the sink: one stream, or one part file per partition.
+pub fn write(partitions: &[Records], spec: &OutputSpec, sink: Sink) -> Result<u64> {
+    match sink {
+        Sink::Dir(commit) => {
+            let parts = arrange_by_partition(partitions, spec);
+            let written = parts.iter().map(|p| p.len() as u64).sum();
+            commit.commit(parts.len(), |i, out| {
+                write_records(out, &parts[i], spec.format)
+            })?;
+            Ok(written)
+        }
+        sink => {
+            let records = arrange(partitions, spec);
+            sink.write_one(|out| write_records(out, &records, spec.format))?;
+            Ok(records.len() as u64)
+        }
+    }
+}
+
+fn write_records(
+    out: &mut dyn std::io::Write,
+    records: &[Record],
+    format: Format,
+) -> std::io::Result<()> {
+    let mut w = RecordWriter::new(out, format)?;
+    for &(word, count) in records {
+        w.write(word, count)?;
+    }
+    w.finish().map(drop)
+}
+
+/// Each partition's records, ordered on their own, for part files. `--top` is global: the N
+/// most frequent words of the whole job, each written in its own partition's file.
+fn arrange_by_partition<'a>(partitions: &'a [Records], spec: &OutputSpec) -> Vec<Vec<Record<'a>>> {
+    let keep: Option<HashSet<&[u8]>> = spec.top.map(|_| {
+        arrange(partitions, spec)
+            .into_iter()
+            .map(|(word, _)| word)
+            .collect()
+    });
+    let part_spec = OutputSpec { top: None, ..*spec };
+    partitions
+        .iter()
+        .map(|p| {
+            let mut records = arrange(std::slice::from_ref(p), &part_spec);
+            if let Some(keep) = &keep {
+                records.retain(|(word, _)| keep.contains(word));
+            }
+            records
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts() -> Vec<Records> {
+        let mut a = Records::default();
+        for (w, c) in [("b", 2), ("a", 2), ("z", 1)] {
+            a.push(w.as_bytes(), c);
+        }
+        let mut b = Records::default();
+        for (w, c) in [("c", 5), ("y", 1)] {
+            b.push(w.as_bytes(), c);
+        }
+        vec![a, b]
+    }
+
+    fn spec(sort: SortOrder, top: Option<usize>, min_count: u64) -> OutputSpec {
+        OutputSpec {
+            sort,
+            top,
+            min_count,
+            format: Format::Tsv,
+            parallel: false,
+        }
+    }
+
+    fn words(records: &[Record]) -> Vec<String> {
+        records
+            .iter()
+            .map(|(w, c)| format!("{}:{c}", String::from_utf8_lossy(w)))
+            .collect()
+    }
+
+    #[test]
+    fn count_order_breaks_ties_by_word() {
+        let p = parts();
+        assert_eq!(
+            words(&arrange(&p, &spec(SortOrder::Count, None, 1))),
+            ["c:5", "a:2", "b:2", "y:1", "z:1"]
+        );
+    }
+
+    #[test]
+    fn word_order_is_bytewise() {
+        let p = parts();
+        assert_eq!(
+            words(&arrange(&p, &spec(SortOrder::Word, None, 1))),
+            ["a:2", "b:2", "c:5", "y:1", "z:1"]
+        );
+    }
+
+    #[test]
+    fn top_keeps_the_most_frequent_then_sorts() {
+        let p = parts();
+        assert_eq!(
+            words(&arrange(&p, &spec(SortOrder::Count, Some(2), 1))),
+            ["c:5", "a:2"]
+        );
+        assert_eq!(
+            words(&arrange(&p, &spec(SortOrder::Word, Some(3), 1))),
+            ["a:2", "b:2", "c:5"]
+        );
+        assert_eq!(
+            words(&arrange(&p, &spec(SortOrder::None, Some(1), 1))),
+            ["c:5"]
+        );
+        assert_eq!(arrange(&p, &spec(SortOrder::Count, Some(99), 1)).len(), 5);
+    }
+
+    #[test]
+    fn min_count_filters_before_top() {
+        let p = parts();
+        assert_eq!(
+            words(&arrange(&p, &spec(SortOrder::Count, None, 2))),
+            ["c:5", "a:2", "b:2"]
+        );
+        assert_eq!(
+            words(&arrange(&p, &spec(SortOrder::Count, Some(5), 3))),
+            ["c:5"]
+        );
+    }
+
+    #[test]
+    fn per_partition_arrangement_applies_a_global_top() {
+        let p = parts();
+        let got = arrange_by_partition(&p, &spec(SortOrder::Count, Some(2), 1));
+        assert_eq!(
+            got.iter().map(|r| words(r)).collect::<Vec<_>>(),
+            vec![vec!["a:2"], vec!["c:5"]]
+        );
+    }
+}

@@ -1,0 +1,50 @@
+//! Partitioning: which reducer a word goes to.
+//!
+//! `partition(word) = fnv1a64(word) mod R`. The hash is FNV-1a, fixed and documented, rather
+//! than the combiner's (ahash, whose output may change between crate versions and CPUs): every
+//! thread, every worker process and every machine of a job must agree on where a word goes, and
+//! `--output-dir` part files should hold the same words wherever the job ran. It runs once per
+//! combined record, not per token, so its speed hardly matters.
+
+/// FNV-1a, 64 bits.
+#[inline]
+pub fn fnv1a64(word: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in word {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// The partition, in `0..partitions`, of a word.
+#[inline]
+pub fn partition_of(word: &[u8], partitions: usize) -> usize {
+    debug_assert!(partitions > 0);
+    if partitions == 1 {
+        return 0;
+    }
+    (fnv1a64(word) % partitions as u64) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_matches_published_vectors() {
+        assert_eq!(fnv1a64(b""), 0xcbf29ce484222325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63dc4c8601ec8c);
+        assert_eq!(fnv1a64(b"foobar"), 0x85944171f73967e8);
+    }
+
+    #[test]
+    fn every_word_lands_in_range_and_words_spread() {
+        let mut seen = [0usize; 7];
+        for i in 0..7000 {
+            let p = partition_of(format!("w{i}").as_bytes(), 7);
+            seen[p] += 1;
+        }
+        assert!(seen.iter().all(|&n| n > 700), "{seen:?}");
+        assert_eq!(partition_of(b"anything", 1), 0);
+    }
+}

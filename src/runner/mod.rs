@@ -1,0 +1,201 @@
+//! Runners: who executes the tasks of a job.
+//!
+//! A runner schedules; it never tokenizes, partitions or formats. The in-process runners
+//! (`local`, `threads`) share one pipeline, [`run_in_process`], and differ only in their
+//! [`Executor`]: how the map workers and the per-partition reducers are run.
+//!
+//! ```text
+//!            ┌─ worker 0: pull chunk ─► map_task ─► table ─┐             ┌─ reduce p0 ─┐
+//! splitter ──┤  (shared, pulled one task at a time)        ├─ shuffle ─► ├─ reduce p1 ─┼─► partitions
+//!            └─ worker n: pull chunk ─► map_task ─► table ─┘             └─ reduce pR ─┘
+//! ```
+//!
+//! Workers pull tasks from the splitter as they become free, so at most one chunk per worker is
+//! in memory when reading a stream. On a read error without `--keep-going`, the first failing
+//! worker raises a flag that stops the others after their current task.
+
+mod local;
+mod threads;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+pub use local::Local;
+pub use threads::Threads;
+
+use crate::config::{Config, RunnerKind, TokenizerKind};
+use crate::counters::Counters;
+use crate::error::{Error, Result};
+use crate::input::Plan;
+use crate::map::{map_task, MapStats};
+use crate::progress::Progress;
+use crate::records::Records;
+use crate::reduce::reduce_partition;
+use crate::shuffle;
+use crate::split::Splitter;
+use crate::table::CountTable;
+use crate::tokenize::{Tokenizer, Whitespace, Words};
+
+/// Everything a runner needs to run one job.
+pub struct Job<'a> {
+    pub config: &'a Config,
+    pub plan: &'a Plan,
+    pub progress: &'a Progress,
+    /// Called with each input that fails while being read under `--keep-going`.
+    pub warn: &'a (dyn Fn(&Error) + Sync),
+}
+
+/// How an in-process runner executes work.
+pub trait Executor: Sync {
+    /// How many map workers run at once.
+    fn workers(&self) -> usize;
+    /// Runs `work(i)` for every worker `i`, concurrently if the executor can.
+    fn broadcast<R: Send>(&self, work: &(dyn Fn(usize) -> R + Sync)) -> Vec<R>;
+    /// Applies `f` to every item, concurrently if the executor can; keeps the order.
+    fn map_each<I: Send, O: Send>(&self, items: Vec<I>, f: &(dyn Fn(I) -> O + Sync)) -> Vec<O>;
+    /// Runs `f` in the executor's context (its thread pool, if any).
+    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R;
+}
+
+/// A runner chosen by `-r`.
+pub enum Runner {
+    Local(Local),
+    Threads(Threads),
+}
+
+impl Runner {
+    pub fn new(config: &Config) -> Result<Runner> {
+        match config.runner {
+            RunnerKind::Local => Ok(Runner::Local(Local)),
+            RunnerKind::Threads => Threads::new(config.jobs).map(Runner::Threads),
+            RunnerKind::Procs => Err(Error::NotImplemented(
+                "runner 'procs' is not implemented yet".into(),
+            )),
+            RunnerKind::Spark => Err(Error::NotImplemented(
+                "runner 'spark' is not implemented yet".into(),
+            )),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Runner::Local(_) => "local",
+            Runner::Threads(_) => "threads",
+        }
+    }
+
+    pub fn workers(&self) -> usize {
+        match self {
+            Runner::Local(e) => e.workers(),
+            Runner::Threads(e) => e.workers(),
+        }
+    }
+
+    /// Runs map, shuffle and reduce; returns the reduced partitions, in partition order.
+    pub fn run(&self, job: &Job, counters: &mut Counters) -> Result<Vec<Records>> {
+        match self {
+            Runner::Local(e) => run_in_process(e, job, counters),
+            Runner::Threads(e) => e.install(|| run_in_process(e, job, counters)),
+        }
+    }
+
+    /// Runs `f` where this runner runs its work (so rayon calls use its pool).
+    pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match self {
+            Runner::Local(e) => e.install(f),
+            Runner::Threads(e) => e.install(f),
+        }
+    }
+}
+
+/// The in-process pipeline, generic over the executor and monomorphized per tokenizer.
+pub fn run_in_process<E: Executor>(
+    exec: &E,
+    job: &Job,
+    counters: &mut Counters,
+) -> Result<Vec<Records>> {
+    let case = job.config.case;
+    match job.config.tokenizer {
+        TokenizerKind::Words => pipeline(exec, job, counters, Words::new(case)),
+        TokenizerKind::Whitespace => pipeline(exec, job, counters, Whitespace::new(case)),
+    }
+}
+
+struct WorkerOutput {
+    partitions: Vec<Records>,
+    stats: MapStats,
+    combined: u64,
+}
+
+fn pipeline<E: Executor, T: Tokenizer + Sync>(
+    exec: &E,
+    job: &Job,
+    counters: &mut Counters,
+    tokenizer: T,
+) -> Result<Vec<Records>> {
+    let config = job.config;
+    let partitions = config.partitions;
+    let boundary_tokenizer = tokenizer.clone();
+    let splitter = Mutex::new(Splitter::new(
+        &job.plan.sources,
+        config.chunk_size,
+        config.mmap,
+        move |b| boundary_tokenizer.is_boundary(b),
+    ));
+    let failed = AtomicBool::new(false);
+    let skipped = AtomicU64::new(0);
+
+    let started = Instant::now();
+    let worker = |_: usize| -> Result<WorkerOutput> {
+        let mut tokenizer = tokenizer.clone();
+        let mut table = CountTable::default();
+        let mut stats = MapStats::default();
+        while !failed.load(Ordering::Relaxed) {
+            let next = splitter.lock().unwrap_or_else(|p| p.into_inner()).next();
+            match next {
+                None => break,
+                Some(Ok(chunk)) => {
+                    map_task(&mut tokenizer, chunk.bytes(), &mut table, &mut stats);
+                    job.progress.add(chunk.bytes().len() as u64);
+                }
+                Some(Err(e)) if config.keep_going => {
+                    (job.warn)(&e);
+                    skipped.fetch_add(1, Ordering::Relaxed);
+                }
+                Some(Err(e)) => {
+                    failed.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
+        }
+        let combined = table.len() as u64;
+        Ok(WorkerOutput {
+            partitions: table.into_partitions(partitions),
+            stats,
+            combined,
+        })
+    };
+    let outputs = exec.broadcast(&worker);
+    let mut map_outputs = Vec::with_capacity(outputs.len());
+    for output in outputs {
+        let output = output?;
+        counters.map.merge(&output.stats);
+        counters.combine_output_records += output.combined;
+        map_outputs.push(output.partitions);
+    }
+    counters.skipped_inputs += skipped.into_inner();
+    counters.phases.push(("map", started.elapsed()));
+
+    let started = Instant::now();
+    let shuffled = shuffle::by_partition(map_outputs, partitions);
+    let reduced = exec.map_each(shuffled, &reduce_partition);
+    let reduced = reduced
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::Job(e.to_string()))?;
+    counters.reduce_partitions = partitions as u64;
+    counters.distinct_words = reduced.iter().map(|r| r.len() as u64).sum();
+    counters.phases.push(("reduce", started.elapsed()));
+    Ok(reduced)
+}

@@ -1,0 +1,322 @@
+//! Split: cutting sources into chunks, the inputs of map tasks.
+//!
+//! A chunk never cuts a word or a UTF-8 character: it always ends right after a byte for which
+//! the tokenizer's `is_boundary` holds (or at the end of its source). Two ways to get there:
+//!
+//! ```text
+//!  mapped file  |----chunk_size----|>>|----chunk_size----|>|--rest--|
+//!               the edge moves forward to just after the next boundary byte
+//!
+//!  stream       [carry][---- read up to chunk_size ----]
+//!               cut after the last boundary byte read; the tail is carried into the next chunk
+//! ```
+//!
+//! A mapped chunk is a range of the shared map (no copy); a streamed chunk owns its bytes. A
+//! word longer than `chunk_size` simply makes its chunk longer, so memory is bounded by the
+//! longest word, and each byte is scanned for boundaries once (no quadratic rescans).
+//!
+//! The splitter is a plain iterator; it neither knows nor cares which runner pulls from it.
+
+use std::io::{self, Read};
+use std::ops::Range;
+use std::sync::Arc;
+
+use memmap2::Mmap;
+
+use crate::error::{Error, Result};
+use crate::input::{self, Opened, Source};
+
+/// A map task's input.
+pub struct Chunk {
+    /// Index of the source in the plan.
+    pub source: usize,
+    data: ChunkData,
+}
+
+enum ChunkData {
+    Mapped { map: Arc<Mmap>, range: Range<usize> },
+    Owned(Vec<u8>),
+}
+
+impl Chunk {
+    pub fn bytes(&self) -> &[u8] {
+        match &self.data {
+            ChunkData::Mapped { map, range } => &map[range.clone()],
+            ChunkData::Owned(v) => v,
+        }
+    }
+}
+
+/// Where a mapped chunk starting at `start` ends: `start + size` moved forward to just after the
+/// next boundary byte, or the end of `data`. Always greater than `start` when `start < len`.
+pub fn chunk_end(
+    data: &[u8],
+    start: usize,
+    size: usize,
+    is_boundary: impl Fn(u8) -> bool,
+) -> usize {
+    let nominal = start.saturating_add(size.max(1));
+    if nominal >= data.len() {
+        return data.len();
+    }
+    match data[nominal - 1..].iter().position(|&b| is_boundary(b)) {
+        Some(k) => nominal + k,
+        None => data.len(),
+    }
+}
+
+enum Current {
+    Mapped {
+        map: Arc<Mmap>,
+        pos: usize,
+    },
+    Stream {
+        reader: Box<dyn Read + Send>,
+        carry: Vec<u8>,
+    },
+}
+
+/// Yields the chunks of all sources in order. An error ends its source (the next call moves on
+/// to the next source), so `--keep-going` can skip a bad input and continue.
+pub struct Splitter<'a, B> {
+    sources: &'a [Source],
+    next_source: usize,
+    current: Option<(usize, Current)>,
+    chunk_size: usize,
+    mmap: bool,
+    is_boundary: B,
+}
+
+impl<'a, B: Fn(u8) -> bool> Splitter<'a, B> {
+    pub fn new(sources: &'a [Source], chunk_size: usize, mmap: bool, is_boundary: B) -> Self {
+        Splitter {
+            sources,
+            next_source: 0,
+            current: None,
+            chunk_size: chunk_size.max(1),
+            mmap,
+            is_boundary,
+        }
+    }
+
+    fn next_stream_chunk(&mut self, idx: usize) -> Result<Option<Chunk>> {
+        let Some((_, Current::Stream { reader, carry })) = &mut self.current else {
+            unreachable!("called on a stream source");
+        };
+        let mut buf = std::mem::take(carry);
+        // No boundary can be in the carry: it is what followed the last one.
+        let mut scanned = buf.len();
+        let mut target = buf.len() + self.chunk_size;
+        loop {
+            let eof = fill(reader.as_mut(), &mut buf, target)
+                .map_err(|e| Error::input(&self.sources[idx].name, &e))?;
+            if eof {
+                return Ok((!buf.is_empty()).then(|| Chunk {
+                    source: idx,
+                    data: ChunkData::Owned(buf),
+                }));
+            }
+            let is_boundary = &self.is_boundary;
+            if let Some(k) = buf[scanned..].iter().rposition(|&b| is_boundary(b)) {
+                let cut = scanned + k + 1;
+                *carry = buf[cut..].to_vec();
+                buf.truncate(cut);
+                return Ok(Some(Chunk {
+                    source: idx,
+                    data: ChunkData::Owned(buf),
+                }));
+            }
+            // One word longer than a chunk: keep reading until it ends.
+            scanned = buf.len();
+            target = buf.len() + self.chunk_size;
+        }
+    }
+}
+
+/// Reads until `buf` holds `target` bytes or the reader is exhausted; returns true on EOF.
+fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, target: usize) -> io::Result<bool> {
+    while buf.len() < target {
+        let len = buf.len();
+        buf.resize(target, 0);
+        match reader.read(&mut buf[len..]) {
+            Ok(0) => {
+                buf.truncate(len);
+                return Ok(true);
+            }
+            Ok(n) => buf.truncate(len + n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(len),
+            Err(e) => {
+                buf.truncate(len);
+                return Err(e);
+            }
+        }
+    }
+    Ok(false)
+}
+
+impl<B: Fn(u8) -> bool> Iterator for Splitter<'_, B> {
+    type Item = Result<Chunk>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let idx = match &mut self.current {
+                Some((idx, Current::Mapped { map, pos })) => {
+                    let start = *pos;
+                    if start < map.len() {
+                        let end = chunk_end(map, start, self.chunk_size, &self.is_boundary);
+                        *pos = end;
+                        let data = ChunkData::Mapped {
+                            map: Arc::clone(map),
+                            range: start..end,
+                        };
+                        return Some(Ok(Chunk { source: *idx, data }));
+                    }
+                    self.current = None;
+                    continue;
+                }
+                Some((idx, Current::Stream { .. })) => *idx,
+                None => {
+                    let idx = self.next_source;
+                    let source = self.sources.get(idx)?;
+                    self.next_source += 1;
+                    match input::open(source, self.mmap) {
+                        Ok(Opened::Mapped(map)) => {
+                            self.current = Some((idx, Current::Mapped { map, pos: 0 }))
+                        }
+                        Ok(Opened::Stream(reader)) => {
+                            self.current = Some((
+                                idx,
+                                Current::Stream {
+                                    reader,
+                                    carry: Vec::new(),
+                                },
+                            ))
+                        }
+                        Err(e) => return Some(Err(e)),
+                    }
+                    continue;
+                }
+            };
+            match self.next_stream_chunk(idx) {
+                Ok(Some(chunk)) => return Some(Ok(chunk)),
+                Ok(None) => self.current = None,
+                Err(e) => {
+                    self.current = None;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn space(b: u8) -> bool {
+        b == b' ' || b == b'\n'
+    }
+
+    #[test]
+    fn edge_moves_forward_past_a_word() {
+        // "hello world": a nominal edge inside "hello" moves to just after the space.
+        assert_eq!(chunk_end(b"hello world", 0, 2, space), 6);
+        // An edge right after the space stays.
+        assert_eq!(chunk_end(b"hello world", 0, 6, space), 6);
+        // An edge on the space itself includes it.
+        assert_eq!(chunk_end(b"hello world", 0, 5, space), 6);
+    }
+
+    #[test]
+    fn edge_never_cuts_a_multibyte_character() {
+        let text = "ab 中文 cd".as_bytes();
+        // Nominal edges inside 中 (bytes 3..6) move past the space after 文.
+        for size in 4..=9 {
+            assert_eq!(chunk_end(text, 0, size, space), 10, "size {size}");
+        }
+    }
+
+    #[test]
+    fn chunk_larger_than_the_data_takes_it_all() {
+        assert_eq!(chunk_end(b"abc def", 0, 100, space), 7);
+        assert_eq!(chunk_end(b"abcdef", 0, 2, space), 6);
+        assert_eq!(chunk_end(b"a b", 2, usize::MAX, space), 3);
+    }
+
+    fn chunks_of(sources: &[Source], size: usize, mmap: bool) -> Vec<Vec<u8>> {
+        Splitter::new(sources, size, mmap, space)
+            .map(|c| c.unwrap().bytes().to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn mapped_and_streamed_chunks_cover_the_source_on_boundaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let text = "one two  three\nfour fivefivefive six\n".repeat(3);
+        fs::write(&path, &text).unwrap();
+        let sources = [Source {
+            path: Some(path),
+            name: "f".into(),
+            size: Some(text.len() as u64),
+        }];
+        for mmap in [true, false] {
+            for size in [1, 2, 3, 7, 16, 1000] {
+                let chunks = chunks_of(&sources, size, mmap);
+                assert_eq!(chunks.concat(), text.as_bytes(), "mmap {mmap} size {size}");
+                for c in &chunks[..chunks.len() - 1] {
+                    assert!(space(*c.last().unwrap()), "chunk {c:?} ends inside a word");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_word_longer_than_many_chunks_stays_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("long");
+        let text = format!("a {} b", "x".repeat(10_000));
+        fs::write(&path, &text).unwrap();
+        let sources = [Source {
+            path: Some(path),
+            name: "long".into(),
+            size: None,
+        }];
+        for mmap in [true, false] {
+            let chunks = chunks_of(&sources, 64, mmap);
+            assert_eq!(chunks.concat(), text.as_bytes());
+            let with_x: Vec<_> = chunks.iter().filter(|c| c.contains(&b'x')).collect();
+            assert_eq!(with_x.len(), 1, "mmap {mmap}: the long word was cut");
+            assert!(
+                with_x[0].len() < 10_000 + 2 * 64 + 4,
+                "mmap {mmap}: chunk grew past the word"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unopenable_source_yields_an_error_and_the_next_source_continues() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good");
+        fs::write(&good, "a b").unwrap();
+        let sources = [
+            Source {
+                path: Some(dir.path().join("gone")),
+                name: "gone".into(),
+                size: None,
+            },
+            Source {
+                path: Some(good),
+                name: "good".into(),
+                size: Some(3),
+            },
+        ];
+        let got: Vec<_> = Splitter::new(&sources, 1, true, space).collect();
+        assert_eq!(got.len(), 3);
+        assert!(got[0]
+            .as_ref()
+            .is_err_and(|e| e.to_string() == "gone: No such file or directory"));
+        assert_eq!(got[1].as_ref().unwrap().bytes(), b"a ");
+    }
+}

@@ -1,0 +1,146 @@
+//! Tokenizers: how the bytes of a chunk become words.
+//!
+//! Every tokenizer implements [`Tokenizer`]. The trait has two duties that must agree:
+//! [`Tokenizer::is_boundary`] tells the splitter after which bytes a chunk may end, and
+//! [`Tokenizer::tokenize`] must give the same words for `a ++ b` as for `a` then `b` whenever `a`
+//! ends with such a byte. That contract is what lets chunks be map tasks without cutting words.
+//!
+//! Tokenizers are generic-dispatched (the map loop is monomorphized per tokenizer) because the
+//! per-token call is the hottest path of the engine. Each worker owns its own instance, so a
+//! tokenizer may keep scratch buffers (for case mapping) without locking.
+
+mod case;
+mod whitespace;
+mod words;
+
+pub use case::CaseMapper;
+pub use whitespace::Whitespace;
+pub use words::Words;
+
+/// Cuts text into words.
+pub trait Tokenizer: Clone + Send {
+    /// True when a chunk may end right after byte `b`: no word ever contains it, and it never
+    /// changes how the bytes around it are read.
+    fn is_boundary(&self, b: u8) -> bool;
+
+    /// Calls `emit` with each word of `text`, in order, after case mapping.
+    fn tokenize<F: FnMut(&[u8])>(&mut self, text: &[u8], emit: F);
+}
+
+/// Byte classes shared by the tokenizers' lookup table.
+pub(crate) mod class {
+    /// ASCII whitespace: space, \t, \n, \v, \f, \r.
+    pub const SPACE: u8 = 1;
+    /// ASCII A-Z.
+    pub const UPPER: u8 = 2;
+    /// Any byte >= 0x80 (part of a multi-byte character, or invalid).
+    pub const NON_ASCII: u8 = 4;
+    /// ASCII letters, digits and `_`.
+    pub const WORD: u8 = 8;
+    /// ASCII apostrophe.
+    pub const APOSTROPHE: u8 = 16;
+
+    pub static TABLE: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut b = 0usize;
+        while b < 256 {
+            let c = b as u8;
+            t[b] = match c {
+                b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' => SPACE,
+                b'A'..=b'Z' => WORD | UPPER,
+                b'a'..=b'z' | b'0'..=b'9' | b'_' => WORD,
+                b'\'' => APOSTROPHE,
+                0x80..=0xff => NON_ASCII,
+                _ => 0,
+            };
+            b += 1;
+        }
+        t
+    };
+
+    #[inline(always)]
+    pub fn of(b: u8) -> u8 {
+        TABLE[b as usize]
+    }
+}
+
+/// Decodes one UTF-8 character at the start of `s`, rejecting overlong forms, surrogates and
+/// code points above U+10FFFF. `None` means the first byte is not the start of a valid
+/// character; callers treat that one byte as a separator and resynchronize on the next.
+#[inline]
+pub(crate) fn decode_utf8(s: &[u8]) -> Option<(char, usize)> {
+    let b0 = *s.first()?;
+    let (len, min, mut cp) = match b0 {
+        0x00..=0x7f => return Some((b0 as char, 1)),
+        0xc2..=0xdf => (2, 0x80, u32::from(b0 & 0x1f)),
+        0xe0..=0xef => (3, 0x800, u32::from(b0 & 0x0f)),
+        0xf0..=0xf4 => (4, 0x10000, u32::from(b0 & 0x07)),
+        _ => return None,
+    };
+    let tail = s.get(1..len)?;
+    for &b in tail {
+        if b & 0xc0 != 0x80 {
+            return None;
+        }
+        cp = (cp << 6) | u32::from(b & 0x3f);
+    }
+    if cp < min {
+        return None;
+    }
+    char::from_u32(cp).map(|c| (c, len))
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Tokenizer;
+
+    /// All words of `text` as strings (lossy), for readable assertions.
+    pub fn words_of<T: Tokenizer>(tok: &mut T, text: &[u8]) -> Vec<String> {
+        let mut out = Vec::new();
+        tok.tokenize(text, |w| out.push(String::from_utf8_lossy(w).into_owned()));
+        out
+    }
+
+    /// Checks the boundary contract: cutting after any boundary byte keeps the words.
+    pub fn assert_boundaries_hold<T: Tokenizer>(tok: &mut T, text: &[u8]) {
+        let whole = words_of(tok, text);
+        for cut in 1..text.len() {
+            if tok.is_boundary(text[cut - 1]) {
+                let mut parts = words_of(tok, &text[..cut]);
+                parts.extend(words_of(tok, &text[cut..]));
+                assert_eq!(parts, whole, "cut at {cut} of {text:?}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_accepts_valid_characters() {
+        assert_eq!(decode_utf8("é".as_bytes()), Some(('é', 2)));
+        assert_eq!(decode_utf8("中x".as_bytes()), Some(('中', 3)));
+        assert_eq!(decode_utf8("😀".as_bytes()), Some(('😀', 4)));
+    }
+
+    #[test]
+    fn decode_rejects_every_kind_of_invalid_sequence() {
+        let bad: &[&[u8]] = &[
+            b"\x80",             // lone continuation
+            b"\xc3",             // truncated
+            b"\xe4\xb8",         // truncated 3-byte
+            b"\xc0\xaf",         // overlong '/'
+            b"\xe0\x80\xaf",     // overlong 3-byte
+            b"\xed\xa0\x80",     // surrogate D800
+            b"\xf4\x90\x80\x80", // above U+10FFFF
+            b"\xf5\x80\x80\x80", // 0xF5..0xFF never start a character
+            b"\xff",
+            b"\xc3A", // lead byte followed by ASCII
+        ];
+        for s in bad {
+            assert_eq!(decode_utf8(s), None, "{s:?}");
+        }
+    }
+}

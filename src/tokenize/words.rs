@@ -1,0 +1,210 @@
+//! `--tokenizer words` (the default): a word is a maximal run of Unicode letters (L*), marks
+//! (M*), numbers (N*) and `_`, where an apostrophe (`'` or U+2019) is kept only between two such
+//! characters (`don't`, `O'Reilly's`; the quotes in `'hello'` are dropped). Everything else,
+//! including each byte of invalid UTF-8, separates words.
+//!
+//! ASCII bytes are classified by a table; only non-ASCII characters are decoded and looked up
+//! in the Unicode general category tables. Any ASCII byte that is neither a word character nor
+//! an apostrophe is a chunk boundary: no word or apostrophe rule can reach across it, and a
+//! UTF-8 sequence never contains an ASCII byte.
+
+use unicode_general_category::{get_general_category, GeneralCategory as Gc};
+
+use crate::config::Case;
+use crate::tokenize::{class, decode_utf8, CaseMapper, Tokenizer};
+
+#[derive(Debug, Clone)]
+pub struct Words {
+    case: CaseMapper,
+}
+
+impl Words {
+    pub fn new(case: Case) -> Words {
+        Words {
+            case: CaseMapper::new(case),
+        }
+    }
+}
+
+/// Whether a non-ASCII character belongs to words (letters, marks, numbers).
+#[inline]
+pub(crate) fn is_word_char(c: char) -> bool {
+    // CJK ideographs and Hangul syllables are all letters; skip the category search for them.
+    if matches!(c as u32, 0x4e00..=0x9fff | 0x3400..=0x4dbf | 0xac00..=0xd7a3) {
+        return true;
+    }
+    matches!(
+        get_general_category(c),
+        Gc::UppercaseLetter
+            | Gc::LowercaseLetter
+            | Gc::TitlecaseLetter
+            | Gc::ModifierLetter
+            | Gc::OtherLetter
+            | Gc::NonspacingMark
+            | Gc::SpacingMark
+            | Gc::EnclosingMark
+            | Gc::DecimalNumber
+            | Gc::LetterNumber
+            | Gc::OtherNumber
+    ) || c == '_'
+}
+
+/// What the character at the start of `s` is, for the scanner: a word character (with its
+/// length), an apostrophe, or a separator (with how many bytes to skip).
+enum Unit {
+    Word(usize),
+    Apostrophe(usize),
+    Separator(usize),
+}
+
+#[inline]
+fn unit_at(s: &[u8]) -> Unit {
+    let c = class::of(s[0]);
+    if c & class::WORD != 0 {
+        return Unit::Word(1);
+    }
+    if c & class::APOSTROPHE != 0 {
+        return Unit::Apostrophe(1);
+    }
+    if c & class::NON_ASCII == 0 {
+        return Unit::Separator(1);
+    }
+    match decode_utf8(s) {
+        Some((ch, len)) if is_word_char(ch) => Unit::Word(len),
+        Some(('\u{2019}', len)) => Unit::Apostrophe(len),
+        Some((_, len)) => Unit::Separator(len),
+        None => Unit::Separator(1),
+    }
+}
+
+impl Tokenizer for Words {
+    #[inline]
+    fn is_boundary(&self, b: u8) -> bool {
+        class::of(b) & (class::WORD | class::APOSTROPHE | class::NON_ASCII) == 0
+    }
+
+    fn tokenize<F: FnMut(&[u8])>(&mut self, text: &[u8], mut emit: F) {
+        let n = text.len();
+        let mut i = 0;
+        while i < n {
+            // Skip to the start of a word.
+            let first = class::of(text[i]);
+            if first & class::WORD == 0 {
+                match unit_at(&text[i..]) {
+                    Unit::Word(_) => {}
+                    Unit::Apostrophe(len) | Unit::Separator(len) => {
+                        i += len;
+                        continue;
+                    }
+                }
+            }
+            let start = i;
+            let mut flags = 0;
+            while i < n {
+                let c = class::of(text[i]);
+                if c & class::WORD != 0 {
+                    flags |= c;
+                    i += 1;
+                    continue;
+                }
+                match unit_at(&text[i..]) {
+                    Unit::Word(len) => {
+                        flags |= c;
+                        i += len;
+                    }
+                    Unit::Apostrophe(len)
+                        if i + len < n && matches!(unit_at(&text[i + len..]), Unit::Word(_)) =>
+                    {
+                        flags |= c;
+                        i += len;
+                    }
+                    _ => break,
+                }
+            }
+            emit(self.case.apply(&text[start..i], flags));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokenize::testing::{assert_boundaries_hold, words_of};
+
+    fn lower(text: &str) -> Vec<String> {
+        words_of(&mut Words::new(Case::Lower), text.as_bytes())
+    }
+
+    #[test]
+    fn letters_numbers_and_underscore_make_words() {
+        assert_eq!(
+            lower("Hello, world! x_1 42nd (test)"),
+            ["hello", "world", "x_1", "42nd", "test"]
+        );
+    }
+
+    #[test]
+    fn apostrophes_are_kept_only_inside_words() {
+        assert_eq!(
+            lower("don't O'Reilly's 'hello' rock'n'roll"),
+            ["don't", "o'reilly's", "hello", "rock'n'roll"]
+        );
+        assert_eq!(
+            lower("it\u{2019}s \u{2019}quoted\u{2019}"),
+            ["it\u{2019}s", "quoted"]
+        );
+        assert_eq!(lower("a'' b '' c'"), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn unicode_letters_marks_and_numbers_are_word_characters() {
+        assert_eq!(lower("Café naïve Straße"), ["café", "naïve", "straße"]);
+        // NFD: e + combining acute is one word.
+        assert_eq!(lower("cafe\u{301} ok"), ["cafe\u{301}", "ok"]);
+        assert_eq!(lower("Ⅻ ½ ٣"), ["ⅻ", "½", "٣"]);
+        assert_eq!(lower("Привет, мир"), ["привет", "мир"]);
+    }
+
+    #[test]
+    fn punctuation_and_symbols_separate_words() {
+        assert_eq!(
+            lower("a-b a.b a/b a\u{a0}b a\u{3001}b €5 a😀b"),
+            ["a", "b", "a", "b", "a", "b", "a", "b", "a", "b", "5", "a", "b"]
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_bytes_separate_words() {
+        let mut t = Words::new(Case::Lower);
+        let got = words_of(&mut t, b"abc\xffdef\xc3ghi\xed\xa0\x80jkl\xc0\xafmno");
+        assert_eq!(got, ["abc", "def", "ghi", "jkl", "mno"]);
+    }
+
+    #[test]
+    fn han_runs_stay_whole_until_segmentation_lands() {
+        assert_eq!(
+            lower("例如CPU、内存和I/O设备"),
+            ["例如cpu", "内存和i", "o设备"]
+        );
+    }
+
+    #[test]
+    fn keep_case_keeps_words_as_written() {
+        assert_eq!(
+            words_of(&mut Words::new(Case::Keep), b"The THE the"),
+            ["The", "THE", "the"]
+        );
+    }
+
+    #[test]
+    fn boundary_contract_holds() {
+        let mut t = Words::new(Case::Lower);
+        let text = [
+            "don't 'x' it\u{2019}s, café-crème; 中文, a_b".as_bytes(),
+            b"\xff,c\xc3",
+        ]
+        .concat();
+        assert_boundaries_hold(&mut t, &text);
+        assert_boundaries_hold(&mut t, b"a'b'c,d''e");
+    }
+}
