@@ -194,10 +194,7 @@ fn check_output(output: &OutputTarget) -> Result<()> {
         OutputTarget::Stdout => return Ok(()),
         OutputTarget::File(p) | OutputTarget::Dir { path: p, .. } => (p, parent_dir(p)),
     };
-    let bad = |reason: &str| Error::Output {
-        what: quote_path(path),
-        reason: reason.to_string(),
-    };
+    let bad = |reason: &str| Error::Usage(format!("{}: {reason}", quote_path(path)));
     if !parent.is_dir() {
         return Err(bad("parent directory does not exist"));
     }

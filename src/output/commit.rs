@@ -102,11 +102,8 @@ impl DirCommit {
         let fail = |e: &io::Error| Error::output(quote_path(path), e);
         if let Ok(meta) = path.symlink_metadata() {
             if !force {
-                let reason = "already exists (use --force to replace it)".to_string();
-                return Err(Error::Output {
-                    what: quote_path(path),
-                    reason,
-                });
+                let why = "already exists (use --force to replace it)";
+                return Err(Error::Usage(format!("{}: {why}", quote_path(path))));
             }
             let removed = if meta.is_dir() {
                 fs::remove_dir_all(path)

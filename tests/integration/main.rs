@@ -1,0 +1,8 @@
+//! The integration tests: every test here runs the real `mrwc` binary (or, for the property
+//! tests, the library's runners) and checks what a user would see.
+
+mod counting;
+mod errors;
+mod outputs;
+mod property;
+mod util;

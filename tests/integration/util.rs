@@ -1,0 +1,231 @@
+//! The harness: a temp dir to build inputs in, and a builder that runs the real `mrwc` binary
+//! and shows a readable diff when output differs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_mrwc")
+}
+
+/// The repository root (for fixtures).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("fixtures").join(name)
+}
+
+/// `../shared/corpus/NAME` when the shared corpora are beside the repository.
+pub fn shared_corpus(name: &str) -> Option<PathBuf> {
+    let p = root().join("../shared/corpus").join(name);
+    if p.is_file() {
+        Some(p)
+    } else {
+        eprintln!("skipped: {} is absent", p.display());
+        None
+    }
+}
+
+pub struct TestDir {
+    dir: tempfile::TempDir,
+}
+
+impl TestDir {
+    pub fn new() -> TestDir {
+        TestDir { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes a file (creating parent directories) and returns its path.
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&path, contents).expect("write");
+        path
+    }
+
+    /// Names of the entries of a directory inside the test dir, sorted.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.join(name))
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    pub fn cmd(&self) -> Mrwc {
+        let mut m = Mrwc::new();
+        m.cmd.current_dir(self.path());
+        m
+    }
+}
+
+/// A run of the binary being built.
+pub struct Mrwc {
+    pub cmd: Command,
+    stdin: Option<Vec<u8>>,
+}
+
+impl Mrwc {
+    pub fn new() -> Mrwc {
+        Mrwc::wrapped(&[])
+    }
+
+    /// mrwc started through another program, e.g. `["setpriv", "--reuid=65534"]`.
+    pub fn wrapped(wrapper: &[&str]) -> Mrwc {
+        let mut cmd = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(bin());
+                c
+            }
+            None => Command::new(bin()),
+        };
+        cmd.env_remove("RUST_BACKTRACE");
+        Mrwc { cmd, stdin: None }
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Mrwc
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Mrwc {
+        self.cmd.arg(arg);
+        self
+    }
+
+    pub fn stdin(mut self, data: impl Into<Vec<u8>>) -> Mrwc {
+        self.stdin = Some(data.into());
+        self
+    }
+
+    pub fn output(mut self) -> Run {
+        self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        self.cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        let mut child = self.cmd.spawn().expect("spawn mrwc");
+        if let Some(data) = self.stdin.take() {
+            let mut pipe = child.stdin.take().expect("stdin");
+            std::thread::spawn(move || {
+                let _ = pipe.write_all(&data);
+            });
+        }
+        Run::from(child.wait_with_output().expect("wait"))
+    }
+
+    /// Runs and checks for success; returns stdout.
+    pub fn stdout(self) -> String {
+        let run = self.output();
+        run.assert_code(0);
+        run.stdout
+    }
+}
+
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stdout_bytes: Vec<u8>,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stdout_bytes: o.stdout,
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit status\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_stderr(&self, expected: &str) -> &Run {
+        assert_same(expected, &self.stderr);
+        self
+    }
+}
+
+/// Equality with a line diff in the failure message.
+#[track_caller]
+pub fn assert_same(expected: &str, actual: &str) {
+    if expected == actual {
+        return;
+    }
+    let mut diff = String::new();
+    let (e, a): (Vec<_>, Vec<_>) = (expected.lines().collect(), actual.lines().collect());
+    for i in 0..e.len().max(a.len()) {
+        match (e.get(i), a.get(i)) {
+            (Some(x), Some(y)) if x == y => diff.push_str(&format!("  {x}\n")),
+            (x, y) => {
+                if let Some(x) = x {
+                    diff.push_str(&format!("- {x}\n"));
+                }
+                if let Some(y) = y {
+                    diff.push_str(&format!("+ {y}\n"));
+                }
+            }
+        }
+    }
+    panic!("output differs (- expected, + actual):\n{diff}");
+}
+
+/// Compares `actual` with `tests/snapshots/NAME`; `MRWC_BLESS=1` rewrites the snapshot.
+#[track_caller]
+pub fn assert_snapshot(name: &str, actual: &str) {
+    let path = root().join("tests/snapshots").join(name);
+    if std::env::var_os("MRWC_BLESS").is_some() {
+        std::fs::write(&path, actual).expect("write snapshot");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with MRWC_BLESS=1 to create it)", path.display()));
+    assert_same(&expected, actual);
+}
+
+/// Parses `word<TAB>count` lines into a sorted map.
+pub fn parse_tsv(text: &[u8]) -> std::collections::BTreeMap<Vec<u8>, u64> {
+    let mut map = std::collections::BTreeMap::new();
+    for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let tab = line.iter().rposition(|&b| b == b'\t').expect("a tab");
+        let count: u64 = std::str::from_utf8(&line[tab + 1..]).unwrap().parse().unwrap();
+        assert!(map.insert(line[..tab].to_vec(), count).is_none(), "duplicate word");
+    }
+    map
+}
+
+/// Whether the tests run as root (file permissions do not stop root).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
