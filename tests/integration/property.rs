@@ -265,5 +265,5 @@ fn reference_implementations_agree_with_hand_counts() {
     .collect();
     assert_eq!(words, want);
     let ws = reference_whitespace(b"A\xffB a\xffb\tc", true);
-    assert_eq!(ws.get(&b"a\xffb".to_vec()), Some(&2));
+    assert_eq!(ws.get(b"a\xffb".as_slice()), Some(&2));
 }
