@@ -90,9 +90,7 @@ fn partition(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let mut copy = CountTable::with_capacity(table.len());
-                for (w, n) in table.iter() {
-                    copy.add(w, n).expect("no overflow");
-                }
+                table.for_each(|w, n| copy.add(w, n).expect("no overflow"));
                 copy
             },
             |t| t.into_partitions(black_box(8)),

@@ -36,17 +36,6 @@ impl Records {
         self.arena.extend_from_slice(word);
     }
 
-    /// Builds records over an existing arena; `items` are `(offset, length, count)` triples.
-    pub(crate) fn from_parts(
-        arena: Vec<u8>,
-        items: impl Iterator<Item = (usize, usize, u64)>,
-    ) -> Records {
-        let items = items
-            .map(|(off, len, count)| Item { off, len, count })
-            .collect();
-        Records { arena, items }
-    }
-
     pub fn len(&self) -> usize {
         self.items.len()
     }

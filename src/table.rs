@@ -1,17 +1,25 @@
 //! The counting hash table: the in-mapper combiner of a map task and the merge table of a reducer.
 //!
 //! ```text
-//!   HashTable<Slot>  (hashbrown, SIMD probing)       arena: Vec<u8>
-//!   ┌──────────────────────────────┐                 ┌──────────────────────────┐
-//!   │ hash │ off │ len │ count     │ ─────────────►  │ the|and|of|中文|...       │
-//!   └──────────────────────────────┘                 └──────────────────────────┘
+//!   HashTable<Slot> (hashbrown, SIMD probing)
+//!   ┌─────────────────────────────────────────┐
+//!   │ a: u64 │ b: u64 │ len: u64 │ count: u64 │   len <= 16: a, b hold the word's bytes
+//!   └─────────────────────────────────────────┘   len  > 16: a is an offset into the arena
+//!                                                 arena: Vec<u8> = long|words|back|to|back
 //! ```
 //!
-//! Words are stored once, back to back, in one arena; a slot keeps the word's offset, length,
-//! full hash and count. Looking up a word that is already present allocates nothing; a new word
-//! appends its bytes to the arena. The full hash is kept so that growing the table never hashes
-//! a word again. The hash is ahash with fixed seeds: fast, and the same in every run.
+//! Most words are short, so a word of up to 16 bytes lives in its slot as two overlapping
+//! little-endian loads: bytes `0..8` and `len-8..len` (or `0..4` and `len-4..len` for 4 to 7
+//! bytes; first, middle and last byte below 4). Together with the length this determines the
+//! word, so comparing is two integer compares, with no pointer to chase and no `memcmp` call,
+//! and the two loads are the whole input of the hash (one folded 64x64->128-bit multiply).
+//! Longer words are appended to one arena and hashed with ahash (fixed seeds). Looking up a word
+//! already present never allocates.
+//!
+//! Only the lookup costs: profiling the map phase on English text showed the table at two
+//! thirds of the time, most of it in hashing and in `memcmp` on arena keys.
 
+use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 
 use crate::partition::partition_of;
@@ -22,18 +30,82 @@ use crate::records::Records;
 #[error("count overflow: the total for one word exceeds 18446744073709551615")]
 pub struct CountOverflow;
 
+const INLINE: usize = 16;
+const SEED_A: u64 = 0x243f_6a88_85a3_08d3;
+const SEED_B: u64 = 0x1319_8a2e_0370_7344;
+
 #[derive(Debug, Clone, Copy)]
 struct Slot {
-    hash: u64,
-    off: usize,
-    len: usize,
+    a: u64,
+    b: u64,
+    len: u64,
     count: u64,
+}
+
+#[inline(always)]
+fn load8(s: &[u8]) -> u64 {
+    u64::from_le_bytes(s[..8].try_into().expect("8 bytes"))
+}
+
+#[inline(always)]
+fn load4(s: &[u8]) -> u64 {
+    u64::from(u32::from_le_bytes(s[..4].try_into().expect("4 bytes")))
+}
+
+/// The inline form of a word of at most 16 bytes.
+#[inline(always)]
+fn inline_key(w: &[u8]) -> (u64, u64) {
+    let n = w.len();
+    match n {
+        8..=16 => (load8(w), load8(&w[n - 8..])),
+        4..=7 => (load4(w) | load4(&w[n - 4..]) << 32, 0),
+        1..=3 => (
+            u64::from(w[0]) | u64::from(w[n / 2]) << 8 | u64::from(w[n - 1]) << 16,
+            0,
+        ),
+        _ => (0, 0),
+    }
+}
+
+/// Rebuilds the bytes of an inline word into `buf`.
+#[inline]
+fn inline_word(a: u64, b: u64, n: usize, buf: &mut [u8; INLINE]) -> &[u8] {
+    match n {
+        8..=16 => {
+            buf[..8].copy_from_slice(&a.to_le_bytes());
+            buf[n - 8..n].copy_from_slice(&b.to_le_bytes());
+        }
+        4..=7 => {
+            buf[..4].copy_from_slice(&(a as u32).to_le_bytes());
+            buf[n - 4..n].copy_from_slice(&((a >> 32) as u32).to_le_bytes());
+        }
+        1..=3 => {
+            buf[0] = a as u8;
+            buf[n / 2] = (a >> 8) as u8;
+            buf[n - 1] = (a >> 16) as u8;
+        }
+        _ => {}
+    }
+    &buf[..n]
+}
+
+#[inline(always)]
+fn fold(x: u64, y: u64) -> u64 {
+    let p = u128::from(x).wrapping_mul(u128::from(y));
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+#[inline(always)]
+fn inline_hash(a: u64, b: u64, n: usize) -> u64 {
+    fold(a ^ SEED_A, b ^ SEED_B ^ ((n as u64) << 56))
 }
 
 pub struct CountTable {
     slots: HashTable<Slot>,
     arena: Vec<u8>,
-    hasher: ahash::RandomState,
+    /// Sum of the lengths of the words held.
+    word_bytes: usize,
+    long_hasher: ahash::RandomState,
 }
 
 impl Default for CountTable {
@@ -46,12 +118,13 @@ impl CountTable {
     pub fn with_capacity(words: usize) -> CountTable {
         CountTable {
             slots: HashTable::with_capacity(words),
-            arena: Vec::with_capacity(words * 8),
-            hasher: ahash::RandomState::with_seeds(
-                0x243f_6a88_85a3_08d3,
-                0x1319_8a2e_0370_7344,
+            arena: Vec::new(),
+            word_bytes: 0,
+            long_hasher: ahash::RandomState::with_seeds(
                 0xa409_3822_299f_31d0,
                 0x082e_fa98_ec4e_6c89,
+                0x4528_21e6_38d0_1377,
+                0xbe54_66cf_34e9_0c6c,
             ),
         }
     }
@@ -65,9 +138,9 @@ impl CountTable {
         self.slots.is_empty()
     }
 
-    /// Bytes held by the words.
+    /// Bytes held by the words (inline words count their length).
     pub fn word_bytes(&self) -> usize {
-        self.arena.len()
+        self.word_bytes
     }
 
     /// Counts one occurrence of `word`: the map side's hot path. It cannot overflow in practice
@@ -86,58 +159,102 @@ impl CountTable {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn slot_mut(&mut self, word: &[u8]) -> &mut Slot {
-        use hashbrown::hash_table::Entry;
-        let hash = self.hasher.hash_one(word);
+        let n = word.len();
+        if n <= INLINE {
+            let (a, b) = inline_key(word);
+            let hash = inline_hash(a, b, n);
+            let len = n as u64;
+            let arena = &self.arena;
+            let rehash = |s: &Slot| slot_hash(s, arena, &self.long_hasher);
+            return match self
+                .slots
+                .entry(hash, |s| s.a == a && s.b == b && s.len == len, rehash)
+            {
+                Entry::Occupied(slot) => slot.into_mut(),
+                Entry::Vacant(vacant) => {
+                    self.word_bytes += n;
+                    vacant
+                        .insert(Slot {
+                            a,
+                            b,
+                            len,
+                            count: 0,
+                        })
+                        .into_mut()
+                }
+            };
+        }
+        self.long_slot_mut(word)
+    }
+
+    #[inline(never)]
+    fn long_slot_mut(&mut self, word: &[u8]) -> &mut Slot {
+        let hash = self.long_hasher.hash_one(word);
+        let len = word.len() as u64;
         let arena = &self.arena;
-        let eq = |s: &Slot| s.len == word.len() && &arena[s.off..s.off + s.len] == word;
-        match self.slots.entry(hash, eq, |s| s.hash) {
+        let eq = |s: &Slot| s.len == len && &arena[s.a as usize..][..word.len()] == word;
+        let rehash = |s: &Slot| slot_hash(s, arena, &self.long_hasher);
+        match self.slots.entry(hash, eq, rehash) {
             Entry::Occupied(slot) => slot.into_mut(),
             Entry::Vacant(vacant) => {
-                let slot = Slot {
-                    hash,
-                    off: self.arena.len(),
-                    len: word.len(),
-                    count: 0,
-                };
+                let a = self.arena.len() as u64;
                 self.arena.extend_from_slice(word);
-                vacant.insert(slot).into_mut()
+                self.word_bytes += word.len();
+                vacant
+                    .insert(Slot {
+                        a,
+                        b: 0,
+                        len,
+                        count: 0,
+                    })
+                    .into_mut()
             }
         }
     }
 
-    /// Every `(word, count)` pair, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], u64)> + '_ {
-        self.slots
-            .iter()
-            .map(|s| (&self.arena[s.off..s.off + s.len], s.count))
+    /// Calls `f` with every `(word, count)` pair, in no particular order.
+    pub fn for_each(&self, mut f: impl FnMut(&[u8], u64)) {
+        let mut buf = [0u8; INLINE];
+        for s in self.slots.iter() {
+            f(slot_word(s, &self.arena, &mut buf), s.count);
+        }
     }
 
     /// Drains the table into one `Records` per partition (see [`crate::partition`]).
     pub fn into_partitions(self, partitions: usize) -> Vec<Records> {
-        if partitions == 1 {
-            let items = self
-                .slots
-                .iter()
-                .map(|s| (s.off, s.len, s.count))
-                .collect::<Vec<_>>();
-            return vec![Records::from_parts(self.arena, items.into_iter())];
-        }
         let per = self.slots.len() / partitions + 1;
-        let bytes = self.arena.len() / partitions + 1;
+        let bytes = self.word_bytes() / partitions + 1;
         let mut out: Vec<Records> = (0..partitions)
             .map(|_| Records::with_capacity(per, bytes))
             .collect();
-        for (word, count) in self.iter() {
-            out[partition_of(word, partitions)].push(word, count);
-        }
+        self.for_each(|word, count| out[partition_of(word, partitions)].push(word, count));
         out
     }
 
-    /// All records in one list, without copying the words.
+    /// All records in one list.
     pub fn into_records(self) -> Records {
         self.into_partitions(1).pop().expect("one partition")
+    }
+}
+
+#[inline]
+fn slot_word<'a>(s: &Slot, arena: &'a [u8], buf: &'a mut [u8; INLINE]) -> &'a [u8] {
+    let n = s.len as usize;
+    if n <= INLINE {
+        inline_word(s.a, s.b, n, buf)
+    } else {
+        &arena[s.a as usize..][..n]
+    }
+}
+
+fn slot_hash(s: &Slot, arena: &[u8], long_hasher: &ahash::RandomState) -> u64 {
+    let n = s.len as usize;
+    if n <= INLINE {
+        inline_hash(s.a, s.b, n)
+    } else {
+        long_hasher.hash_one(&arena[s.a as usize..][..n])
     }
 }
 
@@ -147,7 +264,9 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn sorted(table: &CountTable) -> BTreeMap<Vec<u8>, u64> {
-        table.iter().map(|(w, c)| (w.to_vec(), c)).collect()
+        let mut map = BTreeMap::new();
+        table.for_each(|w, c| assert!(map.insert(w.to_vec(), c).is_none(), "duplicate {w:?}"));
+        map
     }
 
     #[test]
@@ -173,7 +292,27 @@ mod tests {
             }
         }
         assert_eq!(t.len(), 50_000);
-        assert!(t.iter().all(|(_, c)| c == 6));
+        let all = sorted(&t);
+        assert_eq!(all.len(), 50_000);
+        assert!(all.values().all(|&c| c == 6));
+    }
+
+    #[test]
+    fn words_of_every_length_round_trip_through_their_slots() {
+        let mut t = CountTable::default();
+        let mut want = BTreeMap::new();
+        // Lengths 0..=40 cross every inline form and the arena; pairs differ in one byte only.
+        for len in 0..=40usize {
+            for pos in 0..len.max(1) {
+                let mut w: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                if len > 0 {
+                    w[pos] = b'#';
+                }
+                t.add_one(&w);
+                *want.entry(w).or_insert(0) += 1;
+            }
+        }
+        assert_eq!(sorted(&t), want);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! per-token call is the hottest path of the engine. Each worker owns its own instance, so a
 //! tokenizer may keep scratch buffers (for case mapping) without locking.
 
+mod blocks;
 mod case;
 mod whitespace;
 mod words;

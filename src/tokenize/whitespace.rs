@@ -3,7 +3,7 @@
 //! WordCount and `tr -s ' ' '\n' | sort | uniq -c`. Every whitespace byte is a chunk boundary.
 
 use crate::config::Case;
-use crate::tokenize::{class, CaseMapper, Tokenizer};
+use crate::tokenize::{blocks, class, CaseMapper, Tokenizer};
 
 #[derive(Debug, Clone)]
 pub struct Whitespace {
@@ -26,27 +26,12 @@ impl Tokenizer for Whitespace {
 
     #[inline]
     fn tokenize<F: FnMut(&[u8])>(&mut self, text: &[u8], mut emit: F) {
-        let n = text.len();
-        let mut i = 0;
-        while i < n {
-            while i < n && class::of(text[i]) & class::SPACE != 0 {
-                i += 1;
-            }
-            if i == n {
-                break;
-            }
-            let start = i;
-            let mut flags = 0;
-            while i < n {
-                let c = class::of(text[i]);
-                if c & class::SPACE != 0 {
-                    break;
-                }
-                flags |= c;
-                i += 1;
-            }
-            emit(self.case.apply(&text[start..i], flags));
-        }
+        let case = &mut self.case;
+        blocks::for_each_run(
+            text,
+            |block, _| !block.space,
+            |start, end, flags| emit(case.apply(&text[start..end], flags)),
+        );
     }
 }
 

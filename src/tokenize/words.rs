@@ -11,7 +11,7 @@
 use unicode_general_category::{get_general_category, GeneralCategory as Gc};
 
 use crate::config::Case;
-use crate::tokenize::{class, decode_utf8, CaseMapper, Tokenizer};
+use crate::tokenize::{blocks, class, decode_utf8, CaseMapper, Tokenizer};
 
 #[derive(Debug, Clone)]
 pub struct Words {
@@ -77,13 +77,60 @@ fn unit_at(s: &[u8]) -> Unit {
     }
 }
 
+/// Text is cut (on boundary bytes) into segments of about this size; an all-ASCII segment takes
+/// the bitmask path, any other the scalar Unicode path. Small enough that one curly quote in
+/// English text sends little to the slow path, large enough that the ASCII check is noise.
+const SEGMENT: usize = 2048;
+
+#[inline]
+fn is_boundary(b: u8) -> bool {
+    class::of(b) & (class::WORD | class::APOSTROPHE | class::NON_ASCII) == 0
+}
+
 impl Tokenizer for Words {
     #[inline]
     fn is_boundary(&self, b: u8) -> bool {
-        class::of(b) & (class::WORD | class::APOSTROPHE | class::NON_ASCII) == 0
+        is_boundary(b)
     }
 
     fn tokenize<F: FnMut(&[u8])>(&mut self, text: &[u8], mut emit: F) {
+        let mut pos = 0;
+        while pos < text.len() {
+            // Cutting after a boundary byte never changes the words (see `Tokenizer`).
+            let nominal = (pos + SEGMENT).min(text.len());
+            let end = match text[nominal - 1..].iter().position(|&b| is_boundary(b)) {
+                Some(k) => nominal + k,
+                None => text.len(),
+            };
+            let segment = &text[pos..end];
+            if segment.is_ascii() {
+                self.tokenize_ascii(segment, &mut emit);
+            } else {
+                self.tokenize_unicode(segment, &mut emit);
+            }
+            pos = end;
+        }
+    }
+}
+
+impl Words {
+    /// The bitmask path, for text without a byte >= 0x80.
+    #[inline]
+    fn tokenize_ascii<F: FnMut(&[u8])>(&mut self, text: &[u8], emit: &mut F) {
+        let case = &mut self.case;
+        let mut prev_word = 0;
+        let member = |block: &blocks::Block, next: Option<u8>| {
+            let m = blocks::ascii_words(block, prev_word, next);
+            prev_word = block.word >> 63;
+            m
+        };
+        blocks::for_each_run(text, member, |start, end, flags| {
+            emit(case.apply(&text[start..end], flags))
+        });
+    }
+
+    /// The scalar path: decodes non-ASCII characters and looks up their category.
+    fn tokenize_unicode<F: FnMut(&[u8])>(&mut self, text: &[u8], emit: &mut F) {
         let n = text.len();
         let mut i = 0;
         while i < n {
