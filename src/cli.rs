@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Case, Format, RunnerKind, SortOrder, TokenizerKind};
+use crate::gen::Script;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -41,6 +42,31 @@ pub enum Command {
     },
     /// Print the man page (roff) on stdout: `mrwc man | man -l -`.
     Man,
+    /// Write a reproducible synthetic corpus: lines of words drawn from a Zipf distribution
+    /// over a generated vocabulary. The same arguments give the same bytes on every machine.
+    Gen(GenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// Bytes to write, at most (e.g. 100M, 1G); whole lines only.
+    #[arg(long, value_name = "SIZE", default_value = "100M")]
+    pub size: String,
+    /// Distinct words in the vocabulary.
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    pub vocab: usize,
+    /// Zipf exponent s: the word of rank r is drawn with weight 1/r^s (0 = uniform).
+    #[arg(long, value_name = "S", default_value_t = 1.0)]
+    pub zipf: f64,
+    /// Seed of the generator.
+    #[arg(long, value_name = "N", default_value_t = 7)]
+    pub seed: u64,
+    /// Writing system of the words.
+    #[arg(long, value_enum, default_value_t = Script::Latin)]
+    pub script: Script,
+    /// Write to FILE atomically instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use crate::cli::CountArgs;
+use crate::cli::{CountArgs, GenArgs};
 use crate::error::{quote_path, Error, Result};
+use crate::gen::GenSpec;
 
 /// Highest partition count: part files are named `part-00000` to `part-99999`.
 pub const MAX_PARTITIONS: usize = 100_000;
@@ -181,6 +182,44 @@ impl Config {
             stats: args.stats,
         })
     }
+}
+
+/// Validates `mrwc gen`'s flags.
+pub fn gen_spec(args: &GenArgs) -> Result<(GenSpec, OutputTarget)> {
+    let size = parse_size(&args.size).ok_or_else(|| {
+        usage(
+            "--size",
+            &args.size,
+            "expected bytes with an optional K, M or G suffix (e.g. 1G)",
+        )
+    })?;
+    if args.vocab == 0 || args.vocab > u32::MAX as usize {
+        return Err(usage(
+            "--vocab",
+            &args.vocab.to_string(),
+            "must be from 1 to 4294967295",
+        ));
+    }
+    if !(args.zipf.is_finite() && (0.0..=10.0).contains(&args.zipf)) {
+        return Err(usage(
+            "--zipf",
+            &args.zipf.to_string(),
+            "must be from 0 to 10",
+        ));
+    }
+    let output = match &args.output {
+        Some(path) => OutputTarget::File(path.clone()),
+        None => OutputTarget::Stdout,
+    };
+    check_output(&output)?;
+    let spec = GenSpec {
+        size: size as u64,
+        vocab: args.vocab,
+        zipf: args.zipf,
+        seed: args.seed,
+        script: args.script,
+    };
+    Ok((spec, output))
 }
 
 fn usage(flag: &str, value: &str, why: &str) -> Error {

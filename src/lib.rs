@@ -23,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod counters;
 pub mod error;
+pub mod gen;
 pub mod input;
 pub mod interrupt;
 pub mod job;
@@ -57,6 +58,12 @@ pub fn run_cli<I: IntoIterator<Item = OsString>>(args: I) -> Result<Outcome> {
         }),
         Some(cli::Command::Man) => {
             print_generated(|out| clap_mangen::Man::new(cli::Cli::command()).render(out))
+        }
+        Some(cli::Command::Gen(args)) => {
+            let (spec, output) = config::gen_spec(&args)?;
+            interrupt::install();
+            gen::generate(&spec, output::Sink::prepare(&output)?)?;
+            Ok(Outcome::Complete)
         }
         None => job::run(&config::Config::from_cli(&cli.count)?),
     }

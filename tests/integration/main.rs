@@ -3,6 +3,7 @@
 
 mod counting;
 mod errors;
+mod generate;
 mod outputs;
 mod property;
 mod util;
