@@ -45,6 +45,36 @@ impl Chunk {
             ChunkData::Owned(v) => v,
         }
     }
+
+    /// The byte range of the source this chunk covers, when the source is mapped (a runner in
+    /// another process can then read the range itself).
+    pub fn mapped_range(&self) -> Option<Range<usize>> {
+        match &self.data {
+            ChunkData::Mapped { range, .. } => Some(range.clone()),
+            ChunkData::Owned(_) => None,
+        }
+    }
+
+    /// Drops the mapped pages that lie wholly inside this chunk once its task is done, so a
+    /// mapped input never shows up as resident memory in full: without this, counting a
+    /// 430 MB file reports 417 MiB peak RSS, all of it clean page cache.
+    pub fn release(self) {
+        let ChunkData::Mapped { map, range } = &self.data else {
+            return;
+        };
+        let page = 4096;
+        let start = range.start.next_multiple_of(page);
+        let end = range.end / page * page;
+        if end > start {
+            // SAFETY: the map is a read-only, shared, file-backed mapping. MADV_DONTNEED only
+            // drops its page-table entries: a later read of those pages (no task reads them
+            // again) would fault them back in from the file. Pages shared with the neighbour
+            // chunks are excluded by the rounding above. Failure only means no memory saved.
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+            };
+        }
+    }
 }
 
 /// Where a mapped chunk starting at `start` ends: `start + size` moved forward to just after the

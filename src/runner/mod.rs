@@ -158,6 +158,7 @@ fn pipeline<E: Executor, T: Tokenizer + Sync>(
                 Some(Ok(chunk)) => {
                     map_task(&mut tokenizer, chunk.bytes(), &mut table, &mut stats);
                     job.progress.add(chunk.bytes().len() as u64);
+                    chunk.release();
                 }
                 Some(Err(e)) if config.keep_going => {
                     (job.warn)(&e);
