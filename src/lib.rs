@@ -33,6 +33,7 @@ pub mod partition;
 pub mod progress;
 pub mod records;
 pub mod reduce;
+pub mod runfile;
 pub mod runner;
 pub mod shuffle;
 pub mod split;

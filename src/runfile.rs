@@ -1,0 +1,424 @@
+//! Sorted runs on disk: the files of the procs runner's shuffle (and of spills).
+//!
+//! A run holds `(word, count)` records sorted by the word's bytes, each word at most once:
+//!
+//! ```text
+//!   "MRWCRUN1"                                     magic, 8 bytes
+//!   0x01 varint(len) word[len] varint(count)       one per record, words strictly increasing
+//!   0x00 u64le(records) u64le(checksum)            end of run
+//! ```
+//!
+//! Varints are LEB128 (7 bits a byte, low bits first, at most 10 bytes). The checksum is FNV-1a
+//! over the bytes of every record. A reader checks everything it can: the magic, the tags,
+//! varint length, word order, the record count and the checksum, and that nothing follows the
+//! end. A truncated or corrupt file is an error naming the file, never a panic or a silently
+//! wrong count; and since a reduce task writes nothing visible before it has read every input
+//! to its end, a corrupt input fails the task instead of changing the result.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+use crate::error::{io_reason, quote_path, Error, Result};
+
+const MAGIC: &[u8; 8] = b"MRWCRUN1";
+const RECORD: u8 = 1;
+const END: u8 = 0;
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        buf.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    buf.push(v as u8);
+}
+
+/// Writes one run. Words must come in strictly increasing byte order.
+pub struct RunWriter<W: Write> {
+    out: BufWriter<W>,
+    record: Vec<u8>,
+    records: u64,
+    checksum: u64,
+    bytes: u64,
+}
+
+impl<W: Write> RunWriter<W> {
+    pub fn new(out: W) -> io::Result<RunWriter<W>> {
+        let mut out = BufWriter::with_capacity(1 << 16, out);
+        out.write_all(MAGIC)?;
+        Ok(RunWriter {
+            out,
+            record: Vec::with_capacity(64),
+            records: 0,
+            checksum: FNV_OFFSET,
+            bytes: 8,
+        })
+    }
+
+    pub fn push(&mut self, word: &[u8], count: u64) -> io::Result<()> {
+        self.record.clear();
+        self.record.push(RECORD);
+        put_varint(&mut self.record, word.len() as u64);
+        self.record.extend_from_slice(word);
+        put_varint(&mut self.record, count);
+        self.checksum = fnv(self.checksum, &self.record);
+        self.records += 1;
+        self.bytes += self.record.len() as u64;
+        self.out.write_all(&self.record)
+    }
+
+    /// Writes the end marker and flushes; returns the inner writer and the bytes written.
+    pub fn finish(mut self) -> io::Result<(W, u64)> {
+        self.out.write_all(&[END])?;
+        self.out.write_all(&self.records.to_le_bytes())?;
+        self.out.write_all(&self.checksum.to_le_bytes())?;
+        self.bytes += 17;
+        let out = self.out.into_inner().map_err(|e| e.into_error())?;
+        Ok((out, self.bytes))
+    }
+}
+
+/// Writes `records` (already sorted, unique words) to a new file at `path`; returns its size.
+pub fn write_file<'a>(path: &Path, records: impl Iterator<Item = (&'a [u8], u64)>) -> Result<u64> {
+    let fail = |e: io::Error| Error::TempDir {
+        what: quote_path(path),
+        reason: io_reason(&e),
+    };
+    let file = File::create(path).map_err(fail)?;
+    let mut w = RunWriter::new(file).map_err(fail)?;
+    for (word, count) in records {
+        w.push(word, count).map_err(fail)?;
+    }
+    let (file, bytes) = w.finish().map_err(fail)?;
+    drop(file);
+    Ok(bytes)
+}
+
+/// Reads one run, record by record.
+pub struct RunReader<R: Read> {
+    input: BufReader<R>,
+    name: String,
+    word: Vec<u8>,
+    count: u64,
+    started: bool,
+    done: bool,
+    records: u64,
+    checksum: u64,
+    record: Vec<u8>,
+}
+
+impl RunReader<File> {
+    pub fn open(path: &Path) -> Result<RunReader<File>> {
+        let file = File::open(path).map_err(|e| Error::TempDir {
+            what: quote_path(path),
+            reason: io_reason(&e),
+        })?;
+        RunReader::new(file, quote_path(path))
+    }
+}
+
+impl<R: Read> RunReader<R> {
+    pub fn new(input: R, name: String) -> Result<RunReader<R>> {
+        let mut reader = RunReader {
+            input: BufReader::with_capacity(1 << 16, input),
+            name,
+            word: Vec::new(),
+            count: 0,
+            started: false,
+            done: false,
+            records: 0,
+            checksum: FNV_OFFSET,
+            record: Vec::new(),
+        };
+        let mut magic = [0u8; 8];
+        reader.read_exact(&mut magic)?;
+        if &magic != MAGIC {
+            return Err(reader.corrupt("not a run file (bad magic)"));
+        }
+        Ok(reader)
+    }
+
+    fn corrupt(&self, what: &str) -> Error {
+        Error::Job(format!("{}: corrupt run file: {what}", self.name))
+    }
+
+    fn read_exact(&mut self, buf: &mut [u8]) -> Result<()> {
+        self.input.read_exact(buf).map_err(|e| match e.kind() {
+            io::ErrorKind::UnexpectedEof => self.corrupt("truncated"),
+            _ => Error::Job(format!("{}: {}", self.name, io_reason(&e))),
+        })
+    }
+
+    fn byte(&mut self) -> Result<u8> {
+        let mut b = [0u8; 1];
+        self.read_exact(&mut b)?;
+        Ok(b[0])
+    }
+
+    fn varint(&mut self) -> Result<u64> {
+        let mut v = 0u64;
+        for shift in (0..70).step_by(7) {
+            let b = self.byte()?;
+            self.record.push(b);
+            if shift == 63 && b > 1 {
+                return Err(self.corrupt("varint overflow"));
+            }
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(self.corrupt("varint too long"))
+    }
+
+    /// Moves to the next record; false at the (verified) end of the run.
+    pub fn advance(&mut self) -> Result<bool> {
+        if self.done {
+            return Ok(false);
+        }
+        match self.byte()? {
+            RECORD => {}
+            END => return self.finish().map(|()| false),
+            _ => return Err(self.corrupt("bad record tag")),
+        }
+        self.record.clear();
+        self.record.push(RECORD);
+        let len = self.varint()?;
+        // A word can't be longer than the file; refuse absurd lengths before allocating.
+        if len > 1 << 40 {
+            return Err(self.corrupt("word length out of range"));
+        }
+        let start = self.record.len();
+        self.record.resize(start + len as usize, 0);
+        let mut word = std::mem::take(&mut self.record);
+        let read = self.read_exact(&mut word[start..]);
+        self.record = word;
+        read?;
+        let count = self.varint()?;
+        let word = &self.record[start..start + len as usize];
+        if self.started && word <= self.word.as_slice() {
+            return Err(self.corrupt("words out of order"));
+        }
+        self.word.clear();
+        self.word.extend_from_slice(word);
+        self.count = count;
+        self.started = true;
+        self.records += 1;
+        self.checksum = fnv(self.checksum, &self.record);
+        Ok(true)
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let mut tail = [0u8; 16];
+        self.read_exact(&mut tail)?;
+        let records = u64::from_le_bytes(tail[..8].try_into().expect("8 bytes"));
+        let checksum = u64::from_le_bytes(tail[8..].try_into().expect("8 bytes"));
+        if records != self.records {
+            return Err(self.corrupt("record count mismatch"));
+        }
+        if checksum != self.checksum {
+            return Err(self.corrupt("checksum mismatch"));
+        }
+        let mut extra = [0u8; 1];
+        match self.input.read(&mut extra) {
+            Ok(0) => {}
+            Ok(_) => return Err(self.corrupt("data after the end")),
+            Err(e) => return Err(Error::Job(format!("{}: {}", self.name, io_reason(&e)))),
+        }
+        self.done = true;
+        Ok(())
+    }
+
+    pub fn word(&self) -> &[u8] {
+        &self.word
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+}
+
+/// Merges sorted runs, summing the counts of equal words; calls `emit` once per word, in
+/// increasing byte order. A sum over `u64` is an error.
+pub fn merge<R: Read>(
+    mut runs: Vec<RunReader<R>>,
+    mut emit: impl FnMut(&[u8], u64) -> Result<()>,
+) -> Result<()> {
+    // A binary min-heap of run indices, ordered by each run's current word.
+    let mut heap: Vec<usize> = Vec::with_capacity(runs.len());
+    for (i, run) in runs.iter_mut().enumerate() {
+        if run.advance()? {
+            heap.push(i);
+        }
+    }
+    let less = |runs: &[RunReader<R>], a: usize, b: usize| runs[a].word() < runs[b].word();
+    let sift_down = |heap: &mut Vec<usize>, runs: &[RunReader<R>], mut at: usize| loop {
+        let (l, r) = (2 * at + 1, 2 * at + 2);
+        let mut min = at;
+        if l < heap.len() && less(runs, heap[l], heap[min]) {
+            min = l;
+        }
+        if r < heap.len() && less(runs, heap[r], heap[min]) {
+            min = r;
+        }
+        if min == at {
+            return;
+        }
+        heap.swap(at, min);
+        at = min;
+    };
+    for at in (0..heap.len() / 2).rev() {
+        sift_down(&mut heap, &runs, at);
+    }
+    let mut word: Vec<u8> = Vec::new();
+    let mut total: Option<u64> = None;
+    while let Some(&top) = heap.first() {
+        let run = &runs[top];
+        match total {
+            Some(t) if run.word() == word.as_slice() => {
+                total = Some(t.checked_add(run.count()).ok_or_else(|| {
+                    Error::Job(format!(
+                        "count overflow: the total for one word exceeds {}",
+                        u64::MAX
+                    ))
+                })?);
+            }
+            _ => {
+                if let Some(t) = total {
+                    emit(&word, t)?;
+                }
+                word.clear();
+                word.extend_from_slice(run.word());
+                total = Some(run.count());
+            }
+        }
+        if runs[top].advance()? {
+            sift_down(&mut heap, &runs, 0);
+        } else {
+            let last = heap.pop().expect("not empty");
+            if !heap.is_empty() {
+                heap[0] = last;
+                sift_down(&mut heap, &runs, 0);
+            }
+        }
+    }
+    if let Some(t) = total {
+        emit(&word, t)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_bytes(records: &[(&str, u64)]) -> Vec<u8> {
+        let mut w = RunWriter::new(Vec::new()).unwrap();
+        for (word, count) in records {
+            w.push(word.as_bytes(), *count).unwrap();
+        }
+        w.finish().unwrap().0
+    }
+
+    fn read_all(bytes: &[u8]) -> Result<Vec<(String, u64)>> {
+        let mut r = RunReader::new(bytes, "test.run".into())?;
+        let mut out = Vec::new();
+        while r.advance()? {
+            out.push((String::from_utf8_lossy(r.word()).into_owned(), r.count()));
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn round_trips_records() {
+        let records = [("", 1), ("a", 2), ("ab", u64::MAX), ("中文", 300)];
+        let got = read_all(&run_bytes(&records)).unwrap();
+        let want: Vec<(String, u64)> = records.iter().map(|(w, c)| (w.to_string(), *c)).collect();
+        assert_eq!(got, want);
+        assert!(read_all(&run_bytes(&[])).unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        let bytes = run_bytes(&[("alpha", 1), ("beta", 300)]);
+        for len in 0..bytes.len() {
+            let err = read_all(&bytes[..len]).unwrap_err().to_string();
+            assert!(
+                err.starts_with("test.run: corrupt run file"),
+                "{len}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_single_byte_corruption_is_an_error_or_harmless() {
+        let bytes = run_bytes(&[("alpha", 1), ("beta", 300), ("gamma", 7)]);
+        let good = read_all(&bytes).unwrap();
+        for at in 0..bytes.len() {
+            for flip in [0x01u8, 0x80, 0xff] {
+                let mut bad = bytes.clone();
+                bad[at] ^= flip;
+                if let Ok(got) = read_all(&bad) {
+                    assert_eq!(got, good, "corruption at {at} changed the records silently");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn out_of_order_words_are_rejected() {
+        let bytes = run_bytes(&[("b", 1), ("a", 1)]);
+        assert!(read_all(&bytes)
+            .unwrap_err()
+            .to_string()
+            .contains("out of order"));
+    }
+
+    #[test]
+    fn merge_sums_equal_words_in_order() {
+        let a = run_bytes(&[("a", 1), ("c", 2), ("d", 1)]);
+        let b = run_bytes(&[("b", 5), ("c", 3)]);
+        let c = run_bytes(&[]);
+        let d = run_bytes(&[("a", 10), ("e", 1)]);
+        let runs = [&a, &b, &c, &d]
+            .iter()
+            .map(|r| RunReader::new(r.as_slice(), "r".into()).unwrap())
+            .collect();
+        let mut got = Vec::new();
+        merge(runs, |w, n| {
+            got.push((String::from_utf8_lossy(w).into_owned(), n));
+            Ok(())
+        })
+        .unwrap();
+        let want = [("a", 11), ("b", 5), ("c", 5), ("d", 1), ("e", 1)];
+        assert_eq!(
+            got,
+            want.iter()
+                .map(|(w, c)| (w.to_string(), *c))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn merge_reports_overflow() {
+        let a = run_bytes(&[("x", u64::MAX)]);
+        let b = run_bytes(&[("x", 1)]);
+        let runs = [&a, &b]
+            .iter()
+            .map(|r| RunReader::new(r.as_slice(), "r".into()).unwrap())
+            .collect();
+        assert!(merge(runs, |_, _| Ok(()))
+            .unwrap_err()
+            .to_string()
+            .contains("overflow"));
+    }
+}
