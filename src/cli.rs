@@ -45,6 +45,9 @@ pub enum Command {
     /// Write a reproducible synthetic corpus: lines of words drawn from a Zipf distribution
     /// over a generated vocabulary. The same arguments give the same bytes on every machine.
     Gen(GenArgs),
+    /// A worker process of `-r procs` (started by mrwc itself).
+    #[command(hide = true)]
+    Worker(crate::runner::procs::worker::WorkerArgs),
 }
 
 #[derive(Debug, Args)]
@@ -84,6 +87,19 @@ pub struct CountArgs {
     /// Worker threads (default: the number of available cores).
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
+
+    /// procs: directory for the job's work files (default: the system temp directory).
+    #[arg(long, value_name = "DIR")]
+    pub tmp_dir: Option<PathBuf>,
+
+    /// procs: a task attempt that sends nothing for this long is killed and retried
+    /// (e.g. 600, 90s, 10m, 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "600s")]
+    pub task_timeout: String,
+
+    /// procs: attempts per task before the job fails.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub max_attempts: u32,
 
     /// Reduce partitions, R: words go to partition hash(word) mod R (default: the worker count).
     #[arg(short = 'p', long, value_name = "R")]

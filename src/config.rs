@@ -105,6 +105,12 @@ pub struct Config {
     /// Show a progress bar: only when stderr is a terminal and --quiet is absent.
     pub progress: bool,
     pub stats: bool,
+    /// procs: where the job's work directory is created.
+    pub tmp_dir: PathBuf,
+    /// procs: silence after which an attempt is killed.
+    pub task_timeout: std::time::Duration,
+    /// procs: attempts per task.
+    pub max_attempts: u32,
 }
 
 impl Config {
@@ -152,6 +158,26 @@ impl Config {
             (None, None) => OutputTarget::Stdout,
         };
         check_output(&output)?;
+        let tmp_dir = args.tmp_dir.clone().unwrap_or_else(std::env::temp_dir);
+        if !tmp_dir.is_dir() {
+            return Err(usage(
+                "--tmp-dir",
+                &tmp_dir.to_string_lossy(),
+                "not a directory",
+            ));
+        }
+        let task_timeout = parse_duration(&args.task_timeout)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                usage(
+                    "--task-timeout",
+                    &args.task_timeout,
+                    "expected a duration such as 600, 90s, 10m or 500ms",
+                )
+            })?;
+        if args.max_attempts == 0 {
+            return Err(usage("--max-attempts", "0", "must be at least 1"));
+        }
         let inputs = if args.inputs.is_empty() {
             vec![InputArg::Stdin]
         } else {
@@ -180,6 +206,9 @@ impl Config {
             keep_going: args.keep_going,
             progress: !args.quiet && std::io::stderr().is_terminal(),
             stats: args.stats,
+            tmp_dir,
+            task_timeout,
+            max_attempts: args.max_attempts,
         })
     }
 }
@@ -254,6 +283,22 @@ pub fn parent_dir(path: &std::path::Path) -> PathBuf {
     }
 }
 
+/// Parses `600` (seconds), `90s`, `10m`, `1h`, `500ms`.
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let ms = match unit.trim() {
+        "ms" => n,
+        "" | "s" => n.checked_mul(1000)?,
+        "m" => n.checked_mul(60_000)?,
+        "h" => n.checked_mul(3_600_000)?,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_millis(ms))
+}
+
 /// Parses `4096`, `512K`, `4M`, `1G`, `2MiB`, `64kb` (binary multiples, case-insensitive).
 pub fn parse_size(text: &str) -> Option<usize> {
     let t = text.trim();
@@ -283,6 +328,17 @@ mod tests {
         assert_eq!(parse_size("2MiB"), Some(2 << 20));
         assert_eq!(parse_size("1G"), Some(1 << 30));
         assert_eq!(parse_size("1 kb"), Some(1024));
+    }
+
+    #[test]
+    fn durations_parse_with_units() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("600"), Some(Duration::from_secs(600)));
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("10m"), Some(Duration::from_secs(600)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1.5s"), None);
+        assert_eq!(parse_duration("x"), None);
     }
 
     #[test]

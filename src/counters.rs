@@ -21,6 +21,8 @@ pub struct Counters {
     pub reduce_partitions: u64,
     pub distinct_words: u64,
     pub output_records: u64,
+    /// Task attempts that failed and were retried (procs runner).
+    pub failed_attempts: u64,
     pub phases: Vec<(&'static str, Duration)>,
 }
 
@@ -47,7 +49,12 @@ impl Counters {
             ("output records", self.output_records),
             ("", 0),
         ];
-        for (name, value) in rows.iter().filter(|(n, _)| !n.is_empty()) {
+        let failed = ("failed attempts", self.failed_attempts);
+        let rows = rows
+            .iter()
+            .filter(|(n, _)| !n.is_empty())
+            .chain((self.runner == "procs").then_some(&failed));
+        for (name, value) in rows {
             let _ = writeln!(s, "  {name:<24}{:>16}", group_digits(*value));
         }
         let _ = writeln!(s, "mrwc: phases");

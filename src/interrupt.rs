@@ -12,6 +12,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 static PATHS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 static INSTALL: Once = Once::new();
 
 /// Starts the signal thread (once per process).
@@ -24,6 +25,7 @@ pub fn install() {
             .name("mrwc-signals".into())
             .spawn(move || {
                 if let Some(signal) = signals.forever().next() {
+                    kill_children();
                     remove_registered();
                     std::process::exit(128 + signal);
                 }
@@ -41,6 +43,32 @@ pub fn register(path: &Path) {
 /// Forgets `path`: it was committed or removed by its owner.
 pub fn unregister(path: &Path) {
     lock().retain(|p| p != path);
+}
+
+/// Kills child process `pid` (a procs worker) if the process is interrupted, before the
+/// registered paths are removed, so no worker writes into a directory being removed.
+pub fn register_child(pid: u32) {
+    CHILDREN.lock().unwrap_or_else(|p| p.into_inner()).push(pid);
+}
+
+pub fn unregister_child(pid: u32) {
+    CHILDREN
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .retain(|&p| p != pid);
+}
+
+fn kill_children() {
+    let children = std::mem::take(&mut *CHILDREN.lock().unwrap_or_else(|p| p.into_inner()));
+    for &pid in &children {
+        // SAFETY: kill has no memory-safety preconditions; the pids are our own children.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    }
+    for &pid in &children {
+        let mut status = 0;
+        // SAFETY: waitpid on our own child; reaping it here is fine since the process exits.
+        unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+    }
 }
 
 fn lock() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {

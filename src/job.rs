@@ -73,7 +73,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
         top: config.top,
         min_count: config.min_count,
         format: config.format,
-        parallel: runner.workers() > 1,
+        parallel: matches!(runner, Runner::Threads(_)) && runner.workers() > 1,
     };
     counters.output_records = runner.install(|| output::write(&partitions, &spec, sink))?;
     counters.phases.push(("output", started.elapsed()));

@@ -66,6 +66,9 @@ pub fn run_cli<I: IntoIterator<Item = OsString>>(args: I) -> Result<Outcome> {
             gen::generate(&spec, output::Sink::prepare(&output)?)?;
             Ok(Outcome::Complete)
         }
+        Some(cli::Command::Worker(args)) => {
+            runner::procs::worker::run(&args).map(|()| Outcome::Complete)
+        }
         None => job::run(&config::Config::from_cli(&cli.count)?),
     }
 }

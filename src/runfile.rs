@@ -317,6 +317,67 @@ pub fn merge<R: Read>(
     Ok(())
 }
 
+/// How many runs one merge pass opens at once: at most 64, and few enough to stay well inside
+/// the open-file limit (`ulimit -n`), since each open run is a descriptor.
+pub fn fan_in() -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the struct it is given and nothing else.
+    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+        limit.rlim_cur
+    } else {
+        256
+    };
+    (soft.saturating_sub(16) / 2).clamp(2, 64) as usize
+}
+
+/// Merges the runs at `inputs` into one run at `out`, in passes of at most [`fan_in`] runs
+/// (intermediate runs go to `scratch` and are removed); returns the records written.
+pub fn merge_files(inputs: &[std::path::PathBuf], out: &Path, scratch: &Path) -> Result<u64> {
+    let fan_in = fan_in();
+    let mut level: Vec<std::path::PathBuf> = inputs.to_vec();
+    let mut pass = 0;
+    while level.len() > fan_in {
+        let mut next = Vec::with_capacity(level.len().div_ceil(fan_in));
+        for (i, group) in level.chunks(fan_in).enumerate() {
+            let path = scratch.join(format!("merge-{pass}-{i}.run"));
+            merge_group(group, &path)?;
+            next.push(path);
+        }
+        if pass > 0 {
+            level.iter().for_each(|p| drop(std::fs::remove_file(p)));
+        }
+        level = next;
+        pass += 1;
+    }
+    let records = merge_group(&level, out)?;
+    if pass > 0 {
+        level.iter().for_each(|p| drop(std::fs::remove_file(p)));
+    }
+    Ok(records)
+}
+
+fn merge_group(paths: &[std::path::PathBuf], out: &Path) -> Result<u64> {
+    let readers = paths
+        .iter()
+        .map(|p| RunReader::open(p))
+        .collect::<Result<Vec<_>>>()?;
+    let fail = |e: io::Error| Error::TempDir {
+        what: quote_path(out),
+        reason: io_reason(&e),
+    };
+    let mut writer = RunWriter::new(File::create(out).map_err(fail)?).map_err(fail)?;
+    let mut records = 0u64;
+    merge(readers, |word, count| {
+        records += 1;
+        writer.push(word, count).map_err(fail)
+    })?;
+    writer.finish().map_err(fail)?;
+    Ok(records)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,6 +467,34 @@ mod tests {
                 .map(|(w, c)| (w.to_string(), *c))
                 .collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn merging_many_files_goes_in_passes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut inputs = Vec::new();
+        for i in 0..150u64 {
+            let path = dir.path().join(format!("in-{i}.run"));
+            let words = [format!("w{:03}", i % 7), format!("x{i:03}")];
+            let mut sorted: Vec<_> = words.iter().map(|w| (w.as_bytes(), 1)).collect();
+            sorted.sort();
+            write_file(&path, sorted.into_iter()).unwrap();
+            inputs.push(path);
+        }
+        let out = dir.path().join("out.run");
+        let scratch = tempfile::tempdir().unwrap();
+        assert_eq!(merge_files(&inputs, &out, scratch.path()).unwrap(), 157);
+        assert_eq!(
+            std::fs::read_dir(scratch.path()).unwrap().count(),
+            0,
+            "intermediate runs left"
+        );
+        let mut r = RunReader::open(&out).unwrap();
+        let mut total = 0;
+        while r.advance().unwrap() {
+            total += r.count();
+        }
+        assert_eq!(total, 300);
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! worker raises a flag that stops the others after their current task.
 
 mod local;
+pub mod procs;
 mod threads;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,6 +23,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 pub use local::Local;
+pub use procs::Procs;
 pub use threads::Threads;
 
 use crate::config::{Config, RunnerKind, TokenizerKind};
@@ -62,6 +64,7 @@ pub trait Executor: Sync {
 pub enum Runner {
     Local(Local),
     Threads(Threads),
+    Procs(Procs),
 }
 
 impl Runner {
@@ -69,9 +72,12 @@ impl Runner {
         match config.runner {
             RunnerKind::Local => Ok(Runner::Local(Local)),
             RunnerKind::Threads => Threads::new(config.jobs).map(Runner::Threads),
-            RunnerKind::Procs => Err(Error::NotImplemented(
-                "runner 'procs' is not implemented yet".into(),
-            )),
+            RunnerKind::Procs => Ok(Runner::Procs(Procs {
+                workers: config.jobs,
+                task_timeout: config.task_timeout,
+                max_attempts: config.max_attempts,
+                tmp_dir: config.tmp_dir.clone(),
+            })),
             RunnerKind::Spark => Err(Error::NotImplemented(
                 "runner 'spark' is not implemented yet".into(),
             )),
@@ -82,6 +88,7 @@ impl Runner {
         match self {
             Runner::Local(_) => "local",
             Runner::Threads(_) => "threads",
+            Runner::Procs(_) => "procs",
         }
     }
 
@@ -89,6 +96,7 @@ impl Runner {
         match self {
             Runner::Local(e) => e.workers(),
             Runner::Threads(e) => e.workers(),
+            Runner::Procs(p) => p.workers,
         }
     }
 
@@ -97,6 +105,7 @@ impl Runner {
         match self {
             Runner::Local(e) => run_in_process(e, job, counters),
             Runner::Threads(e) => e.install(|| run_in_process(e, job, counters)),
+            Runner::Procs(p) => p.run(job, counters),
         }
     }
 
@@ -105,6 +114,7 @@ impl Runner {
         match self {
             Runner::Local(e) => e.install(f),
             Runner::Threads(e) => e.install(f),
+            Runner::Procs(_) => f(),
         }
     }
 }

@@ -5,5 +5,6 @@ mod counting;
 mod errors;
 mod generate;
 mod outputs;
+mod procs;
 mod property;
 mod util;

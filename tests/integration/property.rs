@@ -248,6 +248,34 @@ proptest! {
     }
 }
 
+proptest! {
+    // Processes are slower to start than threads: fewer cases, same oracle.
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_procs_runner_matches_the_reference(text in text(), s in setup()) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("input");
+        std::fs::write(&path, &text).unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mrwc"));
+        cmd.args(["-q", "-r", "procs", "--tmp-dir"]).arg(dir.path());
+        cmd.args(["-j", &s.jobs.to_string(), "--chunk-size", &s.chunk.max(8).to_string(), "-p", &s.partitions.to_string()]);
+        cmd.args(["-t", if s.whitespace { "whitespace" } else { "words" }, "--case", if s.lower { "lower" } else { "keep" }]);
+        if !s.mmap {
+            cmd.arg("--no-mmap");
+        }
+        let out = cmd.arg(&path).output().unwrap();
+        prop_assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let want = if s.whitespace { reference_whitespace(&text, s.lower) } else { reference_words(&text, s.lower) };
+        let mut got = Counts::new();
+        for line in out.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            let tab = line.iter().rposition(|&b| b == b'\t').unwrap();
+            got.insert(line[..tab].to_vec(), std::str::from_utf8(&line[tab + 1..]).unwrap().parse().unwrap());
+        }
+        prop_assert_eq!(got, want);
+    }
+}
+
 #[test]
 fn reference_implementations_agree_with_hand_counts() {
     let words = reference_words("Don't 'quote' ΣΑΣ a\u{2019}b x\u{ff}y a,b".as_bytes(), true);

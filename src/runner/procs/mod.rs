@@ -1,0 +1,625 @@
+//! `-r procs`: worker processes, an on-disk shuffle, task retry and commit by rename (Hadoop's
+//! semantics on one machine).
+//!
+//! ```text
+//!  coordinator ── plan map tasks (byte ranges; streamed inputs are first written to WORK)
+//!      │   frames over pipes (protocol.rs)
+//!      ├──► worker 0 ─ map task ─► WORK/map-N/attempt-A/part-P.run ─┐ commit: rename
+//!      ├──► worker 1 ─ map task ─► ...                               │ attempt-A -> done
+//!      │                                                             ▼
+//!      ├──► worker k ─ reduce task P: k-way merge of WORK/map-*/done/part-P.run
+//!      │                            ─► WORK/reduce-P/attempt-A/result.run ─► done
+//!      └── load WORK/reduce-*/done/result.run ─► output stage (same as every runner)
+//! ```
+//!
+//! Failure handling, as Hadoop does it: an attempt fails when its worker exits non-zero, dies by
+//! a signal, reports a failure, or sends nothing for `--task-timeout` (the coordinator then
+//! kills it with SIGKILL). A failed task goes back to the front of the queue, preferring
+//! another worker, up to `--max-attempts`; a dead worker is replaced. A failed attempt's files
+//! are never read: only the coordinator commits, and only on a task's first success. When a
+//! task fails on every attempt the job stops every worker, removes its work directory and fails
+//! with the task, its input, the attempt count and the last cause.
+//!
+//! The work directory (`--tmp-dir`, default the system temp dir) is `mrwc-job-PID-XXXXXX`; it
+//! is removed on success, on failure and on SIGINT/SIGTERM, and a later job removes those left
+//! by a coordinator that was killed outright (their PID is no longer alive).
+
+pub mod protocol;
+pub mod worker;
+
+use std::collections::VecDeque;
+use std::fs;
+use std::io::{self, Read};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::config::{Case, TokenizerKind};
+use crate::counters::Counters;
+use crate::error::{io_reason, quote_path, Error, Result};
+use crate::interrupt;
+use crate::records::Records;
+use crate::runfile::RunReader;
+use crate::runner::Job;
+use crate::split::Splitter;
+use crate::tokenize::{Tokenizer, Whitespace, Words};
+
+use protocol::{read_frame, write_frame, Reply, Request};
+use worker::{attempt_dir, map_dir, reduce_dir};
+
+/// The procs runner's settings.
+#[derive(Debug, Clone)]
+pub struct Procs {
+    pub workers: usize,
+    pub task_timeout: Duration,
+    pub max_attempts: u32,
+    pub tmp_dir: PathBuf,
+}
+
+/// A task as the coordinator tracks it.
+struct Task {
+    name: String,
+    /// What the task reads, for error messages.
+    input: String,
+    request: Request,
+}
+
+impl Procs {
+    pub fn run(&self, job: &Job, counters: &mut Counters) -> Result<Vec<Records>> {
+        remove_stale_work_dirs(&self.tmp_dir);
+        let work = WorkDir::create(&self.tmp_dir)?;
+        let started = Instant::now();
+        let maps = match job.config.tokenizer {
+            TokenizerKind::Words => {
+                plan_map_tasks(job, work.path(), &Words::new(job.config.case), counters)?
+            }
+            TokenizerKind::Whitespace => plan_map_tasks(
+                job,
+                work.path(),
+                &Whitespace::new(job.config.case),
+                counters,
+            )?,
+        };
+        let map_count = maps.len();
+        let mut pool = Pool::new(self, job, work.path());
+        for reply in pool.run_phase(&maps, counters)? {
+            if let Reply::MapDone {
+                bytes,
+                tokens,
+                combined,
+                ..
+            } = reply
+            {
+                counters.map.tasks += 1;
+                counters.map.input_bytes += bytes;
+                counters.map.output_records += tokens;
+                counters.combine_output_records += combined;
+                job.progress.add(bytes);
+            }
+        }
+        counters.phases.push(("map", started.elapsed()));
+
+        let started = Instant::now();
+        let partitions = job.config.partitions;
+        let reduces: Vec<Task> = (0..partitions)
+            .map(|p| Task {
+                name: format!("reduce-{p:05}"),
+                input: format!("partition {p} of {map_count} map outputs"),
+                request: Request::Reduce {
+                    task: p,
+                    attempt: 0,
+                    maps: map_count,
+                },
+            })
+            .collect();
+        pool.run_phase(&reduces, counters)?;
+        pool.shutdown();
+        let mut out = Vec::with_capacity(partitions);
+        for p in 0..partitions {
+            let mut run =
+                RunReader::open(&reduce_dir(work.path(), p).join("done").join("result.run"))?;
+            let mut records = Records::default();
+            while run.advance()? {
+                records.push(run.word(), run.count());
+            }
+            out.push(records);
+        }
+        counters.reduce_partitions = partitions as u64;
+        counters.distinct_words = out.iter().map(|r| r.len() as u64).sum();
+        counters.phases.push(("reduce", started.elapsed()));
+        Ok(out)
+    }
+}
+
+/// Cuts the inputs into map tasks with the engine's splitter. A mapped chunk becomes a byte
+/// range of its file; a streamed chunk (stdin, a pipe, `--no-mmap`) is written to the work
+/// directory first, since a worker cannot read the coordinator's stdin.
+fn plan_map_tasks<T: Tokenizer>(
+    job: &Job,
+    work: &Path,
+    tokenizer: &T,
+    counters: &mut Counters,
+) -> Result<Vec<Task>> {
+    let config = job.config;
+    let splitter = Splitter::new(&job.plan.sources, config.chunk_size, config.mmap, |b| {
+        tokenizer.is_boundary(b)
+    });
+    let mut tasks = Vec::new();
+    for chunk in splitter {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) if config.keep_going => {
+                (job.warn)(&e);
+                counters.skipped_inputs += 1;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let task = tasks.len();
+        let source = &job.plan.sources[chunk.source];
+        let (path, start, end) = match (chunk.mapped_range(), &source.path) {
+            (Some(range), Some(path)) => (path.clone(), range.start as u64, range.end as u64),
+            _ => {
+                let path = work.join(format!("input-{task:05}"));
+                fs::write(&path, chunk.bytes()).map_err(|e| Error::TempDir {
+                    what: quote_path(&path),
+                    reason: io_reason(&e),
+                })?;
+                (path, 0, chunk.bytes().len() as u64)
+            }
+        };
+        tasks.push(Task {
+            name: format!("map-{task:05}"),
+            input: format!("input {} bytes {}..{}", source.name, start, end),
+            request: Request::Map {
+                task,
+                attempt: 0,
+                path,
+                start,
+                end,
+            },
+        });
+    }
+    Ok(tasks)
+}
+
+/// The job's work directory: removed when dropped, and on SIGINT/SIGTERM.
+struct WorkDir(tempfile::TempDir);
+
+impl WorkDir {
+    fn create(tmp: &Path) -> Result<WorkDir> {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("mrwc-job-{}-", std::process::id()))
+            .tempdir_in(tmp)
+            .map_err(|e| Error::TempDir {
+                what: quote_path(tmp),
+                reason: io_reason(&e),
+            })?;
+        interrupt::register(dir.path());
+        Ok(WorkDir(dir))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        interrupt::unregister(self.0.path());
+    }
+}
+
+/// Removes `mrwc-job-PID-*` directories whose coordinator is gone (killed with SIGKILL).
+fn remove_stale_work_dirs(tmp: &Path) {
+    let Ok(entries) = fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix("mrwc-job-")) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        // SAFETY: kill with signal 0 only checks whether the process exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0
+            || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        if !alive {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+enum Event {
+    Reply(usize, String),
+    Exited(usize, String),
+}
+
+struct Running {
+    task: usize,
+    attempt: u32,
+    last_heard: Instant,
+}
+
+struct WorkerState {
+    pid: u32,
+    stdin: Option<ChildStdin>,
+    running: Option<Running>,
+    alive: bool,
+    timed_out: bool,
+}
+
+/// The worker processes of a job and the events they send.
+struct Pool<'a> {
+    procs: &'a Procs,
+    args: Vec<String>,
+    work: PathBuf,
+    workers: Vec<WorkerState>,
+    tx: mpsc::Sender<Event>,
+    rx: mpsc::Receiver<Event>,
+}
+
+impl<'a> Pool<'a> {
+    fn new(procs: &'a Procs, job: &Job, work: &Path) -> Pool<'a> {
+        let config = job.config;
+        let tokenizer = match config.tokenizer {
+            TokenizerKind::Words => "words",
+            TokenizerKind::Whitespace => "whitespace",
+        };
+        let case = match config.case {
+            Case::Lower => "lower",
+            Case::Keep => "keep",
+        };
+        let mut args: Vec<String> = ["worker", "--tokenizer", tokenizer, "--case", case]
+            .map(String::from)
+            .into();
+        args.extend(["--partitions".into(), config.partitions.to_string()]);
+        if !config.mmap {
+            args.push("--no-mmap".into());
+        }
+        let (tx, rx) = mpsc::channel();
+        Pool {
+            procs,
+            args,
+            work: work.to_path_buf(),
+            workers: Vec::new(),
+            tx,
+            rx,
+        }
+    }
+
+    fn live(&self) -> usize {
+        self.workers.iter().filter(|w| w.alive).count()
+    }
+
+    fn spawn(&mut self) -> Result<()> {
+        let exe = std::env::current_exe()
+            .map_err(|e| Error::Job(format!("cannot find the mrwc executable: {e}")))?;
+        let mut child = Command::new(exe)
+            .args(&self.args)
+            .arg("--work-dir")
+            .arg(&self.work)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::Job(format!("cannot start a worker process: {}", io_reason(&e))))?;
+        let index = self.workers.len();
+        let pid = child.id();
+        interrupt::register_child(pid);
+        let (stdout, mut stderr) = (
+            child.stdout.take().expect("piped"),
+            child.stderr.take().expect("piped"),
+        );
+        let stdin = child.stdin.take();
+        let tx = self.tx.clone();
+        std::thread::spawn(move || {
+            let errors = std::thread::spawn(move || {
+                let mut text = Vec::new();
+                let _ = stderr.read_to_end(&mut text);
+                let text = String::from_utf8_lossy(&text).trim().to_string();
+                let tail: String = text
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .chars()
+                    .rev()
+                    .take(300)
+                    .collect();
+                tail.chars().rev().collect::<String>()
+            });
+            let mut input = io::BufReader::new(stdout);
+            while let Ok(Some(frame)) = read_frame(&mut input) {
+                if tx.send(Event::Reply(index, frame)).is_err() {
+                    break;
+                }
+            }
+            let status = child.wait();
+            let tail = errors.join().unwrap_or_default();
+            let mut cause = match status {
+                Ok(s) if s.signal().is_some() => {
+                    let sig = s.signal().unwrap_or(0);
+                    format!("worker killed by signal {sig}{}", signal_name(sig))
+                }
+                Ok(s) => match s.code() {
+                    Some(0) => "worker exited before finishing the task".to_string(),
+                    Some(code) => format!("worker exited with status {code}"),
+                    None => "worker ended".to_string(),
+                },
+                Err(e) => format!("worker lost: {e}"),
+            };
+            if !tail.is_empty() {
+                cause.push_str(&format!("; stderr: {tail}"));
+            }
+            let _ = tx.send(Event::Exited(index, cause));
+        });
+        self.workers.push(WorkerState {
+            pid,
+            stdin,
+            running: None,
+            alive: true,
+            timed_out: false,
+        });
+        Ok(())
+    }
+
+    /// Runs every task of a phase to success; returns each task's final reply, in task order.
+    fn run_phase(&mut self, tasks: &[Task], counters: &mut Counters) -> Result<Vec<Reply>> {
+        let mut queue: VecDeque<usize> = (0..tasks.len()).collect();
+        let mut attempts = vec![0u32; tasks.len()];
+        let mut last_worker: Vec<Option<usize>> = vec![None; tasks.len()];
+        let mut done: Vec<Option<Reply>> = vec![None; tasks.len()];
+        let mut remaining = tasks.len();
+        let wanted = self.procs.workers.min(tasks.len().max(1));
+        while self.live() < wanted {
+            self.spawn()?;
+        }
+        while remaining > 0 {
+            self.assign(tasks, &mut queue, &mut attempts, &mut last_worker)?;
+            let wait = self.next_deadline().map_or(Duration::from_secs(1), |d| {
+                d.saturating_duration_since(Instant::now())
+            });
+            let event = match self.rx.recv_timeout(wait.max(Duration::from_millis(1))) {
+                Ok(event) => event,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    self.kill_silent_workers();
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    unreachable!("the pool holds a sender")
+                }
+            };
+            let failure = match event {
+                Event::Reply(w, frame) => {
+                    let reply = Reply::decode(&frame)
+                        .map_err(|e| Error::Job(format!("worker {}: {e}", self.workers[w].pid)))?;
+                    let (task, attempt) = reply.task();
+                    let current = self.workers[w]
+                        .running
+                        .as_ref()
+                        .is_some_and(|r| r.task == task && r.attempt == attempt);
+                    if !current {
+                        continue;
+                    }
+                    match reply {
+                        Reply::Progress { .. } => {
+                            if let Some(r) = self.workers[w].running.as_mut() {
+                                r.last_heard = Instant::now();
+                            }
+                            continue;
+                        }
+                        Reply::Failed { ref reason, .. } => {
+                            self.workers[w].running = None;
+                            Some((task, reason.clone()))
+                        }
+                        _ => {
+                            self.workers[w].running = None;
+                            if done[task].is_none() {
+                                self.commit(&tasks[task], attempt)?;
+                                done[task] = Some(reply);
+                                remaining -= 1;
+                            }
+                            None
+                        }
+                    }
+                }
+                Event::Exited(w, cause) => {
+                    let state = &mut self.workers[w];
+                    state.alive = false;
+                    state.stdin = None;
+                    interrupt::unregister_child(state.pid);
+                    let cause = if state.timed_out {
+                        format!(
+                            "no answer for {} s (task timeout); worker killed",
+                            self.procs.task_timeout.as_secs_f64()
+                        )
+                    } else {
+                        cause
+                    };
+                    let failed = state.running.take().map(|r| (r.task, cause));
+                    if remaining > 0 && self.live() < wanted {
+                        self.spawn()?;
+                    }
+                    failed
+                }
+            };
+            if let Some((task, cause)) = failure {
+                counters.failed_attempts += 1;
+                if attempts[task] >= self.procs.max_attempts {
+                    let t = &tasks[task];
+                    return Err(Error::Job(format!(
+                        "task {} ({}) failed {} attempt{}; last: {cause}",
+                        t.name,
+                        t.input,
+                        attempts[task],
+                        if attempts[task] == 1 { "" } else { "s" }
+                    )));
+                }
+                queue.push_front(task);
+            }
+        }
+        Ok(done
+            .into_iter()
+            .map(|r| r.expect("every task done"))
+            .collect())
+    }
+
+    /// Gives queued tasks to idle workers, avoiding the worker a task last failed on when
+    /// another one is free.
+    fn assign(
+        &mut self,
+        tasks: &[Task],
+        queue: &mut VecDeque<usize>,
+        attempts: &mut [u32],
+        last_worker: &mut [Option<usize>],
+    ) -> Result<()> {
+        for w in 0..self.workers.len() {
+            if queue.is_empty() {
+                break;
+            }
+            if !self.workers[w].alive || self.workers[w].running.is_some() {
+                continue;
+            }
+            let idle_others = self
+                .workers
+                .iter()
+                .enumerate()
+                .filter(|(i, s)| *i != w && s.alive && s.running.is_none())
+                .count();
+            let pick = queue
+                .iter()
+                .position(|&t| last_worker[t] != Some(w) || idle_others == 0)
+                .unwrap_or(0);
+            let task = queue.remove(pick).expect("non-empty queue");
+            attempts[task] += 1;
+            last_worker[task] = Some(w);
+            let request = match &tasks[task].request {
+                Request::Map {
+                    task,
+                    path,
+                    start,
+                    end,
+                    ..
+                } => Request::Map {
+                    task: *task,
+                    attempt: attempts[*task],
+                    path: path.clone(),
+                    start: *start,
+                    end: *end,
+                },
+                Request::Reduce { task, maps, .. } => Request::Reduce {
+                    task: *task,
+                    attempt: attempts[*task],
+                    maps: *maps,
+                },
+            };
+            let state = &mut self.workers[w];
+            state.running = Some(Running {
+                task,
+                attempt: attempts[task],
+                last_heard: Instant::now(),
+            });
+            if let Some(stdin) = state.stdin.as_mut() {
+                // A worker that died before reading is reported by its Exited event, which
+                // fails this attempt; nothing to do here.
+                let _ = write_frame(stdin, &request.encode());
+            }
+        }
+        Ok(())
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.workers
+            .iter()
+            .filter(|w| w.alive && !w.timed_out)
+            .filter_map(|w| {
+                w.running
+                    .as_ref()
+                    .map(|r| r.last_heard + self.procs.task_timeout)
+            })
+            .min()
+    }
+
+    fn kill_silent_workers(&mut self) {
+        let now = Instant::now();
+        for w in self.workers.iter_mut().filter(|w| w.alive && !w.timed_out) {
+            if w.running
+                .as_ref()
+                .is_some_and(|r| r.last_heard + self.procs.task_timeout <= now)
+            {
+                w.timed_out = true;
+                // SAFETY: kill has no memory-safety preconditions; the pid is our live child.
+                unsafe { libc::kill(w.pid as i32, libc::SIGKILL) };
+            }
+        }
+    }
+
+    /// Commits an attempt: its directory becomes the task's `done` directory.
+    fn commit(&self, task: &Task, attempt: u32) -> Result<()> {
+        let task_dir = match task.request {
+            Request::Map { task, .. } => map_dir(&self.work, task),
+            Request::Reduce { task, .. } => reduce_dir(&self.work, task),
+        };
+        let done = task_dir.join("done");
+        fs::rename(attempt_dir(&task_dir, attempt), &done).map_err(|e| Error::TempDir {
+            what: quote_path(&done),
+            reason: io_reason(&e),
+        })
+    }
+
+    /// Closes every worker's stdin (they exit when idle) and waits for them.
+    fn shutdown(&mut self) {
+        for w in &mut self.workers {
+            w.stdin = None;
+        }
+        self.wait_all(Duration::from_secs(30));
+    }
+
+    fn wait_all(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while self.live() > 0 {
+            match self
+                .rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(Event::Exited(w, _)) => {
+                    self.workers[w].alive = false;
+                    interrupt::unregister_child(self.workers[w].pid);
+                }
+                Ok(Event::Reply(..)) => {}
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+impl Drop for Pool<'_> {
+    /// On failure, no worker outlives the job: kill the live ones and wait for them, so none
+    /// writes into the work directory after it is removed.
+    fn drop(&mut self) {
+        for w in self.workers.iter_mut().filter(|w| w.alive) {
+            w.stdin = None;
+            if w.running.is_some() {
+                // SAFETY: kill has no memory-safety preconditions; the pid is our live child.
+                unsafe { libc::kill(w.pid as i32, libc::SIGKILL) };
+            }
+        }
+        self.wait_all(Duration::from_secs(10));
+    }
+}
+
+fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        libc::SIGKILL => " (SIGKILL)",
+        libc::SIGABRT => " (SIGABRT)",
+        libc::SIGSEGV => " (SIGSEGV)",
+        libc::SIGBUS => " (SIGBUS)",
+        libc::SIGTERM => " (SIGTERM)",
+        libc::SIGINT => " (SIGINT)",
+        _ => "",
+    }
+}

@@ -1,0 +1,310 @@
+//! The coordinator/worker protocol of `-r procs`: frames over the worker's stdin (requests) and
+//! stdout (replies). A frame is a `u32` little-endian length followed by that many bytes of
+//! tab-separated UTF-8 fields; paths travel hex-encoded, so any byte a file name holds is safe.
+//!
+//! ```text
+//!   request  map          TASK ATTEMPT PATH-HEX START END
+//!            reduce       TASK ATTEMPT MAPS
+//!   reply    progress     TASK ATTEMPT
+//!            map-done     TASK ATTEMPT BYTES TOKENS COMBINED
+//!            reduce-done  TASK ATTEMPT RECORDS
+//!            failed       TASK ATTEMPT REASON
+//! ```
+//!
+//! Replies name their task and attempt, so the coordinator can ignore a late reply from an
+//! attempt it has already given up on.
+
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+/// Frames larger than this are a protocol error, not an allocation.
+const MAX_FRAME: u32 = 1 << 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    Map {
+        task: usize,
+        attempt: u32,
+        path: PathBuf,
+        start: u64,
+        end: u64,
+    },
+    Reduce {
+        task: usize,
+        attempt: u32,
+        maps: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    Progress {
+        task: usize,
+        attempt: u32,
+    },
+    MapDone {
+        task: usize,
+        attempt: u32,
+        bytes: u64,
+        tokens: u64,
+        combined: u64,
+    },
+    ReduceDone {
+        task: usize,
+        attempt: u32,
+        records: u64,
+    },
+    Failed {
+        task: usize,
+        attempt: u32,
+        reason: String,
+    },
+}
+
+impl Reply {
+    pub fn task(&self) -> (usize, u32) {
+        match *self {
+            Reply::Progress { task, attempt }
+            | Reply::MapDone { task, attempt, .. }
+            | Reply::ReduceDone { task, attempt, .. }
+            | Reply::Failed { task, attempt, .. } => (task, attempt),
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn bad(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("protocol error: {what}"),
+    )
+}
+
+fn field<T: std::str::FromStr>(fields: &[&str], i: usize) -> io::Result<T> {
+    fields
+        .get(i)
+        .and_then(|f| f.parse().ok())
+        .ok_or_else(|| bad("bad or missing field"))
+}
+
+impl Request {
+    pub fn encode(&self) -> String {
+        match self {
+            Request::Map {
+                task,
+                attempt,
+                path,
+                start,
+                end,
+            } => {
+                format!(
+                    "map\t{task}\t{attempt}\t{}\t{start}\t{end}",
+                    hex(path.as_os_str().as_bytes())
+                )
+            }
+            Request::Reduce {
+                task,
+                attempt,
+                maps,
+            } => format!("reduce\t{task}\t{attempt}\t{maps}"),
+        }
+    }
+
+    pub fn decode(text: &str) -> io::Result<Request> {
+        let f: Vec<&str> = text.split('\t').collect();
+        match f.first().copied() {
+            Some("map") if f.len() == 6 => {
+                let path = unhex(f[3]).ok_or_else(|| bad("bad path"))?;
+                let path = PathBuf::from(std::ffi::OsStr::from_bytes(&path));
+                Ok(Request::Map {
+                    task: field(&f, 1)?,
+                    attempt: field(&f, 2)?,
+                    path,
+                    start: field(&f, 4)?,
+                    end: field(&f, 5)?,
+                })
+            }
+            Some("reduce") if f.len() == 4 => Ok(Request::Reduce {
+                task: field(&f, 1)?,
+                attempt: field(&f, 2)?,
+                maps: field(&f, 3)?,
+            }),
+            _ => Err(bad("unknown request")),
+        }
+    }
+}
+
+impl Reply {
+    pub fn encode(&self) -> String {
+        match self {
+            Reply::Progress { task, attempt } => format!("progress\t{task}\t{attempt}"),
+            Reply::MapDone {
+                task,
+                attempt,
+                bytes,
+                tokens,
+                combined,
+            } => {
+                format!("map-done\t{task}\t{attempt}\t{bytes}\t{tokens}\t{combined}")
+            }
+            Reply::ReduceDone {
+                task,
+                attempt,
+                records,
+            } => format!("reduce-done\t{task}\t{attempt}\t{records}"),
+            Reply::Failed {
+                task,
+                attempt,
+                reason,
+            } => {
+                format!(
+                    "failed\t{task}\t{attempt}\t{}",
+                    reason.replace(['\t', '\n'], " ")
+                )
+            }
+        }
+    }
+
+    pub fn decode(text: &str) -> io::Result<Reply> {
+        let f: Vec<&str> = text.splitn(4, '\t').collect();
+        let (task, attempt) = (field(&f, 1)?, field(&f, 2)?);
+        match f[0] {
+            "progress" if f.len() == 3 => Ok(Reply::Progress { task, attempt }),
+            "map-done" => {
+                let rest: Vec<&str> = f
+                    .get(3)
+                    .ok_or_else(|| bad("missing fields"))?
+                    .split('\t')
+                    .collect();
+                Ok(Reply::MapDone {
+                    task,
+                    attempt,
+                    bytes: field(&rest, 0)?,
+                    tokens: field(&rest, 1)?,
+                    combined: field(&rest, 2)?,
+                })
+            }
+            "reduce-done" if f.len() == 4 => Ok(Reply::ReduceDone {
+                task,
+                attempt,
+                records: field(&f, 3)?,
+            }),
+            "failed" if f.len() == 4 => Ok(Reply::Failed {
+                task,
+                attempt,
+                reason: f[3].to_string(),
+            }),
+            _ => Err(bad("unknown reply")),
+        }
+    }
+}
+
+pub fn write_frame(out: &mut impl Write, text: &str) -> io::Result<()> {
+    let len = u32::try_from(text.len())
+        .ok()
+        .filter(|&n| n <= MAX_FRAME)
+        .ok_or_else(|| bad("frame too large"))?;
+    out.write_all(&len.to_le_bytes())?;
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Reads one frame; `None` at a clean end of stream (between frames).
+pub fn read_frame(input: &mut impl Read) -> io::Result<Option<String>> {
+    let mut len = [0u8; 4];
+    match input.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let len = u32::from_le_bytes(len);
+    if len > MAX_FRAME {
+        return Err(bad("frame too large"));
+    }
+    let mut buf = vec![0u8; len as usize];
+    input.read_exact(&mut buf)?;
+    String::from_utf8(buf)
+        .map(Some)
+        .map_err(|_| bad("frame is not UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_and_replies_round_trip() {
+        let path = PathBuf::from(std::ffi::OsStr::from_bytes(b"dir/we\tird\n\xff.txt"));
+        let requests = [
+            Request::Map {
+                task: 3,
+                attempt: 2,
+                path,
+                start: 10,
+                end: 4096,
+            },
+            Request::Reduce {
+                task: 1,
+                attempt: 1,
+                maps: 41,
+            },
+        ];
+        for r in requests {
+            assert_eq!(Request::decode(&r.encode()).unwrap(), r);
+        }
+        let replies = [
+            Reply::Progress {
+                task: 0,
+                attempt: 1,
+            },
+            Reply::MapDone {
+                task: 7,
+                attempt: 1,
+                bytes: 100,
+                tokens: 20,
+                combined: 9,
+            },
+            Reply::ReduceDone {
+                task: 2,
+                attempt: 3,
+                records: 5,
+            },
+            Reply::Failed {
+                task: 4,
+                attempt: 4,
+                reason: "disk full".into(),
+            },
+        ];
+        for r in replies {
+            assert_eq!(Reply::decode(&r.encode()).unwrap(), r);
+        }
+    }
+
+    #[test]
+    fn frames_round_trip_and_reject_garbage() {
+        let mut buf = Vec::new();
+        write_frame(&mut buf, "map\t1").unwrap();
+        write_frame(&mut buf, "").unwrap();
+        let mut r = buf.as_slice();
+        assert_eq!(read_frame(&mut r).unwrap().as_deref(), Some("map\t1"));
+        assert_eq!(read_frame(&mut r).unwrap().as_deref(), Some(""));
+        assert_eq!(read_frame(&mut r).unwrap(), None);
+        assert!(read_frame(&mut [0xffu8, 0xff, 0xff, 0xff].as_slice()).is_err());
+        assert!(Request::decode("map\tx").is_err());
+        assert!(Reply::decode("done\t1\t1").is_err());
+    }
+}

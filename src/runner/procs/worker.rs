@@ -1,0 +1,278 @@
+//! `mrwc worker` (hidden): one worker process of `-r procs`.
+//!
+//! It reads requests from stdin and answers each on stdout (see [`super::protocol`]) until
+//! stdin closes. A map task counts a byte range of one file into a combining table and writes
+//! one sorted run per partition; a reduce task merges one partition's runs from every
+//! committed map task. Everything an attempt writes goes under its own attempt directory;
+//! committing (renaming it into place) is the coordinator's job, so a crashed or timed-out
+//! attempt never leaves anything a reducer or the output would read.
+//!
+//! ```text
+//!   WORK/map-00003/attempt-1/part-00000.run ...    an attempt of map task 3
+//!   WORK/map-00003/done/                           the committed attempt (renamed)
+//!   WORK/reduce-00001/attempt-2/result.run
+//!   WORK/reduce-00001/done/result.run
+//! ```
+//!
+//! Fault injection, for tests: `MRWC_FAULT=KIND:TASK:ATTEMPT[,...]` makes the attempt
+//! `ATTEMPT` (a number, or `*` for every attempt) of `TASK` (`map-3`, `reduce-0`) misbehave:
+//! `crash` aborts the worker (SIGABRT), `kill` sends it SIGKILL, `exit` exits with status 3,
+//! `hang` stops answering, `fail` reports a failed task and goes on.
+
+use std::fs::{self, File};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use memmap2::Mmap;
+
+use crate::config::{Case, TokenizerKind};
+use crate::error::{io_reason, Error, Result};
+use crate::map::{map_task, MapStats};
+use crate::runfile;
+use crate::runner::procs::protocol::{read_frame, write_frame, Reply, Request};
+use crate::table::CountTable;
+use crate::tokenize::{Tokenizer, Whitespace, Words};
+
+/// The worker's flags, set by the coordinator.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    #[arg(long)]
+    pub work_dir: PathBuf,
+    #[arg(long, value_enum)]
+    pub tokenizer: TokenizerKind,
+    #[arg(long, value_enum)]
+    pub case: Case,
+    #[arg(long)]
+    pub partitions: usize,
+    #[arg(long)]
+    pub no_mmap: bool,
+}
+
+pub fn map_dir(work: &Path, task: usize) -> PathBuf {
+    work.join(format!("map-{task:05}"))
+}
+
+pub fn reduce_dir(work: &Path, task: usize) -> PathBuf {
+    work.join(format!("reduce-{task:05}"))
+}
+
+pub fn attempt_dir(task_dir: &Path, attempt: u32) -> PathBuf {
+    task_dir.join(format!("attempt-{attempt}"))
+}
+
+pub fn part_name(partition: usize) -> String {
+    format!("part-{partition:05}.run")
+}
+
+/// Runs the worker loop until stdin closes.
+pub fn run(args: &WorkerArgs) -> Result<()> {
+    let faults = std::env::var("MRWC_FAULT").unwrap_or_default();
+    let mut input = BufReader::new(io::stdin().lock());
+    let mut output = io::stdout().lock();
+    let proto = |e: io::Error| Error::Job(format!("worker: {}", io_reason(&e)));
+    while let Some(frame) = read_frame(&mut input).map_err(proto)? {
+        let request = Request::decode(&frame).map_err(proto)?;
+        let (name, attempt) = match &request {
+            Request::Map { task, attempt, .. } => (format!("map-{task}"), *attempt),
+            Request::Reduce { task, attempt, .. } => (format!("reduce-{task}"), *attempt),
+        };
+        let fault = inject_fault(&faults, &name, attempt);
+        let reply = match (fault, &request) {
+            (
+                Some(reason),
+                Request::Map { task, attempt, .. } | Request::Reduce { task, attempt, .. },
+            ) => Reply::Failed {
+                task: *task,
+                attempt: *attempt,
+                reason,
+            },
+            (None, _) => execute(args, &request, &mut output).unwrap_or_else(|e| {
+                let (task, attempt) = match request {
+                    Request::Map { task, attempt, .. } | Request::Reduce { task, attempt, .. } => {
+                        (task, attempt)
+                    }
+                };
+                Reply::Failed {
+                    task,
+                    attempt,
+                    reason: e.to_string(),
+                }
+            }),
+        };
+        write_frame(&mut output, &reply.encode()).map_err(proto)?;
+    }
+    Ok(())
+}
+
+/// Applies `MRWC_FAULT` to this attempt; `Some(reason)` means "report a failure".
+fn inject_fault(spec: &str, task: &str, attempt: u32) -> Option<String> {
+    for item in spec.split(',').filter(|s| !s.is_empty()) {
+        let parts: Vec<&str> = item.split(':').collect();
+        let [kind, t, a] = parts[..] else { continue };
+        if t != task || (a != "*" && a.parse() != Ok(attempt)) {
+            continue;
+        }
+        match kind {
+            "crash" => std::process::abort(),
+            "exit" => std::process::exit(3),
+            "kill" => {
+                // SAFETY: sending a signal to our own pid has no memory-safety preconditions.
+                unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+            }
+            "hang" => loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            },
+            "fail" => return Some(format!("injected failure ({item})")),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn execute(args: &WorkerArgs, request: &Request, out: &mut impl io::Write) -> Result<Reply> {
+    match request {
+        Request::Map {
+            task,
+            attempt,
+            path,
+            start,
+            end,
+        } => {
+            let dir = create_attempt_dir(&map_dir(&args.work_dir, *task), *attempt)?;
+            let data = read_range(path, *start, *end, !args.no_mmap)?;
+            // The map itself is the long part; say so before it, so the coordinator's timeout
+            // measures silence, not work.
+            let _ = write_frame(
+                out,
+                &Reply::Progress {
+                    task: *task,
+                    attempt: *attempt,
+                }
+                .encode(),
+            );
+            let (stats, combined) = match args.tokenizer {
+                TokenizerKind::Words => {
+                    map_range(Words::new(args.case), &data, &dir, args.partitions)?
+                }
+                TokenizerKind::Whitespace => {
+                    map_range(Whitespace::new(args.case), &data, &dir, args.partitions)?
+                }
+            };
+            Ok(Reply::MapDone {
+                task: *task,
+                attempt: *attempt,
+                bytes: stats.input_bytes,
+                tokens: stats.output_records,
+                combined,
+            })
+        }
+        Request::Reduce {
+            task,
+            attempt,
+            maps,
+        } => {
+            let dir = create_attempt_dir(&reduce_dir(&args.work_dir, *task), *attempt)?;
+            let inputs: Vec<PathBuf> = (0..*maps)
+                .map(|m| {
+                    map_dir(&args.work_dir, m)
+                        .join("done")
+                        .join(part_name(*task))
+                })
+                .collect();
+            let records = runfile::merge_files(&inputs, &dir.join("result.run"), &dir)?;
+            Ok(Reply::ReduceDone {
+                task: *task,
+                attempt: *attempt,
+                records,
+            })
+        }
+    }
+}
+
+fn create_attempt_dir(task_dir: &Path, attempt: u32) -> Result<PathBuf> {
+    let fail = |e: io::Error| Error::TempDir {
+        what: crate::error::quote_path(task_dir),
+        reason: io_reason(&e),
+    };
+    // The work directory itself is never created here: if the coordinator removed it (job
+    // over), the attempt must fail rather than resurrect it.
+    match fs::create_dir(task_dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(fail(e)),
+    }
+    let dir = attempt_dir(task_dir, attempt);
+    if dir.exists() {
+        fs::remove_dir_all(&dir).map_err(fail)?;
+    }
+    fs::create_dir(&dir).map_err(fail)?;
+    Ok(dir)
+}
+
+/// The bytes `start..end` of a file, mapped or read.
+enum Range {
+    Mapped(Mmap, usize, usize),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for Range {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Range::Mapped(map, start, end) => &map[*start..*end],
+            Range::Read(v) => v,
+        }
+    }
+}
+
+fn read_range(path: &Path, start: u64, end: u64, mmap: bool) -> Result<Range> {
+    let name = crate::error::quote_path(path);
+    let fail = |e: io::Error| Error::Input {
+        path: name.clone(),
+        reason: io_reason(&e),
+    };
+    let changed = || Error::Input {
+        path: name.clone(),
+        reason: "file changed while being read".into(),
+    };
+    let mut file = File::open(path).map_err(fail)?;
+    let len = file.metadata().map_err(fail)?.len();
+    if len < end {
+        return Err(changed());
+    }
+    if mmap && end > start {
+        // SAFETY: read-only map of an input file; see `input::open` for the truncation risk,
+        // checked above against the planned range.
+        if let Ok(map) = unsafe { Mmap::map(&file) } {
+            return Ok(Range::Mapped(map, start as usize, end as usize));
+        }
+    }
+    let mut buf = vec![0u8; (end - start) as usize];
+    file.seek(SeekFrom::Start(start)).map_err(fail)?;
+    file.read_exact(&mut buf).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            changed()
+        } else {
+            fail(e)
+        }
+    })?;
+    Ok(Range::Read(buf))
+}
+
+fn map_range<T: Tokenizer>(
+    mut tokenizer: T,
+    data: &[u8],
+    dir: &Path,
+    partitions: usize,
+) -> Result<(MapStats, u64)> {
+    let mut table = CountTable::default();
+    let mut stats = MapStats::default();
+    map_task(&mut tokenizer, data, &mut table, &mut stats);
+    let combined = table.len() as u64;
+    for (p, records) in table.into_partitions(partitions).into_iter().enumerate() {
+        let sorted = records.sorted_by_word();
+        runfile::write_file(&dir.join(part_name(p)), sorted.into_iter())?;
+    }
+    Ok((stats, combined))
+}
