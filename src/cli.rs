@@ -106,9 +106,10 @@ pub struct CountArgs {
     pub partitions: Option<usize>,
 
     /// Target size of a map task's chunk (e.g. 65536, 512K, 2M). Chunk edges move forward to
-    /// the next token boundary, so a word or a UTF-8 character is never cut.
-    #[arg(long, value_name = "SIZE", default_value = "1M")]
-    pub chunk_size: String,
+    /// the next token boundary, so a word or a UTF-8 character is never cut. Default: 1M, or
+    /// 16M with -r procs (each task there is a round trip to a process and a set of files).
+    #[arg(long, value_name = "SIZE")]
+    pub chunk_size: Option<String>,
 
     /// How text is cut into words.
     #[arg(short = 't', long, value_enum, default_value_t = TokenizerKind::Words)]

@@ -130,19 +130,17 @@ impl Config {
             Some(r) => r,
             None => jobs,
         };
-        let chunk_size = match parse_size(&args.chunk_size) {
-            Some(0) => {
-                return Err(usage(
-                    "--chunk-size",
-                    &args.chunk_size,
-                    "must be at least 1",
-                ))
-            }
-            Some(n) => n,
-            None => {
-                let why = "expected bytes with an optional K, M or G suffix (e.g. 512K, 4M)";
-                return Err(usage("--chunk-size", &args.chunk_size, why));
-            }
+        let chunk_size = match (&args.chunk_size, args.runner) {
+            (None, RunnerKind::Procs) => 16 << 20,
+            (None, _) => 1 << 20,
+            (Some(text), _) => match parse_size(text) {
+                Some(0) => return Err(usage("--chunk-size", text, "must be at least 1")),
+                Some(n) => n,
+                None => {
+                    let why = "expected bytes with an optional K, M or G suffix (e.g. 512K, 4M)";
+                    return Err(usage("--chunk-size", text, why));
+                }
+            },
         };
         let top = match args.top {
             Some(0) => return Err(usage("--top", "0", "must be at least 1")),
