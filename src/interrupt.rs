@@ -1,18 +1,26 @@
-//! SIGINT and SIGTERM: remove what the job was writing, then exit 130 or 143.
+//! SIGINT and SIGTERM: stop child processes, remove what the job was writing, then exit 130 or
+//! 143.
 //!
-//! Temp files and work directories register here while they exist. The signals are caught by a
-//! dedicated thread (signal-hook's self-pipe iterator), not in a signal handler, so removing
-//! files there is safe. Nothing registered means nothing to clean: the process just exits with
-//! the conventional status, as if the signal had killed it.
+//! Temp files, work directories and worker processes register here while they exist. The
+//! signals are caught by a dedicated thread (signal-hook's self-pipe iterator), not in a signal
+//! handler, so killing children and removing files there is safe. Nothing registered means
+//! nothing to clean: the process just exits with the conventional status, as if the signal had
+//! killed it.
+//!
+//! Order matters: children are killed and reaped first, so no worker writes into a directory
+//! being removed; and once the cleanup has started, a child registered late (the job's own
+//! threads keep running for a moment) is killed at once.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, Once};
+use std::sync::{Mutex, MutexGuard, Once};
+use std::time::Duration;
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 static PATHS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// Child processes to kill; `None` once the cleanup has started.
+static CHILDREN: Mutex<Option<Vec<u32>>> = Mutex::new(Some(Vec::new()));
 static INSTALL: Once = Once::new();
 
 /// Starts the signal thread (once per process).
@@ -25,7 +33,8 @@ pub fn install() {
             .name("mrwc-signals".into())
             .spawn(move || {
                 if let Some(signal) = signals.forever().next() {
-                    kill_children();
+                    let children = children().take().unwrap_or_default();
+                    kill_and_reap(&children);
                     remove_registered();
                     std::process::exit(128 + signal);
                 }
@@ -37,52 +46,68 @@ pub fn install() {
 
 /// Removes `path` (a file or a whole directory) if the process is interrupted.
 pub fn register(path: &Path) {
-    lock().push(path.to_path_buf());
+    paths().push(path.to_path_buf());
 }
 
 /// Forgets `path`: it was committed or removed by its owner.
 pub fn unregister(path: &Path) {
-    lock().retain(|p| p != path);
+    paths().retain(|p| p != path);
 }
 
-/// Kills child process `pid` (a procs worker) if the process is interrupted, before the
-/// registered paths are removed, so no worker writes into a directory being removed.
+/// Kills child process `pid` (a procs worker) if the process is interrupted.
 pub fn register_child(pid: u32) {
-    CHILDREN.lock().unwrap_or_else(|p| p.into_inner()).push(pid);
+    let mut children = children();
+    match children.as_mut() {
+        Some(list) => list.push(pid),
+        None => kill_and_reap(&[pid]),
+    }
 }
 
+/// Forgets child `pid`: it has exited.
 pub fn unregister_child(pid: u32) {
-    CHILDREN
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .retain(|&p| p != pid);
-}
-
-fn kill_children() {
-    let children = std::mem::take(&mut *CHILDREN.lock().unwrap_or_else(|p| p.into_inner()));
-    for &pid in &children {
-        // SAFETY: kill has no memory-safety preconditions; the pids are our own children.
-        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-    }
-    for &pid in &children {
-        let mut status = 0;
-        // SAFETY: waitpid on our own child; reaping it here is fine since the process exits.
-        unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+    if let Some(list) = children().as_mut() {
+        list.retain(|&p| p != pid);
     }
 }
 
-fn lock() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+fn paths() -> MutexGuard<'static, Vec<PathBuf>> {
     PATHS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+fn children() -> MutexGuard<'static, Option<Vec<u32>>> {
+    CHILDREN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn kill_and_reap(pids: &[u32]) {
+    for &pid in pids {
+        // SAFETY: kill has no memory-safety preconditions; the pids are our own children.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    }
+    for &pid in pids {
+        let mut status = 0;
+        // SAFETY: waitpid on our own child. Another thread may reap it first (ECHILD): fine.
+        unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+    }
+}
+
 fn remove_registered() {
-    for path in lock().drain(..) {
-        let _ = match path.symlink_metadata() {
-            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&path),
-            Ok(_) => std::fs::remove_file(&path),
-            Err(_) => Ok(()),
-        };
+    for path in paths().drain(..) {
+        // The job's own threads may still be adding files to a directory being removed; a few
+        // tries outlast them.
+        for _ in 0..5 {
+            let removed = match path.symlink_metadata() {
+                Ok(m) if m.is_dir() => std::fs::remove_dir_all(&path),
+                Ok(_) => std::fs::remove_file(&path),
+                Err(_) => Ok(()),
+            };
+            if removed.is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
