@@ -33,10 +33,7 @@ struct Sample {
 }
 
 fn cmd(name: &str, shell: String) -> Cmd {
-    Cmd {
-        name: name.to_string(),
-        shell,
-    }
+    Cmd { name: name.to_string(), shell }
 }
 
 /// Runs `sh -c "exec SHELL"` once and collects its wall time and peak memory. The child is
@@ -59,14 +56,8 @@ fn run_once(shell: &str) -> Sample {
     let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
     let wall = started.elapsed();
     assert_eq!(pid, child.id() as i32, "wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "command failed: {shell}"
-    );
-    Sample {
-        wall,
-        max_rss_kib: usage.ru_maxrss,
-    }
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "command failed: {shell}");
+    Sample { wall, max_rss_kib: usage.ru_maxrss }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -104,12 +95,7 @@ fn group(title: &str, cmds: &[Cmd], runs: usize, yardstick: bool) -> Vec<Row> {
         .zip(&samples)
         .map(|(c, s)| {
             let ratio = yardstick.then(|| {
-                median(
-                    s.iter()
-                        .zip(&samples[0])
-                        .map(|(x, y)| x.wall.as_secs_f64() / y.wall.as_secs_f64())
-                        .collect(),
-                )
+                median(s.iter().zip(&samples[0]).map(|(x, y)| x.wall.as_secs_f64() / y.wall.as_secs_f64()).collect())
             });
             Row {
                 name: c.name.clone(),
@@ -127,10 +113,7 @@ fn group(title: &str, cmds: &[Cmd], runs: usize, yardstick: bool) -> Vec<Row> {
     }
     for r in &rows {
         match r.ratio {
-            Some(x) => println!(
-                "| {} | {:.3} | {:.2} | {:.1} |",
-                r.name, r.median_s, x, r.max_rss_mib
-            ),
+            Some(x) => println!("| {} | {:.3} | {:.2} | {:.1} |", r.name, r.median_s, x, r.max_rss_mib),
             None => println!("| {} | {:.4} | {:.1} |", r.name, r.median_s, r.max_rss_mib),
         }
     }
@@ -150,22 +133,12 @@ fn ensure(path: &Path, build: impl FnOnce(&Path)) -> PathBuf {
 /// ru_maxrss includes what it inherited from the parent before exec.
 fn shell_to(dst: &Path, script: &str) {
     let out = fs::File::create(dst).expect("create input");
-    let ok = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .stdout(out)
-        .status();
-    assert!(
-        ok.is_ok_and(|s| s.success()),
-        "building input failed: {script}"
-    );
+    let ok = Command::new("sh").arg("-c").arg(script).stdout(out).status();
+    assert!(ok.is_ok_and(|s| s.success()), "building input failed: {script}");
 }
 
 fn repeat_file(src: &Path, times: usize, dst: &Path) {
-    shell_to(
-        dst,
-        &format!("for i in $(seq {times}); do cat '{}'; done", src.display()),
-    );
+    shell_to(dst, &format!("for i in $(seq {times}); do cat '{}'; done", src.display()));
 }
 
 fn check(label: &str, ok: bool, detail: String) {
@@ -173,17 +146,11 @@ fn check(label: &str, ok: bool, detail: String) {
 }
 
 fn find(rows: &[Row], name: &str) -> f64 {
-    rows.iter()
-        .find(|r| r.name == name)
-        .map(|r| r.median_s)
-        .expect("row exists")
+    rows.iter().find(|r| r.name == name).map(|r| r.median_s).expect("row exists")
 }
 
 fn ratio(rows: &[Row], name: &str) -> f64 {
-    rows.iter()
-        .find(|r| r.name == name)
-        .and_then(|r| r.ratio)
-        .expect("row exists")
+    rows.iter().find(|r| r.name == name).and_then(|r| r.ratio).expect("row exists")
 }
 
 fn main() {
@@ -191,14 +158,10 @@ fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return; // `cargo test --benches` and listing: nothing to run here.
     }
-    let runs: usize = std::env::var("MRWC_BENCH_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if quick { 3 } else { 5 });
+    let runs: usize =
+        std::env::var("MRWC_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(if quick { 3 } else { 5 });
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let data = std::env::var_os("MRWC_BENCH_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target/bench-data"));
+    let data = std::env::var_os("MRWC_BENCH_DATA").map(PathBuf::from).unwrap_or_else(|| root.join("target/bench-data"));
     fs::create_dir_all(&data).expect("data dir");
     let mrwc = env!("CARGO_BIN_EXE_mrwc");
     let kjv = root.join("../shared/corpus/kjv.txt");
@@ -208,59 +171,31 @@ fn main() {
         return;
     }
     let refcount = data.join("refcount");
-    let built = Command::new("cc")
-        .args(["-O2", "-o"])
-        .arg(&refcount)
-        .arg(&refcount_src)
-        .status();
-    assert!(
-        built.is_ok_and(|s| s.success()),
-        "building refcount with cc failed"
-    );
+    let built = Command::new("cc").args(["-O2", "-o"]).arg(&refcount).arg(&refcount_src).status();
+    assert!(built.is_ok_and(|s| s.success()), "building refcount with cc failed");
 
     let kjv10 = ensure(&data.join("kjv10.txt"), |p| repeat_file(&kjv, 10, p));
     let kjv100 = ensure(&data.join("kjv100.txt"), |p| repeat_file(&kjv10, 10, p));
     let gen = ensure(&data.join("gen-200m-1m.txt"), |p| {
         let ok = Command::new(mrwc)
-            .args([
-                "gen", "--size", "200M", "--vocab", "1000000", "--seed", "7", "-o",
-            ])
+            .args(["gen", "--size", "200M", "--vocab", "1000000", "--seed", "7", "-o"])
             .arg(p)
             .status();
         assert!(ok.is_ok_and(|s| s.success()), "mrwc gen failed");
     });
-    let small = ensure(&data.join("kjv-10k.txt"), |p| {
-        shell_to(p, &format!("head -c 10000 '{}'", kjv.display()))
-    });
+    let small = ensure(&data.join("kjv-10k.txt"), |p| shell_to(p, &format!("head -c 10000 '{}'", kjv.display())));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (k10, k100, g, s) = (
-        kjv10.display(),
-        kjv100.display(),
-        gen.display(),
-        small.display(),
-    );
+    let (k10, k100, g, s) = (kjv10.display(), kjv100.display(), gen.display(), small.display());
     let rc = refcount.display();
-    println!(
-        "# mrwc end-to-end benchmark\n\nMachine: {cores} cores; mrwc {}.",
-        env!("CARGO_PKG_VERSION")
-    );
+    println!("# mrwc end-to-end benchmark\n\nMachine: {cores} cores; mrwc {}.", env!("CARGO_PKG_VERSION"));
 
     let mut a = vec![
         cmd("refcount", format!("{rc} < {k10}")),
-        cmd(
-            "mrwc -t whitespace",
-            format!("{mrwc} -q -t whitespace {k10}"),
-        ),
-        cmd(
-            "mrwc -t whitespace -j 1",
-            format!("{mrwc} -q -t whitespace -j 1 {k10}"),
-        ),
+        cmd("mrwc -t whitespace", format!("{mrwc} -q -t whitespace {k10}")),
+        cmd("mrwc -t whitespace -j 1", format!("{mrwc} -q -t whitespace -j 1 {k10}")),
         cmd("mrwc (words)", format!("{mrwc} -q {k10}")),
         cmd("mrwc (words) -j 1", format!("{mrwc} -q -j 1 {k10}")),
-        cmd(
-            "mrwc -t whitespace < stdin",
-            format!("{mrwc} -q -t whitespace < {k10}"),
-        ),
+        cmd("mrwc -t whitespace < stdin", format!("{mrwc} -q -t whitespace < {k10}")),
         cmd("wc -w", format!("wc -w {k10}")),
     ];
     if !quick {
@@ -274,10 +209,7 @@ fn main() {
         "kjv x100 (430 MB)",
         &[
             cmd("refcount", format!("{rc} < {k100}")),
-            cmd(
-                "mrwc -t whitespace",
-                format!("{mrwc} -q -t whitespace {k100}"),
-            ),
+            cmd("mrwc -t whitespace", format!("{mrwc} -q -t whitespace {k100}")),
             cmd("mrwc (words)", format!("{mrwc} -q {k100}")),
         ],
         runs,
@@ -288,64 +220,29 @@ fn main() {
         &[
             cmd("refcount", format!("{rc} < {g}")),
             cmd("mrwc -t whitespace", format!("{mrwc} -q -t whitespace {g}")),
-            cmd(
-                "mrwc -t whitespace -j 1",
-                format!("{mrwc} -q -t whitespace -j 1 {g}"),
-            ),
+            cmd("mrwc -t whitespace -j 1", format!("{mrwc} -q -t whitespace -j 1 {g}")),
             cmd("mrwc (words)", format!("{mrwc} -q {g}")),
         ],
         runs,
         true,
     );
-    let d = group(
-        "10 KB file (start-up)",
-        &[cmd("mrwc", format!("{mrwc} -q {s}"))],
-        runs.max(20),
-        false,
-    );
+    let d = group("10 KB file (start-up)", &[cmd("mrwc", format!("{mrwc} -q {s}"))], runs.max(20), false);
 
     println!("\n### Targets (issue #7)\n");
     let ws = ratio(&a, "mrwc -t whitespace");
-    check(
-        "whitespace, all cores <= 0.33 x refcount",
-        ws <= 0.33,
-        format!("{ws:.2}"),
-    );
+    check("whitespace, all cores <= 0.33 x refcount", ws <= 0.33, format!("{ws:.2}"));
     let ws1 = ratio(&a, "mrwc -t whitespace -j 1");
-    check(
-        "whitespace, -j 1 <= 0.68 x refcount",
-        ws1 <= 0.68,
-        format!("{ws1:.2}"),
-    );
+    check("whitespace, -j 1 <= 0.68 x refcount", ws1 <= 0.68, format!("{ws1:.2}"));
     let words = find(&a, "mrwc (words)") / find(&a, "mrwc -t whitespace");
-    check(
-        "words <= 1.3 x whitespace",
-        words <= 1.3,
-        format!("{words:.2}"),
-    );
+    check("words <= 1.3 x whitespace", words <= 1.3, format!("{words:.2}"));
     let scale = find(&b, "mrwc -t whitespace") / find(&a, "mrwc -t whitespace");
-    check(
-        "430 MB <= 10.5 x 43 MB",
-        scale <= 10.5,
-        format!("{scale:.2}"),
-    );
+    check("430 MB <= 10.5 x 43 MB", scale <= 10.5, format!("{scale:.2}"));
     let speedup = find(&a, "mrwc -t whitespace -j 1") / find(&a, "mrwc -t whitespace");
-    check(
-        &format!("{cores} threads >= 1.8 x faster than 1"),
-        speedup >= 1.8,
-        format!("{speedup:.2}"),
-    );
+    check(&format!("{cores} threads >= 1.8 x faster than 1"), speedup >= 1.8, format!("{speedup:.2}"));
     let start = d[0].median_s * 1000.0;
     check("10 KB file < 5 ms", start < 5.0, format!("{start:.2} ms"));
-    let rss = a
-        .iter()
-        .find(|r| r.name == "mrwc -t whitespace < stdin")
-        .map_or(0.0, |r| r.max_rss_mib);
-    check(
-        "peak RSS, kjv x10 from stdin < 64 MiB",
-        rss < 64.0,
-        format!("{rss:.1} MiB"),
-    );
+    let rss = a.iter().find(|r| r.name == "mrwc -t whitespace < stdin").map_or(0.0, |r| r.max_rss_mib);
+    check("peak RSS, kjv x10 from stdin < 64 MiB", rss < 64.0, format!("{rss:.1} MiB"));
     let gen_ratio = ratio(&c, "mrwc -t whitespace");
     println!("- (info) large vocabulary, whitespace: {gen_ratio:.2} x refcount");
 }

@@ -149,30 +149,17 @@ impl Config {
         };
         let output = match (&args.output, &args.output_dir) {
             (Some(file), _) => OutputTarget::File(file.clone()),
-            (None, Some(dir)) => OutputTarget::Dir {
-                path: dir.clone(),
-                force: args.force,
-            },
+            (None, Some(dir)) => OutputTarget::Dir { path: dir.clone(), force: args.force },
             (None, None) => OutputTarget::Stdout,
         };
         check_output(&output)?;
         let tmp_dir = args.tmp_dir.clone().unwrap_or_else(std::env::temp_dir);
         if !tmp_dir.is_dir() {
-            return Err(usage(
-                "--tmp-dir",
-                &tmp_dir.to_string_lossy(),
-                "not a directory",
-            ));
+            return Err(usage("--tmp-dir", &tmp_dir.to_string_lossy(), "not a directory"));
         }
-        let task_timeout = parse_duration(&args.task_timeout)
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                usage(
-                    "--task-timeout",
-                    &args.task_timeout,
-                    "expected a duration such as 600, 90s, 10m or 500ms",
-                )
-            })?;
+        let task_timeout = parse_duration(&args.task_timeout).filter(|d| !d.is_zero()).ok_or_else(|| {
+            usage("--task-timeout", &args.task_timeout, "expected a duration such as 600, 90s, 10m or 500ms")
+        })?;
         if args.max_attempts == 0 {
             return Err(usage("--max-attempts", "0", "must be at least 1"));
         }
@@ -213,39 +200,20 @@ impl Config {
 
 /// Validates `mrwc gen`'s flags.
 pub fn gen_spec(args: &GenArgs) -> Result<(GenSpec, OutputTarget)> {
-    let size = parse_size(&args.size).ok_or_else(|| {
-        usage(
-            "--size",
-            &args.size,
-            "expected bytes with an optional K, M or G suffix (e.g. 1G)",
-        )
-    })?;
+    let size = parse_size(&args.size)
+        .ok_or_else(|| usage("--size", &args.size, "expected bytes with an optional K, M or G suffix (e.g. 1G)"))?;
     if args.vocab == 0 || args.vocab > u32::MAX as usize {
-        return Err(usage(
-            "--vocab",
-            &args.vocab.to_string(),
-            "must be from 1 to 4294967295",
-        ));
+        return Err(usage("--vocab", &args.vocab.to_string(), "must be from 1 to 4294967295"));
     }
     if !(args.zipf.is_finite() && (0.0..=10.0).contains(&args.zipf)) {
-        return Err(usage(
-            "--zipf",
-            &args.zipf.to_string(),
-            "must be from 0 to 10",
-        ));
+        return Err(usage("--zipf", &args.zipf.to_string(), "must be from 0 to 10"));
     }
     let output = match &args.output {
         Some(path) => OutputTarget::File(path.clone()),
         None => OutputTarget::Stdout,
     };
     check_output(&output)?;
-    let spec = GenSpec {
-        size: size as u64,
-        vocab: args.vocab,
-        zipf: args.zipf,
-        seed: args.seed,
-        script: args.script,
-    };
+    let spec = GenSpec { size: size as u64, vocab: args.vocab, zipf: args.zipf, seed: args.seed, script: args.script };
     Ok((spec, output))
 }
 

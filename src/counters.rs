@@ -30,13 +30,7 @@ impl Counters {
     /// The report printed by `--stats`.
     pub fn report(&self) -> String {
         let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "mrwc: counters (runner {}, {} worker{})",
-            self.runner,
-            self.workers,
-            plural(self.workers)
-        );
+        let _ = writeln!(s, "mrwc: counters (runner {}, {} worker{})", self.runner, self.workers, plural(self.workers));
         let rows: [(&str, u64); 10] = [
             ("input files", self.input_files),
             ("skipped inputs", self.skipped_inputs),
@@ -50,10 +44,7 @@ impl Counters {
             ("", 0),
         ];
         let failed = ("failed attempts", self.failed_attempts);
-        let rows = rows
-            .iter()
-            .filter(|(n, _)| !n.is_empty())
-            .chain((self.runner == "procs").then_some(&failed));
+        let rows = rows.iter().filter(|(n, _)| !n.is_empty()).chain((self.runner == "procs").then_some(&failed));
         for (name, value) in rows {
             let _ = writeln!(s, "  {name:<24}{:>16}", group_digits(*value));
         }
@@ -62,11 +53,7 @@ impl Counters {
         for (name, d) in self.phases.iter().chain([&("total", total)]) {
             let _ = write!(s, "  {name:<24}{:>12.3} s", d.as_secs_f64());
             if matches!(*name, "map" | "total") && !d.is_zero() {
-                let _ = write!(
-                    s,
-                    "  {:>9.1} MB/s",
-                    self.map.input_bytes as f64 / 1e6 / d.as_secs_f64()
-                );
+                let _ = write!(s, "  {:>9.1} MB/s", self.map.input_bytes as f64 / 1e6 / d.as_secs_f64());
             }
             s.push('\n');
         }
@@ -113,27 +100,14 @@ mod tests {
             runner: "threads".into(),
             workers: 2,
             input_files: 1,
-            map: MapStats {
-                tasks: 3,
-                input_bytes: 2_000_000,
-                output_records: 10,
-            },
-            phases: vec![
-                ("map", Duration::from_secs(1)),
-                ("reduce", Duration::from_millis(5)),
-            ],
+            map: MapStats { tasks: 3, input_bytes: 2_000_000, output_records: 10 },
+            phases: vec![("map", Duration::from_secs(1)), ("reduce", Duration::from_millis(5))],
             ..Counters::default()
         };
         let r = c.report();
         assert!(r.contains("runner threads, 2 workers"), "{r}");
-        assert!(
-            r.contains("input bytes                    2,000,000"),
-            "{r}"
-        );
-        assert!(
-            r.contains("map                            1.000 s        2.0 MB/s"),
-            "{r}"
-        );
+        assert!(r.contains("input bytes                    2,000,000"), "{r}");
+        assert!(r.contains("map                            1.000 s        2.0 MB/s"), "{r}");
         assert!(r.contains("total"), "{r}");
     }
 }

@@ -46,17 +46,11 @@ impl Error {
     }
 
     pub fn input(path: &str, err: &io::Error) -> Error {
-        Error::Input {
-            path: path.to_string(),
-            reason: io_reason(err),
-        }
+        Error::Input { path: path.to_string(), reason: io_reason(err) }
     }
 
     pub fn output(what: impl Into<String>, err: &io::Error) -> Error {
-        Error::Output {
-            what: what.into(),
-            reason: io_reason(err),
-        }
+        Error::Output { what: what.into(), reason: io_reason(err) }
     }
 }
 
@@ -80,10 +74,9 @@ pub fn quote_path(path: &Path) -> String {
 }
 
 fn quote_bytes(bytes: &[u8]) -> String {
-    let plain = std::str::from_utf8(bytes).ok().filter(|s| {
-        !s.chars()
-            .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}')
-    });
+    let plain = std::str::from_utf8(bytes)
+        .ok()
+        .filter(|s| !s.chars().any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}'));
     if let Some(s) = plain {
         return s.to_string();
     }
@@ -93,9 +86,7 @@ fn quote_bytes(bytes: &[u8]) -> String {
             match c {
                 '\'' => out.push_str("\\'"),
                 '\\' => out.push_str("\\\\"),
-                c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
-                    out.extend(c.escape_default())
-                }
+                c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => out.extend(c.escape_default()),
                 c => out.push(c),
             }
         }

@@ -124,13 +124,9 @@ impl Alias {
         let total: f64 = weights.iter().sum();
         let mut scaled: Vec<f64> = weights.iter().map(|w| w * n as f64 / total).collect();
         let mut table = vec![(u32::MAX, 0u32); n];
-        let (mut small, mut large): (Vec<usize>, Vec<usize>) =
-            (0..n).partition(|&i| scaled[i] < 1.0);
+        let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| scaled[i] < 1.0);
         while let (Some(s), Some(&l)) = (small.pop(), large.last()) {
-            table[s] = (
-                (scaled[s] * 4_294_967_296.0).min(4_294_967_295.0) as u32,
-                l as u32,
-            );
+            table[s] = ((scaled[s] * 4_294_967_296.0).min(4_294_967_295.0) as u32, l as u32);
             scaled[l] -= 1.0 - scaled[s];
             if scaled[l] < 1.0 {
                 large.pop();
@@ -222,9 +218,8 @@ fn latin_units(rng: &mut Rng) -> Vec<String> {
 }
 
 fn han_units(rng: &mut Rng) -> Vec<String> {
-    let mut units: Vec<String> = (0x4e00u32..0x4e00 + 3000)
-        .map(|c| char::from_u32(c).expect("CJK ideograph").to_string())
-        .collect();
+    let mut units: Vec<String> =
+        (0x4e00u32..0x4e00 + 3000).map(|c| char::from_u32(c).expect("CJK ideograph").to_string()).collect();
     rng.shuffle(&mut units);
     units
 }
@@ -244,18 +239,12 @@ const HEAD: usize = 4096;
 impl Sampler {
     fn new(weights: &[f64]) -> Sampler {
         if weights.len() <= HEAD {
-            return Sampler {
-                head: Alias::new(weights),
-                tail: None,
-            };
+            return Sampler { head: Alias::new(weights), tail: None };
         }
         let (head, tail) = weights.split_at(HEAD);
         let mut head = head.to_vec();
         head.push(tail.iter().sum());
-        Sampler {
-            head: Alias::new(&head),
-            tail: Some(Alias::new(tail)),
-        }
+        Sampler { head: Alias::new(&head), tail: Some(Alias::new(tail)) }
     }
 
     #[inline]
@@ -285,21 +274,9 @@ impl Generator {
         let latin = Vocabulary::new(&latin_units, size_for(spec.script != Script::Han));
         let han = Vocabulary::new(&han_units, size_for(spec.script != Script::Latin));
         let s = spec.zipf;
-        let weights: Vec<f64> = (1..=vocab)
-            .map(|r| {
-                if s == 1.0 {
-                    1.0 / r as f64
-                } else {
-                    det_exp(-s * det_ln(r as f64))
-                }
-            })
-            .collect();
-        Generator {
-            latin,
-            han,
-            alias: Sampler::new(&weights),
-            script: spec.script,
-        }
+        let weights: Vec<f64> =
+            (1..=vocab).map(|r| if s == 1.0 { 1.0 / r as f64 } else { det_exp(-s * det_ln(r as f64)) }).collect();
+        Generator { latin, han, alias: Sampler::new(&weights), script: spec.script }
     }
 
     /// One block: whole lines only, at most `limit` bytes, written at the start of `out`
@@ -363,14 +340,11 @@ pub fn generate(spec: &GenSpec, sink: Sink) -> Result<()> {
         let mut next = 0u64;
         while next < blocks {
             let count = (blocks - next).min(BATCH as u64) as usize;
-            buffers[..count]
-                .par_iter_mut()
-                .enumerate()
-                .for_each(|(k, (buf, len))| {
-                    let i = next + k as u64;
-                    let limit = (spec.size - i * BLOCK as u64).min(BLOCK as u64) as usize;
-                    *len = generator.block_into(spec.seed, i, limit, buf);
-                });
+            buffers[..count].par_iter_mut().enumerate().for_each(|(k, (buf, len))| {
+                let i = next + k as u64;
+                let limit = (spec.size - i * BLOCK as u64).min(BLOCK as u64) as usize;
+                *len = generator.block_into(spec.seed, i, limit, buf);
+            });
             for (buf, len) in &buffers[..count] {
                 out.write_all(&buf[..*len])?;
             }
@@ -414,14 +388,8 @@ mod tests {
             counts[alias.sample(&mut rng)] += 1;
         }
         let share = |i: usize| f64::from(counts[i]) / 80_000.0;
-        assert!(
-            (share(0) - 0.5).abs() < 0.01 && (share(1) - 0.25).abs() < 0.01,
-            "{counts:?}"
-        );
-        assert!(
-            (share(2) - 0.125).abs() < 0.01 && (share(3) - 0.125).abs() < 0.01,
-            "{counts:?}"
-        );
+        assert!((share(0) - 0.5).abs() < 0.01 && (share(1) - 0.25).abs() < 0.01, "{counts:?}");
+        assert!((share(2) - 0.125).abs() < 0.01 && (share(3) - 0.125).abs() < 0.01, "{counts:?}");
     }
 
     impl Generator {
@@ -449,25 +417,13 @@ mod tests {
             }
         }
         let tail_share: f64 = weights[HEAD..].iter().sum::<f64>() / total;
-        assert!(
-            (f64::from(first) / n as f64 - 1.0 / total).abs() < 0.005,
-            "{first}"
-        );
-        assert!(
-            (f64::from(tail) / n as f64 - tail_share).abs() < 0.005,
-            "{tail}"
-        );
+        assert!((f64::from(first) / n as f64 - 1.0 / total).abs() < 0.005, "{first}");
+        assert!((f64::from(tail) / n as f64 - tail_share).abs() < 0.005, "{tail}");
     }
 
     #[test]
     fn blocks_hold_whole_lines_within_the_limit() {
-        let spec = GenSpec {
-            size: 0,
-            vocab: 1000,
-            zipf: 1.0,
-            seed: 3,
-            script: Script::Mixed,
-        };
+        let spec = GenSpec { size: 0, vocab: 1000, zipf: 1.0, seed: 3, script: Script::Mixed };
         let g = Generator::new(&spec);
         for (i, limit) in [(0u64, 10_000usize), (1, 10_000), (2, 50)] {
             let block = g.block(3, i, limit);

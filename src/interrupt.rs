@@ -29,16 +29,14 @@ pub fn install() {
         let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
             return;
         };
-        let spawned = std::thread::Builder::new()
-            .name("mrwc-signals".into())
-            .spawn(move || {
-                if let Some(signal) = signals.forever().next() {
-                    let children = children().take().unwrap_or_default();
-                    kill_and_reap(&children);
-                    remove_registered();
-                    std::process::exit(128 + signal);
-                }
-            });
+        let spawned = std::thread::Builder::new().name("mrwc-signals".into()).spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let children = children().take().unwrap_or_default();
+                kill_and_reap(&children);
+                remove_registered();
+                std::process::exit(128 + signal);
+            }
+        });
         // Without the thread the default action (die) still applies; only cleanup is lost.
         drop(spawned);
     });
@@ -71,15 +69,11 @@ pub fn unregister_child(pid: u32) {
 }
 
 fn paths() -> MutexGuard<'static, Vec<PathBuf>> {
-    PATHS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    PATHS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn children() -> MutexGuard<'static, Option<Vec<u32>>> {
-    CHILDREN
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    CHILDREN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn kill_and_reap(pids: &[u32]) {

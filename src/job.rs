@@ -25,13 +25,7 @@ pub enum Outcome {
 /// Runs a counting job. Warnings (inputs skipped under `--keep-going`) go to stderr as they
 /// happen; the result goes where the config says.
 pub fn run(config: &Config) -> Result<Outcome> {
-    let plan = input::plan(
-        &config.inputs,
-        WalkOptions {
-            recursive: config.recursive,
-            follow: config.follow,
-        },
-    );
+    let plan = input::plan(&config.inputs, WalkOptions { recursive: config.recursive, follow: config.follow });
     if !plan.errors.is_empty() && !config.keep_going {
         return Err(Error::BadInputs(plan.errors));
     }
@@ -42,25 +36,12 @@ pub fn run(config: &Config) -> Result<Outcome> {
     interrupt::install();
     let sink = Sink::prepare(&config.output)?;
 
-    let total = plan
-        .sources
-        .iter()
-        .all(|s| s.size.is_some())
-        .then(|| plan.known_bytes());
+    let total = plan.sources.iter().all(|s| s.size.is_some()).then(|| plan.known_bytes());
     let big_enough = total.is_none_or(|n| n >= 16 << 20);
     let progress = Progress::new(config.progress && big_enough, total);
     let warn = |e: &Error| eprintln!("mrwc: {e}");
-    let job = Job {
-        config,
-        plan: &plan,
-        progress: &progress,
-        warn: &warn,
-    };
-    let mut counters = Counters {
-        runner: runner.name().to_string(),
-        workers: runner.workers(),
-        ..Counters::default()
-    };
+    let job = Job { config, plan: &plan, progress: &progress, warn: &warn };
+    let mut counters = Counters { runner: runner.name().to_string(), workers: runner.workers(), ..Counters::default() };
 
     let partitions = runner.run(&job, &mut counters);
     progress.finish();
@@ -81,9 +62,5 @@ pub fn run(config: &Config) -> Result<Outcome> {
         eprint!("{}", counters.report());
     }
     let skipped = plan.errors.len() as u64 + counters.skipped_inputs;
-    Ok(if skipped > 0 {
-        Outcome::Partial
-    } else {
-        Outcome::Complete
-    })
+    Ok(if skipped > 0 { Outcome::Partial } else { Outcome::Complete })
 }

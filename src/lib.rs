@@ -57,18 +57,14 @@ pub fn run_cli<I: IntoIterator<Item = OsString>>(args: I) -> Result<Outcome> {
             clap_complete::generate(shell, &mut cli::Cli::command(), "mrwc", out);
             Ok(())
         }),
-        Some(cli::Command::Man) => {
-            print_generated(|out| clap_mangen::Man::new(cli::Cli::command()).render(out))
-        }
+        Some(cli::Command::Man) => print_generated(|out| clap_mangen::Man::new(cli::Cli::command()).render(out)),
         Some(cli::Command::Gen(args)) => {
             let (spec, output) = config::gen_spec(&args)?;
             interrupt::install();
             gen::generate(&spec, output::Sink::prepare(&output)?)?;
             Ok(Outcome::Complete)
         }
-        Some(cli::Command::Worker(args)) => {
-            runner::procs::worker::run(&args).map(|()| Outcome::Complete)
-        }
+        Some(cli::Command::Worker(args)) => runner::procs::worker::run(&args).map(|()| Outcome::Complete),
         None => job::run(&config::Config::from_cli(&cli.count)?),
     }
 }

@@ -27,12 +27,7 @@ impl MapStats {
 
 /// Runs one map task: every token of `chunk` is counted into `table`.
 #[inline]
-pub fn map_task<T: Tokenizer>(
-    tokenizer: &mut T,
-    chunk: &[u8],
-    table: &mut CountTable,
-    stats: &mut MapStats,
-) {
+pub fn map_task<T: Tokenizer>(tokenizer: &mut T, chunk: &[u8], table: &mut CountTable, stats: &mut MapStats) {
     let mut tokens = 0u64;
     tokenizer.tokenize(chunk, |word| {
         table.add_one(word);
@@ -56,14 +51,7 @@ mod tests {
         let mut stats = MapStats::default();
         map_task(&mut tok, b"the cat and THE hat", &mut table, &mut stats);
         map_task(&mut tok, b"the end", &mut table, &mut stats);
-        assert_eq!(
-            stats,
-            MapStats {
-                tasks: 2,
-                input_bytes: 26,
-                output_records: 7
-            }
-        );
+        assert_eq!(stats, MapStats { tasks: 2, input_bytes: 26, output_records: 7 });
         assert_eq!(table.len(), 5);
         let mut the = 0;
         table.for_each(|w, c| {

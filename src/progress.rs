@@ -31,18 +31,10 @@ impl Progress {
                     "{spinner} {bytes} read, {binary_bytes_per_sec}",
                 ),
             };
-            bar.set_style(
-                ProgressStyle::with_template(template)
-                    .expect("valid template")
-                    .progress_chars("=> "),
-            );
+            bar.set_style(ProgressStyle::with_template(template).expect("valid template").progress_chars("=> "));
             bar
         });
-        Progress {
-            bar,
-            start: Instant::now(),
-            shown: AtomicBool::new(false),
-        }
+        Progress { bar, start: Instant::now(), shown: AtomicBool::new(false) }
     }
 
     /// A progress bar that never draws.

@@ -21,18 +21,11 @@ struct Item {
 
 impl Records {
     pub fn with_capacity(records: usize, bytes: usize) -> Records {
-        Records {
-            arena: Vec::with_capacity(bytes),
-            items: Vec::with_capacity(records),
-        }
+        Records { arena: Vec::with_capacity(bytes), items: Vec::with_capacity(records) }
     }
 
     pub fn push(&mut self, word: &[u8], count: u64) {
-        self.items.push(Item {
-            off: self.arena.len(),
-            len: word.len(),
-            count,
-        });
+        self.items.push(Item { off: self.arena.len(), len: word.len(), count });
         self.arena.extend_from_slice(word);
     }
 
@@ -57,9 +50,7 @@ impl Records {
     }
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], u64)> + '_ {
-        self.items
-            .iter()
-            .map(|it| (&self.arena[it.off..it.off + it.len], it.count))
+        self.items.iter().map(|it| (&self.arena[it.off..it.off + it.len], it.count))
     }
 }
 
@@ -74,14 +65,7 @@ mod tests {
         r.push(b"", 1);
         r.push("中".as_bytes(), 3);
         let got: Vec<_> = r.iter().map(|(w, c)| (w.to_vec(), c)).collect();
-        assert_eq!(
-            got,
-            vec![
-                (b"b".to_vec(), 2),
-                (vec![], 1),
-                ("中".as_bytes().to_vec(), 3)
-            ]
-        );
+        assert_eq!(got, vec![(b"b".to_vec(), 2), (vec![], 1), ("中".as_bytes().to_vec(), 3)]);
         assert_eq!(r.word_bytes(), 4);
     }
 }

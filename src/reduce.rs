@@ -39,22 +39,14 @@ mod tests {
     }
 
     fn sorted(r: &Records) -> BTreeMap<String, u64> {
-        r.iter()
-            .map(|(w, c)| (String::from_utf8_lossy(w).into_owned(), c))
-            .collect()
+        r.iter().map(|(w, c)| (String::from_utf8_lossy(w).into_owned(), c)).collect()
     }
 
     #[test]
     fn sums_counts_across_lists() {
-        let out = reduce_partition(vec![
-            list(&[("a", 1), ("b", 2)]),
-            list(&[("b", 3), ("c", 4)]),
-        ])
-        .unwrap();
-        let want: BTreeMap<String, u64> = [("a", 1), ("b", 5), ("c", 4)]
-            .iter()
-            .map(|(w, c)| (w.to_string(), *c))
-            .collect();
+        let out = reduce_partition(vec![list(&[("a", 1), ("b", 2)]), list(&[("b", 3), ("c", 4)])]).unwrap();
+        let want: BTreeMap<String, u64> =
+            [("a", 1), ("b", 5), ("c", 4)].iter().map(|(w, c)| (w.to_string(), *c)).collect();
         assert_eq!(sorted(&out), want);
     }
 

@@ -1,10 +1,12 @@
 //! Sorted runs on disk: the files of the procs runner's shuffle (and of spills).
 //!
-//! A run holds `(word, count)` records sorted by the word's bytes, each word at most once:
+//! A run holds `(word, count)` records, each word at most once, in one of two orders: by the
+//! word's bytes (the shuffle, spills, reduce outputs) or by count descending then word (the
+//! external sort of the output stage). The magic says which:
 //!
 //! ```text
-//!   "MRWCRUN1"                                     magic, 8 bytes
-//!   0x01 varint(len) word[len] varint(count)       one per record, words strictly increasing
+//!   "MRWCRUN1" (word order) or "MRWCRUNC" (count order)     magic, 8 bytes
+//!   0x01 varint(len) word[len] varint(count)       one per record, strictly in the run's order
 //!   0x00 u64le(records) u64le(checksum)            end of run
 //! ```
 //!
@@ -21,7 +23,28 @@ use std::path::Path;
 
 use crate::error::{io_reason, quote_path, Error, Result};
 
-const MAGIC: &[u8; 8] = b"MRWCRUN1";
+const MAGIC_WORD: &[u8; 8] = b"MRWCRUN1";
+const MAGIC_COUNT: &[u8; 8] = b"MRWCRUNC";
+
+/// The order of a run's records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Word bytes ascending.
+    Word,
+    /// Count descending, then word bytes ascending (the output's default order).
+    Count,
+}
+
+impl Order {
+    /// Whether record `a` comes strictly before record `b`.
+    #[inline]
+    pub fn before(self, a: (&[u8], u64), b: (&[u8], u64)) -> bool {
+        match self {
+            Order::Word => a.0 < b.0,
+            Order::Count => a.1 > b.1 || (a.1 == b.1 && a.0 < b.0),
+        }
+    }
+}
 const RECORD: u8 = 1;
 const END: u8 = 0;
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -52,16 +75,18 @@ pub struct RunWriter<W: Write> {
 }
 
 impl<W: Write> RunWriter<W> {
+    /// A writer of a word-ordered run.
     pub fn new(out: W) -> io::Result<RunWriter<W>> {
+        RunWriter::with_order(out, Order::Word)
+    }
+
+    pub fn with_order(out: W, order: Order) -> io::Result<RunWriter<W>> {
         let mut out = BufWriter::with_capacity(1 << 16, out);
-        out.write_all(MAGIC)?;
-        Ok(RunWriter {
-            out,
-            record: Vec::with_capacity(64),
-            records: 0,
-            checksum: FNV_OFFSET,
-            bytes: 8,
-        })
+        out.write_all(match order {
+            Order::Word => MAGIC_WORD,
+            Order::Count => MAGIC_COUNT,
+        })?;
+        Ok(RunWriter { out, record: Vec::with_capacity(64), records: 0, checksum: FNV_OFFSET, bytes: 8 })
     }
 
     pub fn push(&mut self, word: &[u8], count: u64) -> io::Result<()> {
@@ -87,14 +112,11 @@ impl<W: Write> RunWriter<W> {
     }
 }
 
-/// Writes `records` (already sorted, unique words) to a new file at `path`; returns its size.
-pub fn write_file<'a>(path: &Path, records: impl Iterator<Item = (&'a [u8], u64)>) -> Result<u64> {
-    let fail = |e: io::Error| Error::TempDir {
-        what: quote_path(path),
-        reason: io_reason(&e),
-    };
+/// Writes `records` (already in `order`, unique words) to a new file at `path`; returns its size.
+pub fn write_file<'a>(path: &Path, order: Order, records: impl Iterator<Item = (&'a [u8], u64)>) -> Result<u64> {
+    let fail = |e: io::Error| Error::TempDir { what: quote_path(path), reason: io_reason(&e) };
     let file = File::create(path).map_err(fail)?;
-    let mut w = RunWriter::new(file).map_err(fail)?;
+    let mut w = RunWriter::with_order(file, order).map_err(fail)?;
     for (word, count) in records {
         w.push(word, count).map_err(fail)?;
     }
@@ -107,6 +129,7 @@ pub fn write_file<'a>(path: &Path, records: impl Iterator<Item = (&'a [u8], u64)
 pub struct RunReader<R: Read> {
     input: BufReader<R>,
     name: String,
+    order: Order,
     word: Vec<u8>,
     count: u64,
     started: bool,
@@ -118,10 +141,7 @@ pub struct RunReader<R: Read> {
 
 impl RunReader<File> {
     pub fn open(path: &Path) -> Result<RunReader<File>> {
-        let file = File::open(path).map_err(|e| Error::TempDir {
-            what: quote_path(path),
-            reason: io_reason(&e),
-        })?;
+        let file = File::open(path).map_err(|e| Error::TempDir { what: quote_path(path), reason: io_reason(&e) })?;
         RunReader::new(file, quote_path(path))
     }
 }
@@ -131,6 +151,7 @@ impl<R: Read> RunReader<R> {
         let mut reader = RunReader {
             input: BufReader::with_capacity(1 << 16, input),
             name,
+            order: Order::Word,
             word: Vec::new(),
             count: 0,
             started: false,
@@ -141,9 +162,11 @@ impl<R: Read> RunReader<R> {
         };
         let mut magic = [0u8; 8];
         reader.read_exact(&mut magic)?;
-        if &magic != MAGIC {
-            return Err(reader.corrupt("not a run file (bad magic)"));
-        }
+        reader.order = match &magic {
+            MAGIC_WORD => Order::Word,
+            MAGIC_COUNT => Order::Count,
+            _ => return Err(reader.corrupt("not a run file (bad magic)")),
+        };
         Ok(reader)
     }
 
@@ -205,8 +228,8 @@ impl<R: Read> RunReader<R> {
         read?;
         let count = self.varint()?;
         let word = &self.record[start..start + len as usize];
-        if self.started && word <= self.word.as_slice() {
-            return Err(self.corrupt("words out of order"));
+        if self.started && !self.order.before((self.word.as_slice(), self.count), (word, count)) {
+            return Err(self.corrupt("records out of order"));
         }
         self.word.clear();
         self.word.extend_from_slice(word);
@@ -238,6 +261,10 @@ impl<R: Read> RunReader<R> {
         Ok(())
     }
 
+    pub fn order(&self) -> Order {
+        self.order
+    }
+
     pub fn word(&self) -> &[u8] {
         &self.word
     }
@@ -249,10 +276,7 @@ impl<R: Read> RunReader<R> {
 
 /// Merges sorted runs, summing the counts of equal words; calls `emit` once per word, in
 /// increasing byte order. A sum over `u64` is an error.
-pub fn merge<R: Read>(
-    mut runs: Vec<RunReader<R>>,
-    mut emit: impl FnMut(&[u8], u64) -> Result<()>,
-) -> Result<()> {
+pub fn merge<R: Read>(mut runs: Vec<RunReader<R>>, mut emit: impl FnMut(&[u8], u64) -> Result<()>) -> Result<()> {
     // A binary min-heap of run indices, ordered by each run's current word.
     let mut heap: Vec<usize> = Vec::with_capacity(runs.len());
     for (i, run) in runs.iter_mut().enumerate() {
@@ -260,7 +284,13 @@ pub fn merge<R: Read>(
             heap.push(i);
         }
     }
-    let less = |runs: &[RunReader<R>], a: usize, b: usize| runs[a].word() < runs[b].word();
+    let order = runs.first().map_or(Order::Word, RunReader::order);
+    if runs.iter().any(|r| r.order() != order) {
+        return Err(Error::Job("cannot merge runs of different orders".into()));
+    }
+    let less = |runs: &[RunReader<R>], a: usize, b: usize| {
+        order.before((runs[a].word(), runs[a].count()), (runs[b].word(), runs[b].count()))
+    };
     let sift_down = |heap: &mut Vec<usize>, runs: &[RunReader<R>], mut at: usize| loop {
         let (l, r) = (2 * at + 1, 2 * at + 2);
         let mut min = at;
@@ -286,10 +316,7 @@ pub fn merge<R: Read>(
         match total {
             Some(t) if run.word() == word.as_slice() => {
                 total = Some(t.checked_add(run.count()).ok_or_else(|| {
-                    Error::Job(format!(
-                        "count overflow: the total for one word exceeds {}",
-                        u64::MAX
-                    ))
+                    Error::Job(format!("count overflow: the total for one word exceeds {}", u64::MAX))
                 })?);
             }
             _ => {
@@ -320,16 +347,9 @@ pub fn merge<R: Read>(
 /// How many runs one merge pass opens at once: at most 64, and few enough to stay well inside
 /// the open-file limit (`ulimit -n`), since each open run is a descriptor.
 pub fn fan_in() -> usize {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes the struct it is given and nothing else.
-    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
-        limit.rlim_cur
-    } else {
-        256
-    };
+    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 { limit.rlim_cur } else { 256 };
     (soft.saturating_sub(16) / 2).clamp(2, 64) as usize
 }
 
@@ -360,15 +380,10 @@ pub fn merge_files(inputs: &[std::path::PathBuf], out: &Path, scratch: &Path) ->
 }
 
 fn merge_group(paths: &[std::path::PathBuf], out: &Path) -> Result<u64> {
-    let readers = paths
-        .iter()
-        .map(|p| RunReader::open(p))
-        .collect::<Result<Vec<_>>>()?;
-    let fail = |e: io::Error| Error::TempDir {
-        what: quote_path(out),
-        reason: io_reason(&e),
-    };
-    let mut writer = RunWriter::new(File::create(out).map_err(fail)?).map_err(fail)?;
+    let readers = paths.iter().map(|p| RunReader::open(p)).collect::<Result<Vec<_>>>()?;
+    let order = readers.first().map_or(Order::Word, RunReader::order);
+    let fail = |e: io::Error| Error::TempDir { what: quote_path(out), reason: io_reason(&e) };
+    let mut writer = RunWriter::with_order(File::create(out).map_err(fail)?, order).map_err(fail)?;
     let mut records = 0u64;
     merge(readers, |word, count| {
         records += 1;
@@ -413,10 +428,7 @@ mod tests {
         let bytes = run_bytes(&[("alpha", 1), ("beta", 300)]);
         for len in 0..bytes.len() {
             let err = read_all(&bytes[..len]).unwrap_err().to_string();
-            assert!(
-                err.starts_with("test.run: corrupt run file"),
-                "{len}: {err}"
-            );
+            assert!(err.starts_with("test.run: corrupt run file"), "{len}: {err}");
         }
     }
 
@@ -438,10 +450,16 @@ mod tests {
     #[test]
     fn out_of_order_words_are_rejected() {
         let bytes = run_bytes(&[("b", 1), ("a", 1)]);
-        assert!(read_all(&bytes)
-            .unwrap_err()
-            .to_string()
-            .contains("out of order"));
+        assert!(read_all(&bytes).unwrap_err().to_string().contains("out of order"));
+        let mut w = RunWriter::with_order(Vec::new(), Order::Count).unwrap();
+        w.push(b"b", 2).unwrap();
+        w.push(b"c", 2).unwrap();
+        w.push(b"a", 1).unwrap();
+        assert_eq!(read_all(&w.finish().unwrap().0).unwrap().len(), 3);
+        let mut w = RunWriter::with_order(Vec::new(), Order::Count).unwrap();
+        w.push(b"a", 1).unwrap();
+        w.push(b"b", 2).unwrap();
+        assert!(read_all(&w.finish().unwrap().0).unwrap_err().to_string().contains("out of order"));
     }
 
     #[test]
@@ -450,10 +468,7 @@ mod tests {
         let b = run_bytes(&[("b", 5), ("c", 3)]);
         let c = run_bytes(&[]);
         let d = run_bytes(&[("a", 10), ("e", 1)]);
-        let runs = [&a, &b, &c, &d]
-            .iter()
-            .map(|r| RunReader::new(r.as_slice(), "r".into()).unwrap())
-            .collect();
+        let runs = [&a, &b, &c, &d].iter().map(|r| RunReader::new(r.as_slice(), "r".into()).unwrap()).collect();
         let mut got = Vec::new();
         merge(runs, |w, n| {
             got.push((String::from_utf8_lossy(w).into_owned(), n));
@@ -461,12 +476,7 @@ mod tests {
         })
         .unwrap();
         let want = [("a", 11), ("b", 5), ("c", 5), ("d", 1), ("e", 1)];
-        assert_eq!(
-            got,
-            want.iter()
-                .map(|(w, c)| (w.to_string(), *c))
-                .collect::<Vec<_>>()
-        );
+        assert_eq!(got, want.iter().map(|(w, c)| (w.to_string(), *c)).collect::<Vec<_>>());
     }
 
     #[test]
@@ -478,17 +488,13 @@ mod tests {
             let words = [format!("w{:03}", i % 7), format!("x{i:03}")];
             let mut sorted: Vec<_> = words.iter().map(|w| (w.as_bytes(), 1)).collect();
             sorted.sort();
-            write_file(&path, sorted.into_iter()).unwrap();
+            write_file(&path, Order::Word, sorted.into_iter()).unwrap();
             inputs.push(path);
         }
         let out = dir.path().join("out.run");
         let scratch = tempfile::tempdir().unwrap();
         assert_eq!(merge_files(&inputs, &out, scratch.path()).unwrap(), 157);
-        assert_eq!(
-            std::fs::read_dir(scratch.path()).unwrap().count(),
-            0,
-            "intermediate runs left"
-        );
+        assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0, "intermediate runs left");
         let mut r = RunReader::open(&out).unwrap();
         let mut total = 0;
         while r.advance().unwrap() {
@@ -501,13 +507,7 @@ mod tests {
     fn merge_reports_overflow() {
         let a = run_bytes(&[("x", u64::MAX)]);
         let b = run_bytes(&[("x", 1)]);
-        let runs = [&a, &b]
-            .iter()
-            .map(|r| RunReader::new(r.as_slice(), "r".into()).unwrap())
-            .collect();
-        assert!(merge(runs, |_, _| Ok(()))
-            .unwrap_err()
-            .to_string()
-            .contains("overflow"));
+        let runs = [&a, &b].iter().map(|r| RunReader::new(r.as_slice(), "r".into()).unwrap()).collect();
+        assert!(merge(runs, |_, _| Ok(())).unwrap_err().to_string().contains("overflow"));
     }
 }

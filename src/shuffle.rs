@@ -7,9 +7,7 @@ use crate::records::Records;
 
 /// Turns `[worker][partition]` into `[partition][worker]`, dropping empty lists.
 pub fn by_partition(map_outputs: Vec<Vec<Records>>, partitions: usize) -> Vec<Vec<Records>> {
-    let mut out: Vec<Vec<Records>> = (0..partitions)
-        .map(|_| Vec::with_capacity(map_outputs.len()))
-        .collect();
+    let mut out: Vec<Vec<Records>> = (0..partitions).map(|_| Vec::with_capacity(map_outputs.len())).collect();
     for worker in map_outputs {
         debug_assert_eq!(worker.len(), partitions);
         for (p, records) in worker.into_iter().enumerate() {

@@ -70,21 +70,14 @@ impl Chunk {
             // drops its page-table entries: a later read of those pages (no task reads them
             // again) would fault them back in from the file. Pages shared with the neighbour
             // chunks are excluded by the rounding above. Failure only means no memory saved.
-            let _ = unsafe {
-                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
-            };
+            let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
         }
     }
 }
 
 /// Where a mapped chunk starting at `start` ends: `start + size` moved forward to just after the
 /// next boundary byte, or the end of `data`. Always greater than `start` when `start < len`.
-pub fn chunk_end(
-    data: &[u8],
-    start: usize,
-    size: usize,
-    is_boundary: impl Fn(u8) -> bool,
-) -> usize {
+pub fn chunk_end(data: &[u8], start: usize, size: usize, is_boundary: impl Fn(u8) -> bool) -> usize {
     let nominal = start.saturating_add(size.max(1));
     if nominal >= data.len() {
         return data.len();
@@ -96,14 +89,8 @@ pub fn chunk_end(
 }
 
 enum Current {
-    Mapped {
-        map: Arc<Mmap>,
-        pos: usize,
-    },
-    Stream {
-        reader: Box<dyn Read + Send>,
-        carry: Vec<u8>,
-    },
+    Mapped { map: Arc<Mmap>, pos: usize },
+    Stream { reader: Box<dyn Read + Send>, carry: Vec<u8> },
 }
 
 /// Yields the chunks of all sources in order. An error ends its source (the next call moves on
@@ -119,14 +106,7 @@ pub struct Splitter<'a, B> {
 
 impl<'a, B: Fn(u8) -> bool> Splitter<'a, B> {
     pub fn new(sources: &'a [Source], chunk_size: usize, mmap: bool, is_boundary: B) -> Self {
-        Splitter {
-            sources,
-            next_source: 0,
-            current: None,
-            chunk_size: chunk_size.max(1),
-            mmap,
-            is_boundary,
-        }
+        Splitter { sources, next_source: 0, current: None, chunk_size: chunk_size.max(1), mmap, is_boundary }
     }
 
     fn next_stream_chunk(&mut self, idx: usize) -> Result<Option<Chunk>> {
@@ -138,23 +118,16 @@ impl<'a, B: Fn(u8) -> bool> Splitter<'a, B> {
         let mut scanned = buf.len();
         let mut target = buf.len() + self.chunk_size;
         loop {
-            let eof = fill(reader.as_mut(), &mut buf, target)
-                .map_err(|e| Error::input(&self.sources[idx].name, &e))?;
+            let eof = fill(reader.as_mut(), &mut buf, target).map_err(|e| Error::input(&self.sources[idx].name, &e))?;
             if eof {
-                return Ok((!buf.is_empty()).then(|| Chunk {
-                    source: idx,
-                    data: ChunkData::Owned(buf),
-                }));
+                return Ok((!buf.is_empty()).then(|| Chunk { source: idx, data: ChunkData::Owned(buf) }));
             }
             let is_boundary = &self.is_boundary;
             if let Some(k) = buf[scanned..].iter().rposition(|&b| is_boundary(b)) {
                 let cut = scanned + k + 1;
                 *carry = buf[cut..].to_vec();
                 buf.truncate(cut);
-                return Ok(Some(Chunk {
-                    source: idx,
-                    data: ChunkData::Owned(buf),
-                }));
+                return Ok(Some(Chunk { source: idx, data: ChunkData::Owned(buf) }));
             }
             // One word longer than a chunk: keep reading until it ends.
             scanned = buf.len();
@@ -195,10 +168,7 @@ impl<B: Fn(u8) -> bool> Iterator for Splitter<'_, B> {
                     if start < map.len() {
                         let end = chunk_end(map, start, self.chunk_size, &self.is_boundary);
                         *pos = end;
-                        let data = ChunkData::Mapped {
-                            map: Arc::clone(map),
-                            range: start..end,
-                        };
+                        let data = ChunkData::Mapped { map: Arc::clone(map), range: start..end };
                         return Some(Ok(Chunk { source: *idx, data }));
                     }
                     self.current = None;
@@ -210,17 +180,9 @@ impl<B: Fn(u8) -> bool> Iterator for Splitter<'_, B> {
                     let source = self.sources.get(idx)?;
                     self.next_source += 1;
                     match input::open(source, self.mmap) {
-                        Ok(Opened::Mapped(map)) => {
-                            self.current = Some((idx, Current::Mapped { map, pos: 0 }))
-                        }
+                        Ok(Opened::Mapped(map)) => self.current = Some((idx, Current::Mapped { map, pos: 0 })),
                         Ok(Opened::Stream(reader)) => {
-                            self.current = Some((
-                                idx,
-                                Current::Stream {
-                                    reader,
-                                    carry: Vec::new(),
-                                },
-                            ))
+                            self.current = Some((idx, Current::Stream { reader, carry: Vec::new() }))
                         }
                         Err(e) => return Some(Err(e)),
                     }
@@ -275,9 +237,7 @@ mod tests {
     }
 
     fn chunks_of(sources: &[Source], size: usize, mmap: bool) -> Vec<Vec<u8>> {
-        Splitter::new(sources, size, mmap, space)
-            .map(|c| c.unwrap().bytes().to_vec())
-            .collect()
+        Splitter::new(sources, size, mmap, space).map(|c| c.unwrap().bytes().to_vec()).collect()
     }
 
     #[test]
@@ -286,11 +246,7 @@ mod tests {
         let path = dir.path().join("f");
         let text = "one two  three\nfour fivefivefive six\n".repeat(3);
         fs::write(&path, &text).unwrap();
-        let sources = [Source {
-            path: Some(path),
-            name: "f".into(),
-            size: Some(text.len() as u64),
-        }];
+        let sources = [Source { path: Some(path), name: "f".into(), size: Some(text.len() as u64) }];
         for mmap in [true, false] {
             for size in [1, 2, 3, 7, 16, 1000] {
                 let chunks = chunks_of(&sources, size, mmap);
@@ -308,20 +264,13 @@ mod tests {
         let path = dir.path().join("long");
         let text = format!("a {} b", "x".repeat(10_000));
         fs::write(&path, &text).unwrap();
-        let sources = [Source {
-            path: Some(path),
-            name: "long".into(),
-            size: None,
-        }];
+        let sources = [Source { path: Some(path), name: "long".into(), size: None }];
         for mmap in [true, false] {
             let chunks = chunks_of(&sources, 64, mmap);
             assert_eq!(chunks.concat(), text.as_bytes());
             let with_x: Vec<_> = chunks.iter().filter(|c| c.contains(&b'x')).collect();
             assert_eq!(with_x.len(), 1, "mmap {mmap}: the long word was cut");
-            assert!(
-                with_x[0].len() < 10_000 + 2 * 64 + 4,
-                "mmap {mmap}: chunk grew past the word"
-            );
+            assert!(with_x[0].len() < 10_000 + 2 * 64 + 4, "mmap {mmap}: chunk grew past the word");
         }
     }
 
@@ -331,22 +280,12 @@ mod tests {
         let good = dir.path().join("good");
         fs::write(&good, "a b").unwrap();
         let sources = [
-            Source {
-                path: Some(dir.path().join("gone")),
-                name: "gone".into(),
-                size: None,
-            },
-            Source {
-                path: Some(good),
-                name: "good".into(),
-                size: Some(3),
-            },
+            Source { path: Some(dir.path().join("gone")), name: "gone".into(), size: None },
+            Source { path: Some(good), name: "good".into(), size: Some(3) },
         ];
         let got: Vec<_> = Splitter::new(&sources, 1, true, space).collect();
         assert_eq!(got.len(), 3);
-        assert!(got[0]
-            .as_ref()
-            .is_err_and(|e| e.to_string() == "gone: No such file or directory"));
+        assert!(got[0].as_ref().is_err_and(|e| e.to_string() == "gone: No such file or directory"));
         assert_eq!(got[1].as_ref().unwrap().bytes(), b"a ");
     }
 }

@@ -59,10 +59,7 @@ fn inline_key(w: &[u8]) -> (u64, u64) {
     match n {
         8..=16 => (load8(w), load8(&w[n - 8..])),
         4..=7 => (load4(w) | load4(&w[n - 4..]) << 32, 0),
-        1..=3 => (
-            u64::from(w[0]) | u64::from(w[n / 2]) << 8 | u64::from(w[n - 1]) << 16,
-            0,
-        ),
+        1..=3 => (u64::from(w[0]) | u64::from(w[n / 2]) << 8 | u64::from(w[n - 1]) << 16, 0),
         _ => (0, 0),
     }
 }
@@ -168,21 +165,11 @@ impl CountTable {
             let len = n as u64;
             let arena = &self.arena;
             let rehash = |s: &Slot| slot_hash(s, arena, &self.long_hasher);
-            return match self
-                .slots
-                .entry(hash, |s| s.a == a && s.b == b && s.len == len, rehash)
-            {
+            return match self.slots.entry(hash, |s| s.a == a && s.b == b && s.len == len, rehash) {
                 Entry::Occupied(slot) => slot.into_mut(),
                 Entry::Vacant(vacant) => {
                     self.word_bytes += n;
-                    vacant
-                        .insert(Slot {
-                            a,
-                            b,
-                            len,
-                            count: 0,
-                        })
-                        .into_mut()
+                    vacant.insert(Slot { a, b, len, count: 0 }).into_mut()
                 }
             };
         }
@@ -202,14 +189,7 @@ impl CountTable {
                 let a = self.arena.len() as u64;
                 self.arena.extend_from_slice(word);
                 self.word_bytes += word.len();
-                vacant
-                    .insert(Slot {
-                        a,
-                        b: 0,
-                        len,
-                        count: 0,
-                    })
-                    .into_mut()
+                vacant.insert(Slot { a, b: 0, len, count: 0 }).into_mut()
             }
         }
     }
@@ -226,9 +206,7 @@ impl CountTable {
     pub fn into_partitions(self, partitions: usize) -> Vec<Records> {
         let per = self.slots.len() / partitions + 1;
         let bytes = self.word_bytes() / partitions + 1;
-        let mut out: Vec<Records> = (0..partitions)
-            .map(|_| Records::with_capacity(per, bytes))
-            .collect();
+        let mut out: Vec<Records> = (0..partitions).map(|_| Records::with_capacity(per, bytes)).collect();
         self.for_each(|word, count| out[partition_of(word, partitions)].push(word, count));
         out
     }
@@ -275,10 +253,8 @@ mod tests {
         for w in ["a", "b", "a", "", "a", "bb", "b"] {
             t.add_one(w.as_bytes());
         }
-        let want: BTreeMap<Vec<u8>, u64> = [("", 1), ("a", 3), ("b", 2), ("bb", 1)]
-            .iter()
-            .map(|(w, c)| (w.as_bytes().to_vec(), *c))
-            .collect();
+        let want: BTreeMap<Vec<u8>, u64> =
+            [("", 1), ("a", 3), ("b", 2), ("bb", 1)].iter().map(|(w, c)| (w.as_bytes().to_vec(), *c)).collect();
         assert_eq!(sorted(&t), want);
         assert_eq!(t.word_bytes(), 4);
     }

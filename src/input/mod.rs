@@ -66,11 +66,7 @@ pub fn plan(inputs: &[InputArg], opts: WalkOptions) -> Plan {
     let mut plan = Plan::default();
     for input in inputs {
         match input {
-            InputArg::Stdin => plan.sources.push(Source {
-                path: None,
-                name: "-".into(),
-                size: None,
-            }),
+            InputArg::Stdin => plan.sources.push(Source { path: None, name: "-".into(), size: None }),
             InputArg::Path(path) => plan_path(path, opts, &mut plan),
         }
     }
@@ -81,18 +77,13 @@ fn plan_path(path: &Path, opts: WalkOptions, plan: &mut Plan) {
     // A path named on the command line is followed even when it is a symlink, as in rg and fd.
     let meta = match path.metadata() {
         Ok(m) => m,
-        Err(e) => {
-            return plan
-                .errors
-                .push(format!("{}: {}", quote_path(path), io_reason(&e)))
-        }
+        Err(e) => return plan.errors.push(format!("{}: {}", quote_path(path), io_reason(&e))),
     };
     if meta.is_dir() {
         if opts.recursive {
             walk::walk_dir(path, opts.follow, plan);
         } else {
-            plan.errors
-                .push(format!("{}: Is a directory", quote_path(path)));
+            plan.errors.push(format!("{}: Is a directory", quote_path(path)));
         }
     } else {
         add_file(path, &meta, plan);
@@ -108,17 +99,9 @@ fn add_file(path: &Path, meta: &std::fs::Metadata, plan: &mut Plan) {
             return plan.errors.push(format!("{name}: {}", io_reason(&e)));
         }
         let size = (meta.len() > 0).then_some(meta.len());
-        plan.sources.push(Source {
-            path: Some(path.to_path_buf()),
-            name,
-            size,
-        });
+        plan.sources.push(Source { path: Some(path.to_path_buf()), name, size });
     } else {
-        plan.sources.push(Source {
-            path: Some(path.to_path_buf()),
-            name,
-            size: None,
-        });
+        plan.sources.push(Source { path: Some(path.to_path_buf()), name, size: None });
     }
 }
 
@@ -134,14 +117,9 @@ pub fn open(source: &Source, mmap: bool) -> Result<Opened> {
         return Ok(Opened::Stream(Box::new(io::stdin())));
     };
     let file = File::open(path).map_err(|e| Error::input(&source.name, &e))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| Error::input(&source.name, &e))?;
+    let meta = file.metadata().map_err(|e| Error::input(&source.name, &e))?;
     if meta.is_dir() {
-        return Err(Error::Input {
-            path: source.name.clone(),
-            reason: "Is a directory".into(),
-        });
+        return Err(Error::Input { path: source.name.clone(), reason: "Is a directory".into() });
     }
     if mmap && meta.is_file() && meta.len() > 0 {
         // SAFETY: the map is only ever read, and mrwc never writes to its inputs. The remaining
@@ -164,10 +142,7 @@ mod tests {
     use std::fs;
 
     fn opts() -> WalkOptions {
-        WalkOptions {
-            recursive: true,
-            follow: false,
-        }
+        WalkOptions { recursive: true, follow: false }
     }
 
     #[test]
@@ -176,30 +151,17 @@ mod tests {
         let ok = dir.path().join("ok.txt");
         fs::write(&ok, "a b").unwrap();
         let missing = dir.path().join("missing.txt");
-        let plan = plan(
-            &[InputArg::Path(ok), InputArg::Path(missing.clone())],
-            opts(),
-        );
+        let plan = plan(&[InputArg::Path(ok), InputArg::Path(missing.clone())], opts());
         assert_eq!(plan.sources.len(), 1);
-        assert_eq!(
-            plan.errors,
-            vec![format!("{}: No such file or directory", missing.display())]
-        );
+        assert_eq!(plan.errors, vec![format!("{}: No such file or directory", missing.display())]);
     }
 
     #[test]
     fn directories_are_refused_without_recursion() {
         let dir = tempfile::tempdir().unwrap();
-        let o = WalkOptions {
-            recursive: false,
-            follow: false,
-        };
+        let o = WalkOptions { recursive: false, follow: false };
         let plan = plan(&[InputArg::Path(dir.path().into())], o);
-        assert!(
-            plan.errors[0].ends_with(": Is a directory"),
-            "{:?}",
-            plan.errors
-        );
+        assert!(plan.errors[0].ends_with(": Is a directory"), "{:?}", plan.errors);
     }
 
     #[test]
@@ -207,19 +169,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let empty = dir.path().join("empty");
         fs::write(&empty, "").unwrap();
-        let src = Source {
-            path: Some(empty),
-            name: "empty".into(),
-            size: None,
-        };
+        let src = Source { path: Some(empty), name: "empty".into(), size: None };
         assert!(matches!(open(&src, true).unwrap(), Opened::Stream(_)));
         let full = dir.path().join("full");
         fs::write(&full, "x").unwrap();
-        let src = Source {
-            path: Some(full),
-            name: "full".into(),
-            size: Some(1),
-        };
+        let src = Source { path: Some(full), name: "full".into(), size: Some(1) };
         assert!(matches!(open(&src, true).unwrap(), Opened::Mapped(_)));
         assert!(matches!(open(&src, false).unwrap(), Opened::Stream(_)));
     }

@@ -32,10 +32,7 @@ pub(super) fn walk_dir(root: &Path, follow: bool, plan: &mut Plan) {
 
 fn walk_error(path: &Path, err: &walkdir::Error) -> String {
     let reason = match (err.loop_ancestor(), err.io_error()) {
-        (Some(ancestor), _) => format!(
-            "File system loop found: links back to {}",
-            quote_path(ancestor)
-        ),
+        (Some(ancestor), _) => format!("File system loop found: links back to {}", quote_path(ancestor)),
         (None, Some(io)) => io_reason(io),
         (None, None) => err.to_string(),
     };
@@ -65,18 +62,9 @@ mod tests {
         for f in ["z.txt", "a.txt", ".hidden", "b/sub/deep.txt", "b/c.txt"] {
             fs::write(root.join(f), "x").unwrap();
         }
-        let p = plan(
-            &[InputArg::Path(root.into())],
-            WalkOptions {
-                recursive: true,
-                follow: false,
-            },
-        );
+        let p = plan(&[InputArg::Path(root.into())], WalkOptions { recursive: true, follow: false });
         assert!(p.errors.is_empty(), "{:?}", p.errors);
-        assert_eq!(
-            names(&p, root),
-            [".hidden", "a.txt", "b/c.txt", "b/sub/deep.txt", "z.txt"]
-        );
+        assert_eq!(names(&p, root), [".hidden", "a.txt", "b/c.txt", "b/sub/deep.txt", "z.txt"]);
     }
 
     #[test]
@@ -88,28 +76,12 @@ mod tests {
         std::os::unix::fs::symlink(root.join("d/f.txt"), root.join("link.txt")).unwrap();
         std::os::unix::fs::symlink(&root, root.join("d/loop")).unwrap();
         let input = [InputArg::Path(root.clone())];
-        let p = plan(
-            &input,
-            WalkOptions {
-                recursive: true,
-                follow: false,
-            },
-        );
+        let p = plan(&input, WalkOptions { recursive: true, follow: false });
         assert_eq!(names(&p, &root), ["d/f.txt"]);
         assert!(p.errors.is_empty());
-        let p = plan(
-            &input,
-            WalkOptions {
-                recursive: true,
-                follow: true,
-            },
-        );
+        let p = plan(&input, WalkOptions { recursive: true, follow: true });
         assert_eq!(names(&p, &root), ["d/f.txt", "link.txt"]);
         assert_eq!(p.errors.len(), 1);
-        assert!(
-            p.errors[0].contains("File system loop found"),
-            "{:?}",
-            p.errors
-        );
+        assert!(p.errors[0].contains("File system loop found"), "{:?}", p.errors);
     }
 }

@@ -43,10 +43,7 @@ impl Sink {
                     .tempfile_in(parent_dir(path))
                     .map_err(|e| Error::output(quote_path(path), &e))?;
                 interrupt::register(temp.path());
-                Ok(Sink::File {
-                    path: path.clone(),
-                    temp,
-                })
+                Ok(Sink::File { path: path.clone(), temp })
             }
             OutputTarget::Dir { path, force } => DirCommit::start(path, *force).map(Sink::Dir),
         }
@@ -105,30 +102,18 @@ impl DirCommit {
                 let why = "already exists (use --force to replace it)";
                 return Err(Error::Usage(format!("{}: {why}", quote_path(path))));
             }
-            let removed = if meta.is_dir() {
-                fs::remove_dir_all(path)
-            } else {
-                fs::remove_file(path)
-            };
+            let removed = if meta.is_dir() { fs::remove_dir_all(path) } else { fs::remove_file(path) };
             removed.map_err(|e| fail(&e))?;
         }
         fs::create_dir(path).map_err(|e| fail(&e))?;
         interrupt::register(path);
-        let commit = DirCommit {
-            path: path.to_path_buf(),
-            temporary: path.join("_temporary"),
-            done: false,
-        };
+        let commit = DirCommit { path: path.to_path_buf(), temporary: path.join("_temporary"), done: false };
         fs::create_dir(&commit.temporary).map_err(|e| fail(&e))?;
         Ok(commit)
     }
 
     /// Writes `parts` part files with `write(index, out)`, then commits them.
-    pub fn commit(
-        mut self,
-        parts: usize,
-        write: impl Fn(usize, &mut dyn Write) -> io::Result<()>,
-    ) -> Result<()> {
+    pub fn commit(mut self, parts: usize, write: impl Fn(usize, &mut dyn Write) -> io::Result<()>) -> Result<()> {
         let mut names = Vec::with_capacity(parts);
         for i in 0..parts {
             let name = format!("part-{i:05}");
@@ -147,8 +132,7 @@ impl DirCommit {
             let (from, to) = (self.temporary.join(name), self.path.join(name));
             fs::rename(&from, &to).map_err(|e| Error::output(quote_path(&to), &e))?;
         }
-        fs::remove_dir(&self.temporary)
-            .map_err(|e| Error::output(quote_path(&self.temporary), &e))?;
+        fs::remove_dir(&self.temporary).map_err(|e| Error::output(quote_path(&self.temporary), &e))?;
         let success = self.path.join("_SUCCESS");
         File::create(&success).map_err(|e| Error::output(quote_path(&success), &e))?;
         self.done = true;
@@ -162,11 +146,7 @@ impl Drop for DirCommit {
         if !self.done {
             if let Err(e) = fs::remove_dir_all(&self.path) {
                 if e.kind() != io::ErrorKind::NotFound {
-                    eprintln!(
-                        "mrwc: {}: cannot remove unfinished output: {}",
-                        quote_path(&self.path),
-                        io_reason(&e)
-                    );
+                    eprintln!("mrwc: {}: cannot remove unfinished output: {}", quote_path(&self.path), io_reason(&e));
                 }
             }
             interrupt::unregister(&self.path);
@@ -186,11 +166,7 @@ mod tests {
         let sink = Sink::prepare(&OutputTarget::File(path.clone())).unwrap();
         sink.write_one(|w| w.write_all(b"new\n")).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "new\n");
-        assert_eq!(
-            fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "temp file left behind"
-        );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temp file left behind");
     }
 
     #[test]
@@ -212,36 +188,22 @@ mod tests {
     fn dir_commit_writes_parts_then_success() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
-        let Sink::Dir(commit) = Sink::prepare(&OutputTarget::Dir {
-            path: out.clone(),
-            force: false,
-        })
-        .unwrap() else {
+        let Sink::Dir(commit) = Sink::prepare(&OutputTarget::Dir { path: out.clone(), force: false }).unwrap() else {
             panic!("not a dir sink")
         };
         assert!(out.join("_temporary").is_dir());
         commit.commit(2, |i, w| writeln!(w, "part {i}")).unwrap();
-        let mut names: Vec<_> = fs::read_dir(&out)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let mut names: Vec<_> = fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
         names.sort();
         assert_eq!(names, ["_SUCCESS", "part-00000", "part-00001"]);
-        assert_eq!(
-            fs::read_to_string(out.join("part-00001")).unwrap(),
-            "part 1\n"
-        );
+        assert_eq!(fs::read_to_string(out.join("part-00001")).unwrap(), "part 1\n");
     }
 
     #[test]
     fn dir_commit_dropped_before_commit_removes_the_directory() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
-        let sink = Sink::prepare(&OutputTarget::Dir {
-            path: out.clone(),
-            force: false,
-        })
-        .unwrap();
+        let sink = Sink::prepare(&OutputTarget::Dir { path: out.clone(), force: false }).unwrap();
         drop(sink);
         assert!(!out.exists());
     }
@@ -252,17 +214,9 @@ mod tests {
         let out = dir.path().join("out");
         fs::create_dir(&out).unwrap();
         fs::write(out.join("stale"), "x").unwrap();
-        assert!(Sink::prepare(&OutputTarget::Dir {
-            path: out.clone(),
-            force: false
-        })
-        .is_err());
+        assert!(Sink::prepare(&OutputTarget::Dir { path: out.clone(), force: false }).is_err());
         assert!(out.join("stale").exists());
-        let sink = Sink::prepare(&OutputTarget::Dir {
-            path: out.clone(),
-            force: true,
-        })
-        .unwrap();
+        let sink = Sink::prepare(&OutputTarget::Dir { path: out.clone(), force: true }).unwrap();
         assert!(!out.join("stale").exists());
         drop(sink);
     }

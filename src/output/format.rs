@@ -32,11 +32,7 @@ impl<W: Write> RecordWriter<W> {
             Format::Json => out.write_all(b"[")?,
             _ => {}
         }
-        Ok(RecordWriter {
-            out,
-            format,
-            records: 0,
-        })
+        Ok(RecordWriter { out, format, records: 0 })
     }
 
     pub fn write(&mut self, word: &[u8], count: u64) -> io::Result<()> {
@@ -81,8 +77,7 @@ impl<W: Write> RecordWriter<W> {
     /// Writes the footer and flushes; returns the inner writer.
     pub fn finish(mut self) -> io::Result<W> {
         if self.format == Format::Json {
-            self.out
-                .write_all(if self.records == 0 { b"]\n" } else { b"\n]\n" })?;
+            self.out.write_all(if self.records == 0 { b"]\n" } else { b"\n]\n" })?;
         }
         self.out.flush()?;
         Ok(self.out)
@@ -131,8 +126,7 @@ fn write_json_string(out: &mut impl Write, word: &[u8], ascii_only: bool) -> io:
                 '\u{c}' => Some(b"\\f"),
                 _ => None,
             };
-            let escape =
-                short.is_some() || (c as u32) < 0x20 || (ascii_only && !(' '..='~').contains(&c));
+            let escape = short.is_some() || (c as u32) < 0x20 || (ascii_only && !(' '..='~').contains(&c));
             if !escape {
                 continue;
             }
@@ -181,10 +175,7 @@ mod tests {
 
     #[test]
     fn csv_quotes_per_rfc_4180() {
-        assert_eq!(
-            render(Format::Csv, SAMPLE),
-            "word,count\r\nthe,3\r\ncafé,2\r\n\"a,\"\"b\"\"\",1\r\n"
-        );
+        assert_eq!(render(Format::Csv, SAMPLE), "word,count\r\nthe,3\r\ncafé,2\r\n\"a,\"\"b\"\"\",1\r\n");
         assert_eq!(render(Format::Csv, &[]), "word,count\r\n");
     }
 
@@ -204,27 +195,14 @@ mod tests {
     #[test]
     fn mrjob_escapes_like_python_json_dumps() {
         // json.dumps("café") == '"caf\\u00e9"', json.dumps("😀") == '"\\ud83d\\ude00"'
-        let got = render(
-            Format::Mrjob,
-            &[
-                ("café".as_bytes(), 2),
-                ("😀".as_bytes(), 1),
-                (b"a\x7fb\\", 1),
-            ],
-        );
-        assert_eq!(
-            got,
-            "\"caf\\u00e9\"\t2\n\"\\ud83d\\ude00\"\t1\n\"a\\u007fb\\\\\"\t1\n"
-        );
+        let got = render(Format::Mrjob, &[("café".as_bytes(), 2), ("😀".as_bytes(), 1), (b"a\x7fb\\", 1)]);
+        assert_eq!(got, "\"caf\\u00e9\"\t2\n\"\\ud83d\\ude00\"\t1\n\"a\\u007fb\\\\\"\t1\n");
     }
 
     #[test]
     fn invalid_utf8_is_replaced_in_text_formats_and_kept_in_tsv() {
         let rec: &[(&[u8], u64)] = &[(b"a\xffb", 1)];
-        assert_eq!(
-            render(Format::Jsonl, rec),
-            "{\"word\":\"a\u{fffd}b\",\"count\":1}\n"
-        );
+        assert_eq!(render(Format::Jsonl, rec), "{\"word\":\"a\u{fffd}b\",\"count\":1}\n");
         assert_eq!(render(Format::Csv, rec), "word,count\r\na\u{fffd}b,1\r\n");
         let mut w = RecordWriter::new(Vec::new(), Format::Tsv).unwrap();
         w.write(b"a\xffb", 1).unwrap();
@@ -233,17 +211,11 @@ mod tests {
 
     #[test]
     fn control_characters_are_escaped_in_json() {
-        assert_eq!(
-            render(Format::Jsonl, &[(b"a\x01\x0c", 1)]),
-            "{\"word\":\"a\\u0001\\f\",\"count\":1}\n"
-        );
+        assert_eq!(render(Format::Jsonl, &[(b"a\x01\x0c", 1)]), "{\"word\":\"a\\u0001\\f\",\"count\":1}\n");
     }
 
     #[test]
     fn counts_print_in_full() {
-        assert_eq!(
-            render(Format::Tsv, &[(b"x", u64::MAX), (b"y", 0)]),
-            "x\t18446744073709551615\ny\t0\n"
-        );
+        assert_eq!(render(Format::Tsv, &[(b"x", u64::MAX), (b"y", 0)]), "x\t18446744073709551615\ny\t0\n");
     }
 }

@@ -55,11 +55,8 @@ fn sort(records: &mut [Record], cmp: fn(&Record, &Record) -> Ordering, parallel:
 
 /// Filters, selects and orders the records of all partitions.
 pub fn arrange<'a>(partitions: &'a [Records], spec: &OutputSpec) -> Vec<Record<'a>> {
-    let mut records: Vec<Record> = partitions
-        .iter()
-        .flat_map(Records::iter)
-        .filter(|&(_, count)| count >= spec.min_count)
-        .collect();
+    let mut records: Vec<Record> =
+        partitions.iter().flat_map(Records::iter).filter(|&(_, count)| count >= spec.min_count).collect();
     if let Some(n) = spec.top.filter(|&n| n < records.len()) {
         records.select_nth_unstable_by(n - 1, by_count);
         records.truncate(n);
@@ -82,9 +79,7 @@ pub fn write(partitions: &[Records], spec: &OutputSpec, sink: Sink) -> Result<u6
         Sink::Dir(commit) => {
             let parts = arrange_by_partition(partitions, spec);
             let written = parts.iter().map(|p| p.len() as u64).sum();
-            commit.commit(parts.len(), |i, out| {
-                write_records(out, &parts[i], spec.format)
-            })?;
+            commit.commit(parts.len(), |i, out| write_records(out, &parts[i], spec.format))?;
             Ok(written)
         }
         sink => {
@@ -95,11 +90,7 @@ pub fn write(partitions: &[Records], spec: &OutputSpec, sink: Sink) -> Result<u6
     }
 }
 
-fn write_records(
-    out: &mut dyn std::io::Write,
-    records: &[Record],
-    format: Format,
-) -> std::io::Result<()> {
+fn write_records(out: &mut dyn std::io::Write, records: &[Record], format: Format) -> std::io::Result<()> {
     let mut w = RecordWriter::new(out, format)?;
     for &(word, count) in records {
         w.write(word, count)?;
@@ -110,12 +101,8 @@ fn write_records(
 /// Each partition's records, ordered on their own, for part files. `--top` is global: the N
 /// most frequent words of the whole job, each written in its own partition's file.
 fn arrange_by_partition<'a>(partitions: &'a [Records], spec: &OutputSpec) -> Vec<Vec<Record<'a>>> {
-    let keep: Option<HashSet<&[u8]>> = spec.top.map(|_| {
-        arrange(partitions, spec)
-            .into_iter()
-            .map(|(word, _)| word)
-            .collect()
-    });
+    let keep: Option<HashSet<&[u8]>> =
+        spec.top.map(|_| arrange(partitions, spec).into_iter().map(|(word, _)| word).collect());
     let part_spec = OutputSpec { top: None, ..*spec };
     partitions
         .iter()
@@ -146,78 +133,45 @@ mod tests {
     }
 
     fn spec(sort: SortOrder, top: Option<usize>, min_count: u64) -> OutputSpec {
-        OutputSpec {
-            sort,
-            top,
-            min_count,
-            format: Format::Tsv,
-            parallel: false,
-        }
+        OutputSpec { sort, top, min_count, format: Format::Tsv, parallel: false }
     }
 
     fn words(records: &[Record]) -> Vec<String> {
-        records
-            .iter()
-            .map(|(w, c)| format!("{}:{c}", String::from_utf8_lossy(w)))
-            .collect()
+        records.iter().map(|(w, c)| format!("{}:{c}", String::from_utf8_lossy(w))).collect()
     }
 
     #[test]
     fn count_order_breaks_ties_by_word() {
         let p = parts();
-        assert_eq!(
-            words(&arrange(&p, &spec(SortOrder::Count, None, 1))),
-            ["c:5", "a:2", "b:2", "y:1", "z:1"]
-        );
+        assert_eq!(words(&arrange(&p, &spec(SortOrder::Count, None, 1))), ["c:5", "a:2", "b:2", "y:1", "z:1"]);
     }
 
     #[test]
     fn word_order_is_bytewise() {
         let p = parts();
-        assert_eq!(
-            words(&arrange(&p, &spec(SortOrder::Word, None, 1))),
-            ["a:2", "b:2", "c:5", "y:1", "z:1"]
-        );
+        assert_eq!(words(&arrange(&p, &spec(SortOrder::Word, None, 1))), ["a:2", "b:2", "c:5", "y:1", "z:1"]);
     }
 
     #[test]
     fn top_keeps_the_most_frequent_then_sorts() {
         let p = parts();
-        assert_eq!(
-            words(&arrange(&p, &spec(SortOrder::Count, Some(2), 1))),
-            ["c:5", "a:2"]
-        );
-        assert_eq!(
-            words(&arrange(&p, &spec(SortOrder::Word, Some(3), 1))),
-            ["a:2", "b:2", "c:5"]
-        );
-        assert_eq!(
-            words(&arrange(&p, &spec(SortOrder::None, Some(1), 1))),
-            ["c:5"]
-        );
+        assert_eq!(words(&arrange(&p, &spec(SortOrder::Count, Some(2), 1))), ["c:5", "a:2"]);
+        assert_eq!(words(&arrange(&p, &spec(SortOrder::Word, Some(3), 1))), ["a:2", "b:2", "c:5"]);
+        assert_eq!(words(&arrange(&p, &spec(SortOrder::None, Some(1), 1))), ["c:5"]);
         assert_eq!(arrange(&p, &spec(SortOrder::Count, Some(99), 1)).len(), 5);
     }
 
     #[test]
     fn min_count_filters_before_top() {
         let p = parts();
-        assert_eq!(
-            words(&arrange(&p, &spec(SortOrder::Count, None, 2))),
-            ["c:5", "a:2", "b:2"]
-        );
-        assert_eq!(
-            words(&arrange(&p, &spec(SortOrder::Count, Some(5), 3))),
-            ["c:5"]
-        );
+        assert_eq!(words(&arrange(&p, &spec(SortOrder::Count, None, 2))), ["c:5", "a:2", "b:2"]);
+        assert_eq!(words(&arrange(&p, &spec(SortOrder::Count, Some(5), 3))), ["c:5"]);
     }
 
     #[test]
     fn per_partition_arrangement_applies_a_global_top() {
         let p = parts();
         let got = arrange_by_partition(&p, &spec(SortOrder::Count, Some(2), 1));
-        assert_eq!(
-            got.iter().map(|r| words(r)).collect::<Vec<_>>(),
-            vec![vec!["a:2"], vec!["c:5"]]
-        );
+        assert_eq!(got.iter().map(|r| words(r)).collect::<Vec<_>>(), vec![vec!["a:2"], vec!["c:5"]]);
     }
 }

@@ -78,9 +78,7 @@ impl Runner {
                 max_attempts: config.max_attempts,
                 tmp_dir: config.tmp_dir.clone(),
             })),
-            RunnerKind::Spark => Err(Error::NotImplemented(
-                "runner 'spark' is not implemented yet".into(),
-            )),
+            RunnerKind::Spark => Err(Error::NotImplemented("runner 'spark' is not implemented yet".into())),
         }
     }
 
@@ -120,11 +118,7 @@ impl Runner {
 }
 
 /// The in-process pipeline, generic over the executor and monomorphized per tokenizer.
-pub fn run_in_process<E: Executor>(
-    exec: &E,
-    job: &Job,
-    counters: &mut Counters,
-) -> Result<Vec<Records>> {
+pub fn run_in_process<E: Executor>(exec: &E, job: &Job, counters: &mut Counters) -> Result<Vec<Records>> {
     let case = job.config.case;
     match job.config.tokenizer {
         TokenizerKind::Words => pipeline(exec, job, counters, Words::new(case)),
@@ -147,12 +141,9 @@ fn pipeline<E: Executor, T: Tokenizer + Sync>(
     let config = job.config;
     let partitions = config.partitions;
     let boundary_tokenizer = tokenizer.clone();
-    let splitter = Mutex::new(Splitter::new(
-        &job.plan.sources,
-        config.chunk_size,
-        config.mmap,
-        move |b| boundary_tokenizer.is_boundary(b),
-    ));
+    let splitter = Mutex::new(Splitter::new(&job.plan.sources, config.chunk_size, config.mmap, move |b| {
+        boundary_tokenizer.is_boundary(b)
+    }));
     let failed = AtomicBool::new(false);
     let skipped = AtomicU64::new(0);
 
@@ -181,11 +172,7 @@ fn pipeline<E: Executor, T: Tokenizer + Sync>(
             }
         }
         let combined = table.len() as u64;
-        Ok(WorkerOutput {
-            partitions: table.into_partitions(partitions),
-            stats,
-            combined,
-        })
+        Ok(WorkerOutput { partitions: table.into_partitions(partitions), stats, combined })
     };
     let outputs = exec.broadcast(&worker);
     let mut map_outputs = Vec::with_capacity(outputs.len());
@@ -201,10 +188,7 @@ fn pipeline<E: Executor, T: Tokenizer + Sync>(
     let started = Instant::now();
     let shuffled = shuffle::by_partition(map_outputs, partitions);
     let reduced = exec.map_each(shuffled, &reduce_partition);
-    let reduced = reduced
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error::Job(e.to_string()))?;
+    let reduced = reduced.into_iter().collect::<Result<Vec<_>, _>>().map_err(|e| Error::Job(e.to_string()))?;
     counters.reduce_partitions = partitions as u64;
     counters.distinct_words = reduced.iter().map(|r| r.len() as u64).sum();
     counters.phases.push(("reduce", started.elapsed()));

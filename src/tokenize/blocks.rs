@@ -46,10 +46,7 @@ fn classify(bytes: &[u8; 64]) -> Block {
             let space = _mm_or_si128(_mm_cmpeq_epi8(v, splat(b' ')), in_range(v, b'\t', 4));
             let upper = in_range(v, b'A', 25);
             let lower = in_range(_mm_or_si128(v, splat(0x20)), b'a', 25);
-            let word = _mm_or_si128(
-                _mm_or_si128(lower, in_range(v, b'0', 9)),
-                _mm_cmpeq_epi8(v, splat(b'_')),
-            );
+            let word = _mm_or_si128(_mm_or_si128(lower, in_range(v, b'0', 9)), _mm_cmpeq_epi8(v, splat(b'_')));
             let apostrophe = _mm_cmpeq_epi8(v, splat(b'\''));
             let shift = 16 * i as u32;
             let bits = |m: __m128i| u64::from(_mm_movemask_epi8(m) as u16) << shift;
@@ -188,11 +185,7 @@ mod tests {
                 let bit = |m: u64| m >> k & 1 == 1;
                 assert_eq!(bit(b.space), c & class::SPACE != 0, "space {byte:#x}");
                 assert_eq!(bit(b.word), c & class::WORD != 0, "word {byte:#x}");
-                assert_eq!(
-                    bit(b.apostrophe),
-                    c & class::APOSTROPHE != 0,
-                    "apostrophe {byte:#x}"
-                );
+                assert_eq!(bit(b.apostrophe), c & class::APOSTROPHE != 0, "apostrophe {byte:#x}");
                 assert_eq!(bit(b.upper), c & class::UPPER != 0, "upper {byte:#x}");
                 assert_eq!(bit(b.high), c & class::NON_ASCII != 0, "high {byte:#x}");
             }
@@ -206,10 +199,7 @@ mod tests {
         text[66] = b'Q';
         text[68] = b'\n';
         let flags_high = class::NON_ASCII;
-        assert_eq!(
-            runs(&text),
-            vec![(0, 3, 0), (4, 68, class::UPPER), (69, 70, 0)]
-        );
+        assert_eq!(runs(&text), vec![(0, 3, 0), (4, 68, class::UPPER), (69, 70, 0)]);
         let mut text = vec![b'x'; 130];
         text[1] = 0xc3;
         assert_eq!(runs(&text), vec![(0, 130, flags_high)]);

@@ -18,11 +18,7 @@ pub struct CaseMapper {
 
 impl CaseMapper {
     pub fn new(case: Case) -> CaseMapper {
-        CaseMapper {
-            case,
-            scratch: Vec::with_capacity(64),
-            chars: String::new(),
-        }
+        CaseMapper { case, scratch: Vec::with_capacity(64), chars: String::new() }
     }
 
     /// The word after case mapping. `flags` is the OR of [`class::of`] over the word's bytes.
@@ -48,12 +44,10 @@ impl CaseMapper {
             // Capital sigma lowercases by context (final ς vs σ); the std implementation of
             // `str::to_lowercase` knows the rule, the per-char mapping below does not.
             if valid.contains('\u{3a3}') {
-                self.scratch
-                    .extend_from_slice(valid.to_lowercase().as_bytes());
+                self.scratch.extend_from_slice(valid.to_lowercase().as_bytes());
             } else {
                 self.chars.clear();
-                self.chars
-                    .extend(valid.chars().flat_map(char::to_lowercase));
+                self.chars.extend(valid.chars().flat_map(char::to_lowercase));
                 self.scratch.extend_from_slice(self.chars.as_bytes());
             }
             self.scratch.extend_from_slice(chunk.invalid());
@@ -70,9 +64,7 @@ mod tests {
     }
 
     fn lower(word: &[u8]) -> Vec<u8> {
-        CaseMapper::new(Case::Lower)
-            .apply(word, flags(word))
-            .to_vec()
+        CaseMapper::new(Case::Lower).apply(word, flags(word)).to_vec()
     }
 
     #[test]

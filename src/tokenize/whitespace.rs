@@ -12,9 +12,7 @@ pub struct Whitespace {
 
 impl Whitespace {
     pub fn new(case: Case) -> Whitespace {
-        Whitespace {
-            case: CaseMapper::new(case),
-        }
+        Whitespace { case: CaseMapper::new(case) }
     }
 }
 
@@ -44,10 +42,7 @@ mod tests {
     fn splits_on_ascii_whitespace_only() {
         let mut t = Whitespace::new(Case::Keep);
         let text = "a\tb\nc\r\nd\x0be\x0cf  g\u{a0}h, (i)";
-        assert_eq!(
-            words_of(&mut t, text.as_bytes()),
-            ["a", "b", "c", "d", "e", "f", "g\u{a0}h,", "(i)"]
-        );
+        assert_eq!(words_of(&mut t, text.as_bytes()), ["a", "b", "c", "d", "e", "f", "g\u{a0}h,", "(i)"]);
     }
 
     #[test]
@@ -74,9 +69,6 @@ mod tests {
     #[test]
     fn boundary_contract_holds() {
         let mut t = Whitespace::new(Case::Lower);
-        assert_boundaries_hold(
-            &mut t,
-            "Hello, wörld\nfoo\tBAR  x\u{a0}y \u{4e2d}".as_bytes(),
-        );
+        assert_boundaries_hold(&mut t, "Hello, wörld\nfoo\tBAR  x\u{a0}y \u{4e2d}".as_bytes());
     }
 }

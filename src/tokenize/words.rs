@@ -20,9 +20,7 @@ pub struct Words {
 
 impl Words {
     pub fn new(case: Case) -> Words {
-        Words {
-            case: CaseMapper::new(case),
-        }
+        Words { case: CaseMapper::new(case) }
     }
 }
 
@@ -124,9 +122,7 @@ impl Words {
             prev_word = block.word >> 63;
             m
         };
-        blocks::for_each_run(text, member, |start, end, flags| {
-            emit(case.apply(&text[start..end], flags))
-        });
+        blocks::for_each_run(text, member, |start, end, flags| emit(case.apply(&text[start..end], flags)));
     }
 
     /// The scalar path: decodes non-ASCII characters and looks up their category.
@@ -159,9 +155,7 @@ impl Words {
                         flags |= c;
                         i += len;
                     }
-                    Unit::Apostrophe(len)
-                        if i + len < n && matches!(unit_at(&text[i + len..]), Unit::Word(_)) =>
-                    {
+                    Unit::Apostrophe(len) if i + len < n && matches!(unit_at(&text[i + len..]), Unit::Word(_)) => {
                         flags |= c;
                         i += len;
                     }
@@ -184,22 +178,13 @@ mod tests {
 
     #[test]
     fn letters_numbers_and_underscore_make_words() {
-        assert_eq!(
-            lower("Hello, world! x_1 42nd (test)"),
-            ["hello", "world", "x_1", "42nd", "test"]
-        );
+        assert_eq!(lower("Hello, world! x_1 42nd (test)"), ["hello", "world", "x_1", "42nd", "test"]);
     }
 
     #[test]
     fn apostrophes_are_kept_only_inside_words() {
-        assert_eq!(
-            lower("don't O'Reilly's 'hello' rock'n'roll"),
-            ["don't", "o'reilly's", "hello", "rock'n'roll"]
-        );
-        assert_eq!(
-            lower("it\u{2019}s \u{2019}quoted\u{2019}"),
-            ["it\u{2019}s", "quoted"]
-        );
+        assert_eq!(lower("don't O'Reilly's 'hello' rock'n'roll"), ["don't", "o'reilly's", "hello", "rock'n'roll"]);
+        assert_eq!(lower("it\u{2019}s \u{2019}quoted\u{2019}"), ["it\u{2019}s", "quoted"]);
         assert_eq!(lower("a'' b '' c'"), ["a", "b", "c"]);
     }
 
@@ -229,28 +214,18 @@ mod tests {
 
     #[test]
     fn han_runs_stay_whole_until_segmentation_lands() {
-        assert_eq!(
-            lower("例如CPU、内存和I/O设备"),
-            ["例如cpu", "内存和i", "o设备"]
-        );
+        assert_eq!(lower("例如CPU、内存和I/O设备"), ["例如cpu", "内存和i", "o设备"]);
     }
 
     #[test]
     fn keep_case_keeps_words_as_written() {
-        assert_eq!(
-            words_of(&mut Words::new(Case::Keep), b"The THE the"),
-            ["The", "THE", "the"]
-        );
+        assert_eq!(words_of(&mut Words::new(Case::Keep), b"The THE the"), ["The", "THE", "the"]);
     }
 
     #[test]
     fn boundary_contract_holds() {
         let mut t = Words::new(Case::Lower);
-        let text = [
-            "don't 'x' it\u{2019}s, café-crème; 中文, a_b".as_bytes(),
-            b"\xff,c\xc3",
-        ]
-        .concat();
+        let text = ["don't 'x' it\u{2019}s, café-crème; 中文, a_b".as_bytes(), b"\xff,c\xc3"].concat();
         assert_boundaries_hold(&mut t, &text);
         assert_boundaries_hold(&mut t, b"a'b'c,d''e");
     }

@@ -33,10 +33,7 @@ fn directories_are_walked_including_hidden_files() {
 
 #[test]
 fn no_recursive_refuses_directories() {
-    let run = Mrwc::new()
-        .arg("--no-recursive")
-        .arg(fixture("tree"))
-        .output();
+    let run = Mrwc::new().arg("--no-recursive").arg(fixture("tree")).output();
     run.assert_code(2);
     assert!(run.stderr.ends_with(": Is a directory\n"), "{}", run.stderr);
     assert!(run.stdout.is_empty());
@@ -49,41 +46,26 @@ fn symlinks_in_trees_need_follow() {
     t.write("elsewhere/linked.txt", "three\n");
     std::os::unix::fs::symlink(t.join("elsewhere/linked.txt"), t.join("data/link.txt")).unwrap();
     assert_same("one\t1\ntwo\t1\n", &t.cmd().arg("data").stdout());
-    assert_same(
-        "one\t1\nthree\t1\ntwo\t1\n",
-        &t.cmd().args(["--follow", "data"]).stdout(),
-    );
+    assert_same("one\t1\nthree\t1\ntwo\t1\n", &t.cmd().args(["--follow", "data"]).stdout());
 }
 
 #[test]
 fn whitespace_tokenizer_keeps_punctuation() {
-    let out = Mrwc::new()
-        .args(["-t", "whitespace"])
-        .stdin("Hello, hello world. (world)\n")
-        .stdout();
+    let out = Mrwc::new().args(["-t", "whitespace"]).stdin("Hello, hello world. (world)\n").stdout();
     assert_same("(world)\t1\nhello\t1\nhello,\t1\nworld.\t1\n", &out);
 }
 
 #[test]
 fn case_keep_keeps_capitals() {
-    let out = Mrwc::new()
-        .args(["--case", "keep"])
-        .stdin("The the THE the")
-        .stdout();
+    let out = Mrwc::new().args(["--case", "keep"]).stdin("The the THE the").stdout();
     assert_same("the\t2\nTHE\t1\nThe\t1\n", &out);
 }
 
 #[test]
 fn invalid_utf8_separates_words_or_stays_inside_them() {
     let words = Mrwc::new().arg(fixture("invalid-utf8.bin")).stdout();
-    assert_same(
-        "one\t3\neight\t1\nfour\t1\nive\t1\nnine\t1\nseven\t1\nsix\t1\nthree\t1\ntwo\t1\n",
-        &words,
-    );
-    let run = Mrwc::new()
-        .args(["-t", "whitespace"])
-        .arg(fixture("invalid-utf8.bin"))
-        .output();
+    assert_same("one\t3\neight\t1\nfour\t1\nive\t1\nnine\t1\nseven\t1\nsix\t1\nthree\t1\ntwo\t1\n", &words);
+    let run = Mrwc::new().args(["-t", "whitespace"]).arg(fixture("invalid-utf8.bin")).output();
     run.assert_code(0);
     let counts = parse_tsv(&run.stdout_bytes);
     assert_eq!(counts.len(), 3);
@@ -95,12 +77,7 @@ fn invalid_utf8_separates_words_or_stays_inside_them() {
 fn runners_jobs_chunks_and_partitions_agree_on_the_fixture() {
     let want = Mrwc::new().arg(fixture("sample.txt")).stdout();
     for runner in ["local", "threads"] {
-        for (jobs, chunk, parts) in [
-            ("1", "1", "1"),
-            ("2", "7", "3"),
-            ("4", "64", "7"),
-            ("3", "1M", "2"),
-        ] {
+        for (jobs, chunk, parts) in [("1", "1", "1"), ("2", "7", "3"), ("4", "64", "7"), ("3", "1M", "2")] {
             let args = ["-r", runner, "-j", jobs, "--chunk-size", chunk, "-p", parts];
             let got = Mrwc::new().args(args).arg(fixture("sample.txt")).stdout();
             assert_eq!(got, want, "{args:?}");
@@ -116,16 +93,10 @@ fn runners_agree_byte_for_byte_on_the_shared_corpora() {
         };
         let local = Mrwc::new().args(["-r", "local"]).arg(&path).output();
         local.assert_code(0);
-        for args in [
-            ["-j", "2", "--chunk-size", "64K"],
-            ["-j", "3", "--chunk-size", "1000"],
-        ] {
+        for args in [["-j", "2", "--chunk-size", "64K"], ["-j", "3", "--chunk-size", "1000"]] {
             let threads = Mrwc::new().args(args).arg(&path).arg("--no-mmap").output();
             threads.assert_code(0);
-            assert!(
-                local.stdout_bytes == threads.stdout_bytes,
-                "{name} {args:?}"
-            );
+            assert!(local.stdout_bytes == threads.stdout_bytes, "{name} {args:?}");
         }
     }
 }
@@ -139,15 +110,9 @@ fn mmap_and_read_give_the_same_counts() {
     }
     t.write("big.txt", &text);
     let mapped = t.cmd().args(["--chunk-size", "4K", "big.txt"]).stdout();
-    let read = t
-        .cmd()
-        .args(["--chunk-size", "4K", "--no-mmap", "big.txt"])
-        .stdout();
+    let read = t.cmd().args(["--chunk-size", "4K", "--no-mmap", "big.txt"]).stdout();
     assert_eq!(mapped, read);
-    let piped = Mrwc::new()
-        .args(["--chunk-size", "4K"])
-        .stdin(text)
-        .stdout();
+    let piped = Mrwc::new().args(["--chunk-size", "4K"]).stdin(text).stdout();
     assert_eq!(mapped, piped);
 }
 
@@ -182,10 +147,7 @@ fn fifos_are_read_as_streams() {
 
 #[test]
 fn stats_reports_counters_on_stderr() {
-    let run = Mrwc::new()
-        .args(["--stats", "-r", "local"])
-        .arg(fixture("sample.txt"))
-        .output();
+    let run = Mrwc::new().args(["--stats", "-r", "local"]).arg(fixture("sample.txt")).output();
     run.assert_code(0);
     for line in [
         "mrwc: counters (runner local, 1 worker)",
@@ -194,19 +156,10 @@ fn stats_reports_counters_on_stderr() {
         "reduce partitions                      1",
         "mrwc: phases",
     ] {
-        assert!(
-            run.stderr.contains(line),
-            "missing {line:?} in\n{}",
-            run.stderr
-        );
+        assert!(run.stderr.contains(line), "missing {line:?} in\n{}", run.stderr);
     }
     let distinct = run.stdout.lines().count();
-    assert!(
-        run.stderr
-            .contains(&format!("distinct words{:>26}", distinct)),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains(&format!("distinct words{:>26}", distinct)), "{}", run.stderr);
 }
 
 #[test]

@@ -12,9 +12,7 @@ fn missing_file_fails_with_its_name_and_exit_2() {
     t.write("ok.txt", "fine");
     let run = t.cmd().args(["ok.txt", "nope.txt", "gone/x.txt"]).output();
     run.assert_code(2);
-    run.assert_stderr(
-        "mrwc: nope.txt: No such file or directory\nmrwc: gone/x.txt: No such file or directory\n",
-    );
+    run.assert_stderr("mrwc: nope.txt: No such file or directory\nmrwc: gone/x.txt: No such file or directory\n");
     assert_eq!(run.stdout, "");
 }
 
@@ -22,10 +20,7 @@ fn missing_file_fails_with_its_name_and_exit_2() {
 fn keep_going_counts_the_rest_and_exits_1() {
     let t = TestDir::new();
     t.write("ok.txt", "fine fine");
-    let run = t
-        .cmd()
-        .args(["--keep-going", "nope.txt", "ok.txt"])
-        .output();
+    let run = t.cmd().args(["--keep-going", "nope.txt", "ok.txt"]).output();
     run.assert_code(1);
     run.assert_stderr("mrwc: nope.txt: No such file or directory\n");
     assert_same("fine\t2\n", &run.stdout);
@@ -49,18 +44,8 @@ fn unreadable_file_fails_with_permission_denied() {
     let mut cmd = t.cmd();
     if is_root() {
         // Root reads anything: run as nobody through setpriv, or skip when that is impossible.
-        let nobody = [
-            "setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-        ];
-        if Mrwc::wrapped(&nobody)
-            .arg("--version")
-            .output()
-            .code
-            .is_none_or(|c| c != 0)
-        {
+        let nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+        if Mrwc::wrapped(&nobody).arg("--version").output().code.is_none_or(|c| c != 0) {
             eprintln!("skipped: running as root, and user nobody cannot run the test binary here");
             return;
         }
@@ -99,11 +84,7 @@ fn bad_flag_values_name_the_flag() {
 fn unknown_flags_are_usage_errors() {
     let run = Mrwc::new().arg("--frobnicate").output();
     run.assert_code(2);
-    assert!(
-        run.stderr.contains("unexpected argument '--frobnicate'"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("unexpected argument '--frobnicate'"), "{}", run.stderr);
     let run = Mrwc::new().args(["--format", "xml"]).output();
     run.assert_code(2);
 }
@@ -125,10 +106,7 @@ fn full_disk_on_stdout_is_an_error() {
     m.cmd.stdout(full).stderr(Stdio::piped());
     let out = m.cmd.output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "mrwc: write error: No space left on device\n"
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "mrwc: write error: No space left on device\n");
 }
 
 #[test]
@@ -136,20 +114,12 @@ fn closed_pipe_on_stdout_ends_quietly() {
     // 200,000 distinct words: far more output than a pipe buffer holds.
     let text: String = (0..200_000).map(|i| format!("w{i} ")).collect();
     let mut m = Mrwc::new().arg("-");
-    m.cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    m.cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = m.cmd.spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     std::thread::spawn(move || std::io::Write::write_all(&mut stdin, text.as_bytes()));
     let mut first = [0u8; 16];
-    child
-        .stdout
-        .as_mut()
-        .unwrap()
-        .read_exact(&mut first)
-        .unwrap();
+    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -160,10 +130,7 @@ fn closed_pipe_on_stdout_ends_quietly() {
 fn sigint_removes_the_temp_output_file() {
     let t = TestDir::new();
     let mut m = t.cmd().args(["-o", "out.tsv", "-"]);
-    m.cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    m.cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped());
     let mut child = m.cmd.spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     std::io::Write::write_all(&mut stdin, b"some words ").unwrap();
@@ -183,10 +150,7 @@ fn sigint_removes_the_temp_output_file() {
 fn sigterm_removes_an_unfinished_output_dir() {
     let t = TestDir::new();
     let mut m = t.cmd().args(["--output-dir", "out", "-"]);
-    m.cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    m.cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped());
     let mut child = m.cmd.spawn().unwrap();
     let stdin = child.stdin.take().unwrap();
     while !t.join("out/_temporary").exists() {

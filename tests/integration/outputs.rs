@@ -5,10 +5,7 @@ use crate::util::*;
 #[test]
 fn every_format_is_pinned_on_the_fixture() {
     for format in ["tsv", "csv", "json", "jsonl", "mrjob"] {
-        let out = Mrwc::new()
-            .args(["--format", format])
-            .arg(fixture("sample.txt"))
-            .stdout();
+        let out = Mrwc::new().args(["--format", format]).arg(fixture("sample.txt")).stdout();
         assert_snapshot(&format!("sample.{format}"), &out);
     }
 }
@@ -16,10 +13,7 @@ fn every_format_is_pinned_on_the_fixture() {
 #[test]
 fn sort_word_and_none() {
     let text = "b a b c c c";
-    assert_same(
-        "a\t1\nb\t2\nc\t3\n",
-        &Mrwc::new().args(["--sort", "word"]).stdin(text).stdout(),
-    );
+    assert_same("a\t1\nb\t2\nc\t3\n", &Mrwc::new().args(["--sort", "word"]).stdin(text).stdout());
     let none = Mrwc::new().args(["--sort", "none"]).stdin(text).stdout();
     let mut lines: Vec<_> = none.lines().collect();
     lines.sort();
@@ -29,36 +23,15 @@ fn sort_word_and_none() {
 #[test]
 fn top_and_min_count_select_records() {
     let text = "a b b c c c d d d d";
-    assert_same(
-        "d\t4\nc\t3\n",
-        &Mrwc::new().args(["--top", "2"]).stdin(text).stdout(),
-    );
-    assert_same(
-        "c\t3\nd\t4\n",
-        &Mrwc::new()
-            .args(["-n", "2", "--sort", "word"])
-            .stdin(text)
-            .stdout(),
-    );
-    assert_same(
-        "d\t4\nc\t3\nb\t2\n",
-        &Mrwc::new().args(["--min-count", "2"]).stdin(text).stdout(),
-    );
-    assert_same(
-        "d\t4\n",
-        &Mrwc::new()
-            .args(["--min-count", "2", "-n", "1"])
-            .stdin(text)
-            .stdout(),
-    );
+    assert_same("d\t4\nc\t3\n", &Mrwc::new().args(["--top", "2"]).stdin(text).stdout());
+    assert_same("c\t3\nd\t4\n", &Mrwc::new().args(["-n", "2", "--sort", "word"]).stdin(text).stdout());
+    assert_same("d\t4\nc\t3\nb\t2\n", &Mrwc::new().args(["--min-count", "2"]).stdin(text).stdout());
+    assert_same("d\t4\n", &Mrwc::new().args(["--min-count", "2", "-n", "1"]).stdin(text).stdout());
 }
 
 #[test]
 fn ties_are_broken_by_bytes_of_the_word() {
-    let out = Mrwc::new()
-        .stdin("zeta Zeta alpha éclair beta")
-        .args(["--case", "keep"])
-        .stdout();
+    let out = Mrwc::new().stdin("zeta Zeta alpha éclair beta").args(["--case", "keep"]).stdout();
     assert_same("Zeta\t1\nalpha\t1\nbeta\t1\nzeta\t1\néclair\t1\n", &out);
 }
 
@@ -70,10 +43,7 @@ fn output_file_is_written_atomically() {
     let run = t.cmd().args(["-o", "out.tsv", "in.txt"]).output();
     run.assert_code(0);
     assert_eq!(run.stdout, "");
-    assert_eq!(
-        std::fs::read_to_string(t.join("out.tsv")).unwrap(),
-        "x\t2\ny\t1\n"
-    );
+    assert_eq!(std::fs::read_to_string(t.join("out.tsv")).unwrap(), "x\t2\ny\t1\n");
     assert_eq!(t.list("."), ["in.txt", "out.tsv"]);
 }
 
@@ -88,11 +58,7 @@ fn failed_run_leaves_no_output_file() {
 #[test]
 fn output_file_in_a_missing_directory_fails_before_counting() {
     let t = TestDir::new();
-    let run = t
-        .cmd()
-        .args(["-o", "no/such/dir/out.tsv", "-"])
-        .stdin("x")
-        .output();
+    let run = t.cmd().args(["-o", "no/such/dir/out.tsv", "-"]).stdin("x").output();
     run.assert_code(2);
     run.assert_stderr("mrwc: no/such/dir/out.tsv: parent directory does not exist\n");
 }
@@ -100,24 +66,14 @@ fn output_file_in_a_missing_directory_fails_before_counting() {
 #[test]
 fn output_dir_has_one_part_per_partition_and_success_last() {
     let t = TestDir::new();
-    let run = t
-        .cmd()
-        .args(["--output-dir", "out", "-p", "3", "--sort", "word"])
-        .arg(fixture("sample.txt"))
-        .output();
+    let run = t.cmd().args(["--output-dir", "out", "-p", "3", "--sort", "word"]).arg(fixture("sample.txt")).output();
     run.assert_code(0);
-    assert_eq!(
-        t.list("out"),
-        ["_SUCCESS", "part-00000", "part-00001", "part-00002"]
-    );
+    assert_eq!(t.list("out"), ["_SUCCESS", "part-00000", "part-00001", "part-00002"]);
     let mut all = std::collections::BTreeMap::new();
     for part in ["part-00000", "part-00001", "part-00002"] {
         let text = std::fs::read(t.join("out").join(part)).unwrap();
         let words: Vec<_> = parse_tsv(&text).into_keys().collect();
-        let lines: Vec<_> = text
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-            .collect();
+        let lines: Vec<_> = text.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
         assert_eq!(words.len(), lines.len());
         all.extend(parse_tsv(&text));
     }
@@ -130,19 +86,11 @@ fn output_dir_has_one_part_per_partition_and_success_last() {
 fn existing_output_dir_is_refused_without_force() {
     let t = TestDir::new();
     t.write("out/keep.txt", "precious");
-    let run = t
-        .cmd()
-        .args(["--output-dir", "out", "-"])
-        .stdin("x")
-        .output();
+    let run = t.cmd().args(["--output-dir", "out", "-"]).stdin("x").output();
     run.assert_code(2);
     run.assert_stderr("mrwc: out: already exists (use --force to replace it)\n");
     assert_eq!(t.list("out"), ["keep.txt"]);
-    let run = t
-        .cmd()
-        .args(["--output-dir", "out", "--force", "-p", "1", "-"])
-        .stdin("x")
-        .output();
+    let run = t.cmd().args(["--output-dir", "out", "--force", "-p", "1", "-"]).stdin("x").output();
     run.assert_code(0);
     assert_eq!(t.list("out"), ["_SUCCESS", "part-00000"]);
 }
@@ -150,10 +98,7 @@ fn existing_output_dir_is_refused_without_force() {
 #[test]
 fn failed_run_leaves_no_output_dir() {
     let t = TestDir::new();
-    let run = t
-        .cmd()
-        .args(["--output-dir", "out", "missing.txt"])
-        .output();
+    let run = t.cmd().args(["--output-dir", "out", "missing.txt"]).output();
     run.assert_code(2);
     assert!(!t.join("out").exists());
 }
@@ -161,17 +106,11 @@ fn failed_run_leaves_no_output_dir() {
 #[test]
 fn completions_and_man_page_are_generated() {
     let bash = Mrwc::new().args(["completions", "bash"]).stdout();
-    assert!(
-        bash.contains("--chunk-size") && bash.contains("complete"),
-        "{bash}"
-    );
+    assert!(bash.contains("--chunk-size") && bash.contains("complete"), "{bash}");
     let zsh = Mrwc::new().args(["completions", "zsh"]).stdout();
     assert!(zsh.contains("#compdef mrwc"));
     let man = Mrwc::new().arg("man").stdout();
-    assert!(
-        man.contains(".TH mrwc") && man.contains("\\-\\-no\\-mmap"),
-        "{man}"
-    );
+    assert!(man.contains(".TH mrwc") && man.contains("\\-\\-no\\-mmap"), "{man}");
 }
 
 #[test]

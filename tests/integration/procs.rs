@@ -15,35 +15,21 @@ fn procs(t: &TestDir) -> Mrwc {
 
 #[track_caller]
 fn assert_no_work_dirs(t: &TestDir) {
-    assert_eq!(
-        t.list("tmp"),
-        Vec::<String>::new(),
-        "work directory left behind"
-    );
+    assert_eq!(t.list("tmp"), Vec::<String>::new(), "work directory left behind");
 }
 
 #[test]
 fn procs_output_is_byte_identical_to_threads() {
     let t = TestDir::new();
-    let fixtures: Vec<PathBuf> = vec![
-        fixture("sample.txt"),
-        fixture("tree"),
-        fixture("invalid-utf8.bin"),
-    ];
+    let fixtures: Vec<PathBuf> = vec![fixture("sample.txt"), fixture("tree"), fixture("invalid-utf8.bin")];
     let mut corpora = fixtures.clone();
     corpora.extend(shared_corpus("kjv.txt"));
     corpora.extend(shared_corpus("zh-modern-1mb.txt"));
     // Tiny chunks make one task per 100 bytes: right for fixtures, far too many for corpora.
     let cases: [(&[&str], &[PathBuf]); 3] = [
         (&["-j", "2", "--chunk-size", "256K"], &corpora),
-        (
-            &["-j", "3", "--chunk-size", "64K", "-p", "5", "--no-mmap"],
-            &corpora,
-        ),
-        (
-            &["-j", "3", "--chunk-size", "100", "-p", "5", "--no-mmap"],
-            &fixtures,
-        ),
+        (&["-j", "3", "--chunk-size", "64K", "-p", "5", "--no-mmap"], &corpora),
+        (&["-j", "3", "--chunk-size", "100", "-p", "5", "--no-mmap"], &fixtures),
     ];
     for (extra, inputs) in cases {
         let threads = Mrwc::new().args(extra).args(inputs).output();
@@ -59,27 +45,14 @@ fn procs_output_is_byte_identical_to_threads() {
 fn procs_reads_stdin_and_writes_every_output_kind() {
     let t = TestDir::new();
     let text = "b a b\nc b a\n";
-    assert_same(
-        "b\t3\na\t2\nc\t1\n",
-        &procs(&t).arg("-").stdin(text).stdout(),
-    );
-    let out = procs(&t)
-        .args(["--output-dir", "out", "-p", "2", "-f", "jsonl", "-"])
-        .stdin(text)
-        .stdout();
+    assert_same("b\t3\na\t2\nc\t1\n", &procs(&t).arg("-").stdin(text).stdout());
+    let out = procs(&t).args(["--output-dir", "out", "-p", "2", "-f", "jsonl", "-"]).stdin(text).stdout();
     assert_eq!(out, "");
     assert_eq!(t.list("out"), ["_SUCCESS", "part-00000", "part-00001"]);
-    let threads = t
-        .cmd()
-        .args(["--output-dir", "out2", "-p", "2", "-f", "jsonl", "-"])
-        .stdin(text)
-        .stdout();
+    let threads = t.cmd().args(["--output-dir", "out2", "-p", "2", "-f", "jsonl", "-"]).stdin(text).stdout();
     assert_eq!(threads, "");
     for part in ["part-00000", "part-00001"] {
-        assert_eq!(
-            std::fs::read(t.join("out").join(part)).unwrap(),
-            std::fs::read(t.join("out2").join(part)).unwrap()
-        );
+        assert_eq!(std::fs::read(t.join("out").join(part)).unwrap(), std::fs::read(t.join("out2").join(part)).unwrap());
     }
     assert_no_work_dirs(&t);
 }
@@ -88,25 +61,13 @@ fn procs_reads_stdin_and_writes_every_output_kind() {
 fn a_worker_that_crashes_on_its_first_attempt_is_retried() {
     let t = TestDir::new();
     let want = Mrwc::new().arg(fixture("sample.txt")).stdout();
-    for fault in [
-        "crash:map-0:1",
-        "kill:map-0:1",
-        "exit:reduce-0:1",
-        "fail:map-0:1",
-    ] {
-        let mut m = procs(&t)
-            .args(["--stats", "-j", "2"])
-            .arg(fixture("sample.txt"));
+    for fault in ["crash:map-0:1", "kill:map-0:1", "exit:reduce-0:1", "fail:map-0:1"] {
+        let mut m = procs(&t).args(["--stats", "-j", "2"]).arg(fixture("sample.txt"));
         m.cmd.env("MRWC_FAULT", fault);
         let run = m.output();
         run.assert_code(0);
         assert_eq!(run.stdout, want, "{fault}");
-        assert!(
-            run.stderr
-                .contains("failed attempts                        1"),
-            "{fault}: {}",
-            run.stderr
-        );
+        assert!(run.stderr.contains("failed attempts                        1"), "{fault}: {}", run.stderr);
         assert_no_work_dirs(&t);
     }
 }
@@ -132,68 +93,43 @@ fn a_task_that_fails_every_attempt_fails_the_job_cleanly() {
 #[test]
 fn max_attempts_is_honoured() {
     let t = TestDir::new();
-    let mut m = procs(&t)
-        .args(["--max-attempts", "2"])
-        .arg(fixture("sample.txt"));
+    let mut m = procs(&t).args(["--max-attempts", "2"]).arg(fixture("sample.txt"));
     m.cmd.env("MRWC_FAULT", "fail:map-0:*");
     let run = m.output();
     run.assert_code(1);
-    assert!(
-        run.stderr
-            .contains("failed 2 attempts; last: injected failure (fail:map-0:*)"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("failed 2 attempts; last: injected failure (fail:map-0:*)"), "{}", run.stderr);
 }
 
 #[test]
 fn a_hanging_worker_times_out_and_its_task_is_retried() {
     let t = TestDir::new();
     let want = Mrwc::new().arg(fixture("sample.txt")).stdout();
-    let mut m = procs(&t)
-        .args(["--task-timeout", "1s", "--stats"])
-        .arg(fixture("sample.txt"));
+    let mut m = procs(&t).args(["--task-timeout", "1s", "--stats"]).arg(fixture("sample.txt"));
     m.cmd.env("MRWC_FAULT", "hang:map-0:1");
     let run = m.output();
     run.assert_code(0);
     assert_eq!(run.stdout, want);
-    assert!(
-        run.stderr
-            .contains("failed attempts                        1"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("failed attempts                        1"), "{}", run.stderr);
     assert_no_work_dirs(&t);
 }
 
 /// The children of a process, from /proc.
 fn children(pid: u32) -> Vec<i32> {
     let path = format!("/proc/{pid}/task/{pid}/children");
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
+    std::fs::read_to_string(path).unwrap_or_default().split_whitespace().filter_map(|p| p.parse().ok()).collect()
 }
 
 /// Waits until `path` exists (a state the job reaches), failing after a generous limit.
 fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
     let start = Instant::now();
     while !ready() {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "never saw {what}"
-        );
+        assert!(start.elapsed() < Duration::from_secs(120), "never saw {what}");
         std::thread::sleep(Duration::from_millis(10));
     }
 }
 
 fn committed(tmp: &Path, task: &str) -> bool {
-    std::fs::read_dir(tmp)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|job| job.path().join(task).join("done").is_dir())
+    std::fs::read_dir(tmp).into_iter().flatten().flatten().any(|job| job.path().join(task).join("done").is_dir())
 }
 
 #[test]
@@ -206,13 +142,8 @@ fn a_worker_killed_from_outside_is_replaced_and_the_result_is_exact() {
     let input = t.write("in.txt", &text);
     let want = Mrwc::new().arg(&input).stdout();
     // One worker; map-1 hangs, so the test can kill the worker while it is busy.
-    let mut m = procs(&t)
-        .args(["-j", "1", "--chunk-size", "4K", "--stats"])
-        .arg(&input);
-    m.cmd
-        .env("MRWC_FAULT", "hang:map-1:1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut m = procs(&t).args(["-j", "1", "--chunk-size", "4K", "--stats"]).arg(&input);
+    m.cmd.env("MRWC_FAULT", "hang:map-1:1").stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = m.cmd.spawn().unwrap();
     let tmp = t.join("tmp");
     wait_for("map-0 committed", || committed(&tmp, "map-00000"));
@@ -223,12 +154,7 @@ fn a_worker_killed_from_outside_is_replaced_and_the_result_is_exact() {
     let run = Run::from(child.wait_with_output().unwrap());
     run.assert_code(0);
     assert_eq!(run.stdout, want);
-    assert!(
-        run.stderr
-            .contains("failed attempts                        1"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("failed attempts                        1"), "{}", run.stderr);
     assert_no_work_dirs(&t);
 }
 
@@ -236,13 +162,8 @@ fn a_worker_killed_from_outside_is_replaced_and_the_result_is_exact() {
 fn sigint_stops_the_workers_and_removes_the_work_directory() {
     let t = TestDir::new();
     let input = t.write("in.txt", "a b c ".repeat(2000));
-    let mut m = procs(&t)
-        .args(["-j", "2", "--chunk-size", "1K", "-o", "out.tsv"])
-        .arg(&input);
-    m.cmd
-        .env("MRWC_FAULT", "hang:map-3:*")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut m = procs(&t).args(["-j", "2", "--chunk-size", "1K", "-o", "out.tsv"]).arg(&input);
+    m.cmd.env("MRWC_FAULT", "hang:map-3:*").stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = m.cmd.spawn().unwrap();
     wait_for("map-0 committed", || committed(&t.join("tmp"), "map-00000"));
     let workers = children(child.id());
@@ -255,10 +176,7 @@ fn sigint_stops_the_workers_and_removes_the_work_directory() {
     assert_eq!(t.list("."), ["in.txt", "tmp"]);
     for pid in workers {
         let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        assert!(
-            state.is_empty() || state.contains(") Z "),
-            "worker {pid} still running: {state}"
-        );
+        assert!(state.is_empty() || state.contains(") Z "), "worker {pid} still running: {state}");
     }
 }
 
@@ -275,7 +193,10 @@ fn stale_work_directories_of_dead_jobs_are_removed() {
 fn bad_procs_flags_are_usage_errors() {
     let t = TestDir::new();
     for (args, message) in [
-        (vec!["--task-timeout", "soon"], "mrwc: invalid value 'soon' for --task-timeout: expected a duration such as 600, 90s, 10m or 500ms\n"),
+        (
+            vec!["--task-timeout", "soon"],
+            "mrwc: invalid value 'soon' for --task-timeout: expected a duration such as 600, 90s, 10m or 500ms\n",
+        ),
         (vec!["--max-attempts", "0"], "mrwc: invalid value '0' for --max-attempts: must be at least 1\n"),
         (vec!["--tmp-dir", "/no/such/dir"], "mrwc: invalid value '/no/such/dir' for --tmp-dir: not a directory\n"),
     ] {

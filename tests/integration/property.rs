@@ -57,11 +57,7 @@ fn reference_words(text: &[u8], lower: bool) -> Counts {
             word.push(c);
         }
         if (!keep[i] || i + 1 == chars.len()) && !word.is_empty() {
-            let w = if lower {
-                word.to_lowercase()
-            } else {
-                word.clone()
-            };
+            let w = if lower { word.to_lowercase() } else { word.clone() };
             *counts.entry(w.into_bytes()).or_default() += 1;
             word.clear();
         }
@@ -73,17 +69,10 @@ fn reference_words(text: &[u8], lower: bool) -> Counts {
 /// stretches of each word and keep invalid bytes.
 fn reference_whitespace(text: &[u8], lower: bool) -> Counts {
     let mut counts = Counts::new();
-    for word in text
-        .split(|b| b" \t\n\r\x0b\x0c".contains(b))
-        .filter(|w| !w.is_empty())
-    {
+    for word in text.split(|b| b" \t\n\r\x0b\x0c".contains(b)).filter(|w| !w.is_empty()) {
         let mut w = Vec::new();
         for chunk in word.utf8_chunks() {
-            let valid = if lower {
-                chunk.valid().to_lowercase()
-            } else {
-                chunk.valid().to_string()
-            };
+            let valid = if lower { chunk.valid().to_lowercase() } else { chunk.valid().to_string() };
             w.extend_from_slice(valid.as_bytes());
             w.extend_from_slice(chunk.invalid());
         }
@@ -99,38 +88,18 @@ fn engine(args: &[String], path: &std::path::Path) -> Counts {
     argv.push(path.to_string_lossy().into_owned());
     let cli = Cli::try_parse_from(&argv).expect("flags parse");
     let config = Config::from_cli(&cli.count).expect("valid config");
-    let plan = plan(
-        &config.inputs,
-        WalkOptions {
-            recursive: true,
-            follow: false,
-        },
-    );
+    let plan = plan(&config.inputs, WalkOptions { recursive: true, follow: false });
     let runner = Runner::new(&config).expect("runner");
     let progress = Progress::hidden();
     let warn = |e: &mrwc::Error| panic!("unexpected warning: {e}");
-    let job = Job {
-        config: &config,
-        plan: &plan,
-        progress: &progress,
-        warn: &warn,
-    };
-    let partitions = runner
-        .run(&job, &mut Counters::default())
-        .expect("job runs");
+    let job = Job { config: &config, plan: &plan, progress: &progress, warn: &warn };
+    let partitions = runner.run(&job, &mut Counters::default()).expect("job runs");
     assert_eq!(partitions.len(), config.partitions);
     let mut counts = Counts::new();
     for (p, records) in partitions.iter().enumerate() {
         for (word, count) in records.iter() {
-            assert_eq!(
-                mrwc::partition::partition_of(word, partitions.len()),
-                p,
-                "word in the wrong partition"
-            );
-            assert!(
-                counts.insert(word.to_vec(), count).is_none(),
-                "word in two partitions"
-            );
+            assert_eq!(mrwc::partition::partition_of(word, partitions.len()), p, "word in the wrong partition");
+            assert!(counts.insert(word.to_vec(), count).is_none(), "word in two partitions");
         }
     }
     counts
@@ -211,17 +180,15 @@ fn setup() -> impl Strategy<Value = Setup> {
         any::<bool>(),
         any::<bool>(),
     )
-        .prop_map(
-            |(runner, jobs, chunk, partitions, mmap, whitespace, lower)| Setup {
-                runner,
-                jobs,
-                chunk,
-                partitions,
-                mmap,
-                whitespace,
-                lower,
-            },
-        )
+        .prop_map(|(runner, jobs, chunk, partitions, mmap, whitespace, lower)| Setup {
+            runner,
+            jobs,
+            chunk,
+            partitions,
+            mmap,
+            whitespace,
+            lower,
+        })
 }
 
 proptest! {
@@ -279,18 +246,10 @@ proptest! {
 #[test]
 fn reference_implementations_agree_with_hand_counts() {
     let words = reference_words("Don't 'quote' ΣΑΣ a\u{2019}b x\u{ff}y a,b".as_bytes(), true);
-    let want: Counts = [
-        ("don't", 1),
-        ("quote", 1),
-        ("σας", 1),
-        ("a\u{2019}b", 1),
-        ("xÿy", 1),
-        ("a", 1),
-        ("b", 1),
-    ]
-    .iter()
-    .map(|(w, c)| (w.as_bytes().to_vec(), *c))
-    .collect();
+    let want: Counts = [("don't", 1), ("quote", 1), ("σας", 1), ("a\u{2019}b", 1), ("xÿy", 1), ("a", 1), ("b", 1)]
+        .iter()
+        .map(|(w, c)| (w.as_bytes().to_vec(), *c))
+        .collect();
     assert_eq!(words, want);
     let ws = reference_whitespace(b"A\xffB a\xffb\tc", true);
     assert_eq!(ws.get(b"a\xffb".as_slice()), Some(&2));

@@ -35,9 +35,7 @@ pub struct TestDir {
 
 impl TestDir {
     pub fn new() -> TestDir {
-        TestDir {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
+        TestDir { dir: tempfile::tempdir().expect("temp dir") }
     }
 
     pub fn path(&self) -> &Path {
@@ -121,11 +119,7 @@ impl Mrwc {
 
     pub fn output(mut self) -> Run {
         self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        self.cmd.stdin(if self.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
+        self.cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
         let mut child = self.cmd.spawn().expect("spawn mrwc");
         if let Some(data) = self.stdin.take() {
             let mut pipe = child.stdin.take().expect("stdin");
@@ -214,12 +208,8 @@ pub fn assert_snapshot(name: &str, actual: &str) {
         std::fs::write(&path, actual).expect("write snapshot");
         return;
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run with MRWC_BLESS=1 to create it)",
-            path.display()
-        )
-    });
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with MRWC_BLESS=1 to create it)", path.display()));
     assert_same(&expected, actual);
 }
 
@@ -228,14 +218,8 @@ pub fn parse_tsv(text: &[u8]) -> std::collections::BTreeMap<Vec<u8>, u64> {
     let mut map = std::collections::BTreeMap::new();
     for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let tab = line.iter().rposition(|&b| b == b'\t').expect("a tab");
-        let count: u64 = std::str::from_utf8(&line[tab + 1..])
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!(
-            map.insert(line[..tab].to_vec(), count).is_none(),
-            "duplicate word"
-        );
+        let count: u64 = std::str::from_utf8(&line[tab + 1..]).unwrap().parse().unwrap();
+        assert!(map.insert(line[..tab].to_vec(), count).is_none(), "duplicate word");
     }
     map
 }

@@ -72,26 +72,13 @@ impl Procs {
         let work = WorkDir::create(&self.tmp_dir)?;
         let started = Instant::now();
         let maps = match job.config.tokenizer {
-            TokenizerKind::Words => {
-                plan_map_tasks(job, work.path(), &Words::new(job.config.case), counters)?
-            }
-            TokenizerKind::Whitespace => plan_map_tasks(
-                job,
-                work.path(),
-                &Whitespace::new(job.config.case),
-                counters,
-            )?,
+            TokenizerKind::Words => plan_map_tasks(job, work.path(), &Words::new(job.config.case), counters)?,
+            TokenizerKind::Whitespace => plan_map_tasks(job, work.path(), &Whitespace::new(job.config.case), counters)?,
         };
         let map_count = maps.len();
         let mut pool = Pool::new(self, job, work.path());
         for reply in pool.run_phase(&maps, counters)? {
-            if let Reply::MapDone {
-                bytes,
-                tokens,
-                combined,
-                ..
-            } = reply
-            {
+            if let Reply::MapDone { bytes, tokens, combined, .. } = reply {
                 counters.map.tasks += 1;
                 counters.map.input_bytes += bytes;
                 counters.map.output_records += tokens;
@@ -107,19 +94,14 @@ impl Procs {
             .map(|p| Task {
                 name: format!("reduce-{p:05}"),
                 input: format!("partition {p} of {map_count} map outputs"),
-                request: Request::Reduce {
-                    task: p,
-                    attempt: 0,
-                    maps: map_count,
-                },
+                request: Request::Reduce { task: p, attempt: 0, maps: map_count },
             })
             .collect();
         pool.run_phase(&reduces, counters)?;
         pool.shutdown();
         let mut out = Vec::with_capacity(partitions);
         for p in 0..partitions {
-            let mut run =
-                RunReader::open(&reduce_dir(work.path(), p).join("done").join("result.run"))?;
+            let mut run = RunReader::open(&reduce_dir(work.path(), p).join("done").join("result.run"))?;
             let mut records = Records::default();
             while run.advance()? {
                 records.push(run.word(), run.count());
@@ -136,16 +118,9 @@ impl Procs {
 /// Cuts the inputs into map tasks with the engine's splitter. A mapped chunk becomes a byte
 /// range of its file; a streamed chunk (stdin, a pipe, `--no-mmap`) is written to the work
 /// directory first, since a worker cannot read the coordinator's stdin.
-fn plan_map_tasks<T: Tokenizer>(
-    job: &Job,
-    work: &Path,
-    tokenizer: &T,
-    counters: &mut Counters,
-) -> Result<Vec<Task>> {
+fn plan_map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: &T, counters: &mut Counters) -> Result<Vec<Task>> {
     let config = job.config;
-    let splitter = Splitter::new(&job.plan.sources, config.chunk_size, config.mmap, |b| {
-        tokenizer.is_boundary(b)
-    });
+    let splitter = Splitter::new(&job.plan.sources, config.chunk_size, config.mmap, |b| tokenizer.is_boundary(b));
     let mut tasks = Vec::new();
     for chunk in splitter {
         let chunk = match chunk {
@@ -163,23 +138,15 @@ fn plan_map_tasks<T: Tokenizer>(
             (Some(range), Some(path)) => (path.clone(), range.start as u64, range.end as u64),
             _ => {
                 let path = work.join(format!("input-{task:05}"));
-                fs::write(&path, chunk.bytes()).map_err(|e| Error::TempDir {
-                    what: quote_path(&path),
-                    reason: io_reason(&e),
-                })?;
+                fs::write(&path, chunk.bytes())
+                    .map_err(|e| Error::TempDir { what: quote_path(&path), reason: io_reason(&e) })?;
                 (path, 0, chunk.bytes().len() as u64)
             }
         };
         tasks.push(Task {
             name: format!("map-{task:05}"),
             input: format!("input {} bytes {}..{}", source.name, start, end),
-            request: Request::Map {
-                task,
-                attempt: 0,
-                path,
-                start,
-                end,
-            },
+            request: Request::Map { task, attempt: 0, path, start, end },
         });
     }
     Ok(tasks)
@@ -193,10 +160,7 @@ impl WorkDir {
         let dir = tempfile::Builder::new()
             .prefix(&format!("mrwc-job-{}-", std::process::id()))
             .tempdir_in(tmp)
-            .map_err(|e| Error::TempDir {
-                what: quote_path(tmp),
-                reason: io_reason(&e),
-            })?;
+            .map_err(|e| Error::TempDir { what: quote_path(tmp), reason: io_reason(&e) })?;
         interrupt::register(dir.path());
         Ok(WorkDir(dir))
     }
@@ -226,8 +190,8 @@ fn remove_stale_work_dirs(tmp: &Path) {
             continue;
         };
         // SAFETY: kill with signal 0 only checks whether the process exists.
-        let alive = unsafe { libc::kill(pid, 0) } == 0
-            || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        let alive =
+            unsafe { libc::kill(pid, 0) } == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
         if !alive {
             let _ = fs::remove_dir_all(entry.path());
         }
@@ -274,22 +238,13 @@ impl<'a> Pool<'a> {
             Case::Lower => "lower",
             Case::Keep => "keep",
         };
-        let mut args: Vec<String> = ["worker", "--tokenizer", tokenizer, "--case", case]
-            .map(String::from)
-            .into();
+        let mut args: Vec<String> = ["worker", "--tokenizer", tokenizer, "--case", case].map(String::from).into();
         args.extend(["--partitions".into(), config.partitions.to_string()]);
         if !config.mmap {
             args.push("--no-mmap".into());
         }
         let (tx, rx) = mpsc::channel();
-        Pool {
-            procs,
-            args,
-            work: work.to_path_buf(),
-            workers: Vec::new(),
-            tx,
-            rx,
-        }
+        Pool { procs, args, work: work.to_path_buf(), workers: Vec::new(), tx, rx }
     }
 
     fn live(&self) -> usize {
@@ -297,8 +252,7 @@ impl<'a> Pool<'a> {
     }
 
     fn spawn(&mut self) -> Result<()> {
-        let exe = std::env::current_exe()
-            .map_err(|e| Error::Job(format!("cannot find the mrwc executable: {e}")))?;
+        let exe = std::env::current_exe().map_err(|e| Error::Job(format!("cannot find the mrwc executable: {e}")))?;
         let mut child = Command::new(exe)
             .args(&self.args)
             .arg("--work-dir")
@@ -311,10 +265,7 @@ impl<'a> Pool<'a> {
         let index = self.workers.len();
         let pid = child.id();
         interrupt::register_child(pid);
-        let (stdout, mut stderr) = (
-            child.stdout.take().expect("piped"),
-            child.stderr.take().expect("piped"),
-        );
+        let (stdout, mut stderr) = (child.stdout.take().expect("piped"), child.stderr.take().expect("piped"));
         let stdin = child.stdin.take();
         let tx = self.tx.clone();
         std::thread::spawn(move || {
@@ -322,14 +273,7 @@ impl<'a> Pool<'a> {
                 let mut text = Vec::new();
                 let _ = stderr.read_to_end(&mut text);
                 let text = String::from_utf8_lossy(&text).trim().to_string();
-                let tail: String = text
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-                    .chars()
-                    .rev()
-                    .take(300)
-                    .collect();
+                let tail: String = text.lines().last().unwrap_or("").chars().rev().take(300).collect();
                 tail.chars().rev().collect::<String>()
             });
             let mut input = io::BufReader::new(stdout);
@@ -357,13 +301,7 @@ impl<'a> Pool<'a> {
             }
             let _ = tx.send(Event::Exited(index, cause));
         });
-        self.workers.push(WorkerState {
-            pid,
-            stdin,
-            running: None,
-            alive: true,
-            timed_out: false,
-        });
+        self.workers.push(WorkerState { pid, stdin, running: None, alive: true, timed_out: false });
         Ok(())
     }
 
@@ -380,9 +318,8 @@ impl<'a> Pool<'a> {
         }
         while remaining > 0 {
             self.assign(tasks, &mut queue, &mut attempts, &mut last_worker)?;
-            let wait = self.next_deadline().map_or(Duration::from_secs(1), |d| {
-                d.saturating_duration_since(Instant::now())
-            });
+            let wait =
+                self.next_deadline().map_or(Duration::from_secs(1), |d| d.saturating_duration_since(Instant::now()));
             let event = match self.rx.recv_timeout(wait.max(Duration::from_millis(1))) {
                 Ok(event) => event,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -398,10 +335,8 @@ impl<'a> Pool<'a> {
                     let reply = Reply::decode(&frame)
                         .map_err(|e| Error::Job(format!("worker {}: {e}", self.workers[w].pid)))?;
                     let (task, attempt) = reply.task();
-                    let current = self.workers[w]
-                        .running
-                        .as_ref()
-                        .is_some_and(|r| r.task == task && r.attempt == attempt);
+                    let current =
+                        self.workers[w].running.as_ref().is_some_and(|r| r.task == task && r.attempt == attempt);
                     if !current {
                         continue;
                     }
@@ -462,10 +397,7 @@ impl<'a> Pool<'a> {
                 queue.push_front(task);
             }
         }
-        Ok(done
-            .into_iter()
-            .map(|r| r.expect("every task done"))
-            .collect())
+        Ok(done.into_iter().map(|r| r.expect("every task done")).collect())
     }
 
     /// Gives queued tasks to idle workers, avoiding the worker a task last failed on when
@@ -484,45 +416,22 @@ impl<'a> Pool<'a> {
             if !self.workers[w].alive || self.workers[w].running.is_some() {
                 continue;
             }
-            let idle_others = self
-                .workers
-                .iter()
-                .enumerate()
-                .filter(|(i, s)| *i != w && s.alive && s.running.is_none())
-                .count();
-            let pick = queue
-                .iter()
-                .position(|&t| last_worker[t] != Some(w) || idle_others == 0)
-                .unwrap_or(0);
+            let idle_others =
+                self.workers.iter().enumerate().filter(|(i, s)| *i != w && s.alive && s.running.is_none()).count();
+            let pick = queue.iter().position(|&t| last_worker[t] != Some(w) || idle_others == 0).unwrap_or(0);
             let task = queue.remove(pick).expect("non-empty queue");
             attempts[task] += 1;
             last_worker[task] = Some(w);
             let request = match &tasks[task].request {
-                Request::Map {
-                    task,
-                    path,
-                    start,
-                    end,
-                    ..
-                } => Request::Map {
-                    task: *task,
-                    attempt: attempts[*task],
-                    path: path.clone(),
-                    start: *start,
-                    end: *end,
-                },
-                Request::Reduce { task, maps, .. } => Request::Reduce {
-                    task: *task,
-                    attempt: attempts[*task],
-                    maps: *maps,
-                },
+                Request::Map { task, path, start, end, .. } => {
+                    Request::Map { task: *task, attempt: attempts[*task], path: path.clone(), start: *start, end: *end }
+                }
+                Request::Reduce { task, maps, .. } => {
+                    Request::Reduce { task: *task, attempt: attempts[*task], maps: *maps }
+                }
             };
             let state = &mut self.workers[w];
-            state.running = Some(Running {
-                task,
-                attempt: attempts[task],
-                last_heard: Instant::now(),
-            });
+            state.running = Some(Running { task, attempt: attempts[task], last_heard: Instant::now() });
             if let Some(stdin) = state.stdin.as_mut() {
                 // A worker that died before reading is reported by its Exited event, which
                 // fails this attempt; nothing to do here.
@@ -536,21 +445,14 @@ impl<'a> Pool<'a> {
         self.workers
             .iter()
             .filter(|w| w.alive && !w.timed_out)
-            .filter_map(|w| {
-                w.running
-                    .as_ref()
-                    .map(|r| r.last_heard + self.procs.task_timeout)
-            })
+            .filter_map(|w| w.running.as_ref().map(|r| r.last_heard + self.procs.task_timeout))
             .min()
     }
 
     fn kill_silent_workers(&mut self) {
         let now = Instant::now();
         for w in self.workers.iter_mut().filter(|w| w.alive && !w.timed_out) {
-            if w.running
-                .as_ref()
-                .is_some_and(|r| r.last_heard + self.procs.task_timeout <= now)
-            {
+            if w.running.as_ref().is_some_and(|r| r.last_heard + self.procs.task_timeout <= now) {
                 w.timed_out = true;
                 // SAFETY: kill has no memory-safety preconditions; the pid is our live child.
                 unsafe { libc::kill(w.pid as i32, libc::SIGKILL) };
@@ -565,10 +467,8 @@ impl<'a> Pool<'a> {
             Request::Reduce { task, .. } => reduce_dir(&self.work, task),
         };
         let done = task_dir.join("done");
-        fs::rename(attempt_dir(&task_dir, attempt), &done).map_err(|e| Error::TempDir {
-            what: quote_path(&done),
-            reason: io_reason(&e),
-        })
+        fs::rename(attempt_dir(&task_dir, attempt), &done)
+            .map_err(|e| Error::TempDir { what: quote_path(&done), reason: io_reason(&e) })
     }
 
     /// Closes every worker's stdin (they exit when idle) and waits for them.
@@ -582,10 +482,7 @@ impl<'a> Pool<'a> {
     fn wait_all(&mut self, limit: Duration) {
         let deadline = Instant::now() + limit;
         while self.live() > 0 {
-            match self
-                .rx
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            {
+            match self.rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                 Ok(Event::Exited(w, _)) => {
                     self.workers[w].alive = false;
                     interrupt::unregister_child(self.workers[w].pid);

@@ -23,43 +23,16 @@ const MAX_FRAME: u32 = 1 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    Map {
-        task: usize,
-        attempt: u32,
-        path: PathBuf,
-        start: u64,
-        end: u64,
-    },
-    Reduce {
-        task: usize,
-        attempt: u32,
-        maps: usize,
-    },
+    Map { task: usize, attempt: u32, path: PathBuf, start: u64, end: u64 },
+    Reduce { task: usize, attempt: u32, maps: usize },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
-    Progress {
-        task: usize,
-        attempt: u32,
-    },
-    MapDone {
-        task: usize,
-        attempt: u32,
-        bytes: u64,
-        tokens: u64,
-        combined: u64,
-    },
-    ReduceDone {
-        task: usize,
-        attempt: u32,
-        records: u64,
-    },
-    Failed {
-        task: usize,
-        attempt: u32,
-        reason: String,
-    },
+    Progress { task: usize, attempt: u32 },
+    MapDone { task: usize, attempt: u32, bytes: u64, tokens: u64, combined: u64 },
+    ReduceDone { task: usize, attempt: u32, records: u64 },
+    Failed { task: usize, attempt: u32, reason: String },
 }
 
 impl Reply {
@@ -81,46 +54,24 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
     if text.len() % 2 != 0 {
         return None;
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 fn bad(what: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidData,
-        format!("protocol error: {what}"),
-    )
+    io::Error::new(io::ErrorKind::InvalidData, format!("protocol error: {what}"))
 }
 
 fn field<T: std::str::FromStr>(fields: &[&str], i: usize) -> io::Result<T> {
-    fields
-        .get(i)
-        .and_then(|f| f.parse().ok())
-        .ok_or_else(|| bad("bad or missing field"))
+    fields.get(i).and_then(|f| f.parse().ok()).ok_or_else(|| bad("bad or missing field"))
 }
 
 impl Request {
     pub fn encode(&self) -> String {
         match self {
-            Request::Map {
-                task,
-                attempt,
-                path,
-                start,
-                end,
-            } => {
-                format!(
-                    "map\t{task}\t{attempt}\t{}\t{start}\t{end}",
-                    hex(path.as_os_str().as_bytes())
-                )
+            Request::Map { task, attempt, path, start, end } => {
+                format!("map\t{task}\t{attempt}\t{}\t{start}\t{end}", hex(path.as_os_str().as_bytes()))
             }
-            Request::Reduce {
-                task,
-                attempt,
-                maps,
-            } => format!("reduce\t{task}\t{attempt}\t{maps}"),
+            Request::Reduce { task, attempt, maps } => format!("reduce\t{task}\t{attempt}\t{maps}"),
         }
     }
 
@@ -138,11 +89,9 @@ impl Request {
                     end: field(&f, 5)?,
                 })
             }
-            Some("reduce") if f.len() == 4 => Ok(Request::Reduce {
-                task: field(&f, 1)?,
-                attempt: field(&f, 2)?,
-                maps: field(&f, 3)?,
-            }),
+            Some("reduce") if f.len() == 4 => {
+                Ok(Request::Reduce { task: field(&f, 1)?, attempt: field(&f, 2)?, maps: field(&f, 3)? })
+            }
             _ => Err(bad("unknown request")),
         }
     }
@@ -152,29 +101,12 @@ impl Reply {
     pub fn encode(&self) -> String {
         match self {
             Reply::Progress { task, attempt } => format!("progress\t{task}\t{attempt}"),
-            Reply::MapDone {
-                task,
-                attempt,
-                bytes,
-                tokens,
-                combined,
-            } => {
+            Reply::MapDone { task, attempt, bytes, tokens, combined } => {
                 format!("map-done\t{task}\t{attempt}\t{bytes}\t{tokens}\t{combined}")
             }
-            Reply::ReduceDone {
-                task,
-                attempt,
-                records,
-            } => format!("reduce-done\t{task}\t{attempt}\t{records}"),
-            Reply::Failed {
-                task,
-                attempt,
-                reason,
-            } => {
-                format!(
-                    "failed\t{task}\t{attempt}\t{}",
-                    reason.replace(['\t', '\n'], " ")
-                )
+            Reply::ReduceDone { task, attempt, records } => format!("reduce-done\t{task}\t{attempt}\t{records}"),
+            Reply::Failed { task, attempt, reason } => {
+                format!("failed\t{task}\t{attempt}\t{}", reason.replace(['\t', '\n'], " "))
             }
         }
     }
@@ -185,11 +117,7 @@ impl Reply {
         match f[0] {
             "progress" if f.len() == 3 => Ok(Reply::Progress { task, attempt }),
             "map-done" => {
-                let rest: Vec<&str> = f
-                    .get(3)
-                    .ok_or_else(|| bad("missing fields"))?
-                    .split('\t')
-                    .collect();
+                let rest: Vec<&str> = f.get(3).ok_or_else(|| bad("missing fields"))?.split('\t').collect();
                 Ok(Reply::MapDone {
                     task,
                     attempt,
@@ -198,26 +126,15 @@ impl Reply {
                     combined: field(&rest, 2)?,
                 })
             }
-            "reduce-done" if f.len() == 4 => Ok(Reply::ReduceDone {
-                task,
-                attempt,
-                records: field(&f, 3)?,
-            }),
-            "failed" if f.len() == 4 => Ok(Reply::Failed {
-                task,
-                attempt,
-                reason: f[3].to_string(),
-            }),
+            "reduce-done" if f.len() == 4 => Ok(Reply::ReduceDone { task, attempt, records: field(&f, 3)? }),
+            "failed" if f.len() == 4 => Ok(Reply::Failed { task, attempt, reason: f[3].to_string() }),
             _ => Err(bad("unknown reply")),
         }
     }
 }
 
 pub fn write_frame(out: &mut impl Write, text: &str) -> io::Result<()> {
-    let len = u32::try_from(text.len())
-        .ok()
-        .filter(|&n| n <= MAX_FRAME)
-        .ok_or_else(|| bad("frame too large"))?;
+    let len = u32::try_from(text.len()).ok().filter(|&n| n <= MAX_FRAME).ok_or_else(|| bad("frame too large"))?;
     out.write_all(&len.to_le_bytes())?;
     out.write_all(text.as_bytes())?;
     out.flush()
@@ -237,9 +154,7 @@ pub fn read_frame(input: &mut impl Read) -> io::Result<Option<String>> {
     }
     let mut buf = vec![0u8; len as usize];
     input.read_exact(&mut buf)?;
-    String::from_utf8(buf)
-        .map(Some)
-        .map_err(|_| bad("frame is not UTF-8"))
+    String::from_utf8(buf).map(Some).map_err(|_| bad("frame is not UTF-8"))
 }
 
 #[cfg(test)]
@@ -250,44 +165,17 @@ mod tests {
     fn requests_and_replies_round_trip() {
         let path = PathBuf::from(std::ffi::OsStr::from_bytes(b"dir/we\tird\n\xff.txt"));
         let requests = [
-            Request::Map {
-                task: 3,
-                attempt: 2,
-                path,
-                start: 10,
-                end: 4096,
-            },
-            Request::Reduce {
-                task: 1,
-                attempt: 1,
-                maps: 41,
-            },
+            Request::Map { task: 3, attempt: 2, path, start: 10, end: 4096 },
+            Request::Reduce { task: 1, attempt: 1, maps: 41 },
         ];
         for r in requests {
             assert_eq!(Request::decode(&r.encode()).unwrap(), r);
         }
         let replies = [
-            Reply::Progress {
-                task: 0,
-                attempt: 1,
-            },
-            Reply::MapDone {
-                task: 7,
-                attempt: 1,
-                bytes: 100,
-                tokens: 20,
-                combined: 9,
-            },
-            Reply::ReduceDone {
-                task: 2,
-                attempt: 3,
-                records: 5,
-            },
-            Reply::Failed {
-                task: 4,
-                attempt: 4,
-                reason: "disk full".into(),
-            },
+            Reply::Progress { task: 0, attempt: 1 },
+            Reply::MapDone { task: 7, attempt: 1, bytes: 100, tokens: 20, combined: 9 },
+            Reply::ReduceDone { task: 2, attempt: 3, records: 5 },
+            Reply::Failed { task: 4, attempt: 4, reason: "disk full".into() },
         ];
         for r in replies {
             assert_eq!(Reply::decode(&r.encode()).unwrap(), r);

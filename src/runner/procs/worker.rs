@@ -79,25 +79,14 @@ pub fn run(args: &WorkerArgs) -> Result<()> {
         };
         let fault = inject_fault(&faults, &name, attempt);
         let reply = match (fault, &request) {
-            (
-                Some(reason),
-                Request::Map { task, attempt, .. } | Request::Reduce { task, attempt, .. },
-            ) => Reply::Failed {
-                task: *task,
-                attempt: *attempt,
-                reason,
-            },
+            (Some(reason), Request::Map { task, attempt, .. } | Request::Reduce { task, attempt, .. }) => {
+                Reply::Failed { task: *task, attempt: *attempt, reason }
+            }
             (None, _) => execute(args, &request, &mut output).unwrap_or_else(|e| {
                 let (task, attempt) = match request {
-                    Request::Map { task, attempt, .. } | Request::Reduce { task, attempt, .. } => {
-                        (task, attempt)
-                    }
+                    Request::Map { task, attempt, .. } | Request::Reduce { task, attempt, .. } => (task, attempt),
                 };
-                Reply::Failed {
-                    task,
-                    attempt,
-                    reason: e.to_string(),
-                }
+                Reply::Failed { task, attempt, reason: e.to_string() }
             }),
         };
         write_frame(&mut output, &reply.encode()).map_err(proto)?;
@@ -132,32 +121,15 @@ fn inject_fault(spec: &str, task: &str, attempt: u32) -> Option<String> {
 
 fn execute(args: &WorkerArgs, request: &Request, out: &mut impl io::Write) -> Result<Reply> {
     match request {
-        Request::Map {
-            task,
-            attempt,
-            path,
-            start,
-            end,
-        } => {
+        Request::Map { task, attempt, path, start, end } => {
             let dir = create_attempt_dir(&map_dir(&args.work_dir, *task), *attempt)?;
             let data = read_range(path, *start, *end, !args.no_mmap)?;
             // The map itself is the long part; say so before it, so the coordinator's timeout
             // measures silence, not work.
-            let _ = write_frame(
-                out,
-                &Reply::Progress {
-                    task: *task,
-                    attempt: *attempt,
-                }
-                .encode(),
-            );
+            let _ = write_frame(out, &Reply::Progress { task: *task, attempt: *attempt }.encode());
             let (stats, combined) = match args.tokenizer {
-                TokenizerKind::Words => {
-                    map_range(Words::new(args.case), &data, &dir, args.partitions)?
-                }
-                TokenizerKind::Whitespace => {
-                    map_range(Whitespace::new(args.case), &data, &dir, args.partitions)?
-                }
+                TokenizerKind::Words => map_range(Words::new(args.case), &data, &dir, args.partitions)?,
+                TokenizerKind::Whitespace => map_range(Whitespace::new(args.case), &data, &dir, args.partitions)?,
             };
             Ok(Reply::MapDone {
                 task: *task,
@@ -167,34 +139,18 @@ fn execute(args: &WorkerArgs, request: &Request, out: &mut impl io::Write) -> Re
                 combined,
             })
         }
-        Request::Reduce {
-            task,
-            attempt,
-            maps,
-        } => {
+        Request::Reduce { task, attempt, maps } => {
             let dir = create_attempt_dir(&reduce_dir(&args.work_dir, *task), *attempt)?;
-            let inputs: Vec<PathBuf> = (0..*maps)
-                .map(|m| {
-                    map_dir(&args.work_dir, m)
-                        .join("done")
-                        .join(part_name(*task))
-                })
-                .collect();
+            let inputs: Vec<PathBuf> =
+                (0..*maps).map(|m| map_dir(&args.work_dir, m).join("done").join(part_name(*task))).collect();
             let records = runfile::merge_files(&inputs, &dir.join("result.run"), &dir)?;
-            Ok(Reply::ReduceDone {
-                task: *task,
-                attempt: *attempt,
-                records,
-            })
+            Ok(Reply::ReduceDone { task: *task, attempt: *attempt, records })
         }
     }
 }
 
 fn create_attempt_dir(task_dir: &Path, attempt: u32) -> Result<PathBuf> {
-    let fail = |e: io::Error| Error::TempDir {
-        what: crate::error::quote_path(task_dir),
-        reason: io_reason(&e),
-    };
+    let fail = |e: io::Error| Error::TempDir { what: crate::error::quote_path(task_dir), reason: io_reason(&e) };
     // The work directory itself is never created here: if the coordinator removed it (job
     // over), the attempt must fail rather than resurrect it.
     match fs::create_dir(task_dir) {
@@ -228,14 +184,8 @@ impl std::ops::Deref for Range {
 
 fn read_range(path: &Path, start: u64, end: u64, mmap: bool) -> Result<Range> {
     let name = crate::error::quote_path(path);
-    let fail = |e: io::Error| Error::Input {
-        path: name.clone(),
-        reason: io_reason(&e),
-    };
-    let changed = || Error::Input {
-        path: name.clone(),
-        reason: "file changed while being read".into(),
-    };
+    let fail = |e: io::Error| Error::Input { path: name.clone(), reason: io_reason(&e) };
+    let changed = || Error::Input { path: name.clone(), reason: "file changed while being read".into() };
     let mut file = File::open(path).map_err(fail)?;
     let len = file.metadata().map_err(fail)?.len();
     if len < end {
@@ -250,29 +200,26 @@ fn read_range(path: &Path, start: u64, end: u64, mmap: bool) -> Result<Range> {
     }
     let mut buf = vec![0u8; (end - start) as usize];
     file.seek(SeekFrom::Start(start)).map_err(fail)?;
-    file.read_exact(&mut buf).map_err(|e| {
-        if e.kind() == io::ErrorKind::UnexpectedEof {
-            changed()
-        } else {
-            fail(e)
-        }
-    })?;
+    file.read_exact(&mut buf).map_err(
+        |e| {
+            if e.kind() == io::ErrorKind::UnexpectedEof {
+                changed()
+            } else {
+                fail(e)
+            }
+        },
+    )?;
     Ok(Range::Read(buf))
 }
 
-fn map_range<T: Tokenizer>(
-    mut tokenizer: T,
-    data: &[u8],
-    dir: &Path,
-    partitions: usize,
-) -> Result<(MapStats, u64)> {
+fn map_range<T: Tokenizer>(mut tokenizer: T, data: &[u8], dir: &Path, partitions: usize) -> Result<(MapStats, u64)> {
     let mut table = CountTable::default();
     let mut stats = MapStats::default();
     map_task(&mut tokenizer, data, &mut table, &mut stats);
     let combined = table.len() as u64;
     for (p, records) in table.into_partitions(partitions).into_iter().enumerate() {
         let sorted = records.sorted_by_word();
-        runfile::write_file(&dir.join(part_name(p)), sorted.into_iter())?;
+        runfile::write_file(&dir.join(part_name(p)), runfile::Order::Word, sorted.into_iter())?;
     }
     Ok((stats, combined))
 }
