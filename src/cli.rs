@@ -88,7 +88,14 @@ pub struct CountArgs {
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
 
-    /// procs: directory for the job's work files (default: the system temp directory).
+    /// Memory budget of the job's tables and buffers (e.g. 512M, 2G). Past it, map workers
+    /// spill sorted runs to --tmp-dir, partitions are merged from disk and the output is sorted
+    /// externally. Default: half of the physical memory.
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<String>,
+
+    /// Directory for work files: spills, and the procs runner's shuffle (default: the system
+    /// temp directory).
     #[arg(long, value_name = "DIR")]
     pub tmp_dir: Option<PathBuf>,
 

@@ -105,7 +105,9 @@ pub struct Config {
     /// Show a progress bar: only when stderr is a terminal and --quiet is absent.
     pub progress: bool,
     pub stats: bool,
-    /// procs: where the job's work directory is created.
+    /// Bytes the job's tables and buffers may hold before spilling (`--max-memory`).
+    pub max_memory: usize,
+    /// Where the job's work directory (spills, procs shuffle) is created.
     pub tmp_dir: PathBuf,
     /// procs: silence after which an attempt is killed.
     pub task_timeout: std::time::Duration,
@@ -160,6 +162,14 @@ impl Config {
         let task_timeout = parse_duration(&args.task_timeout).filter(|d| !d.is_zero()).ok_or_else(|| {
             usage("--task-timeout", &args.task_timeout, "expected a duration such as 600, 90s, 10m or 500ms")
         })?;
+        let max_memory = match &args.max_memory {
+            None => crate::spill::default_budget(),
+            Some(text) => match parse_size(text) {
+                Some(0) => return Err(usage("--max-memory", text, "must be at least 1")),
+                Some(n) => n,
+                None => return Err(usage("--max-memory", text, "expected bytes with a K, M or G suffix (e.g. 512M)")),
+            },
+        };
         if args.max_attempts == 0 {
             return Err(usage("--max-attempts", "0", "must be at least 1"));
         }
@@ -191,6 +201,7 @@ impl Config {
             keep_going: args.keep_going,
             progress: !args.quiet && std::io::stderr().is_terminal(),
             stats: args.stats,
+            max_memory,
             tmp_dir,
             task_timeout,
             max_attempts: args.max_attempts,

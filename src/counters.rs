@@ -21,6 +21,8 @@ pub struct Counters {
     pub reduce_partitions: u64,
     pub distinct_words: u64,
     pub output_records: u64,
+    /// What map workers spilled to disk to stay within --max-memory.
+    pub spill: crate::spill::SpillStats,
     /// Task attempts that failed and were retried (procs runner).
     pub failed_attempts: u64,
     pub phases: Vec<(&'static str, Duration)>,
@@ -43,8 +45,14 @@ impl Counters {
             ("output records", self.output_records),
             ("", 0),
         ];
-        let failed = ("failed attempts", self.failed_attempts);
-        let rows = rows.iter().filter(|(n, _)| !n.is_empty()).chain((self.runner == "procs").then_some(&failed));
+        let spills = [
+            ("spills", self.spill.spills),
+            ("spilled records", self.spill.records),
+            ("spilled bytes", self.spill.bytes),
+        ];
+        let failed = [("failed attempts", self.failed_attempts)];
+        let procs = if self.runner == "procs" { &failed[..] } else { &[] };
+        let rows = rows.iter().filter(|(n, _)| !n.is_empty()).chain(&spills).chain(procs);
         for (name, value) in rows {
             let _ = writeln!(s, "  {name:<24}{:>16}", group_digits(*value));
         }

@@ -55,6 +55,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
         min_count: config.min_count,
         format: config.format,
         parallel: matches!(runner, Runner::Threads(_)) && runner.workers() > 1,
+        budget: config.max_memory,
     };
     counters.output_records = runner.install(|| output::write(&partitions, &spec, sink))?;
     counters.phases.push(("output", started.elapsed()));

@@ -36,6 +36,7 @@ pub mod reduce;
 pub mod runfile;
 pub mod runner;
 pub mod shuffle;
+pub mod spill;
 pub mod split;
 pub mod table;
 pub mod tokenize;

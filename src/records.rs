@@ -37,6 +37,11 @@ impl Records {
         self.items.is_empty()
     }
 
+    /// Heap bytes held (words and record entries).
+    pub fn memory_bytes(&self) -> usize {
+        self.arena.capacity() + self.items.capacity() * std::mem::size_of::<Item>()
+    }
+
     /// Bytes held by the words.
     pub fn word_bytes(&self) -> usize {
         self.arena.len()

@@ -5,8 +5,30 @@
 //! a table sized for the largest of them. A sum that would overflow a `u64` is an error, never
 //! a wrapped number.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use crate::records::Records;
+use crate::spill::WorkDir;
 use crate::table::{CountOverflow, CountTable};
+
+/// The reduced result of a job: each partition's unique words and counts.
+pub enum Reduced {
+    /// In memory, one list per partition.
+    Memory(Vec<Records>),
+    /// On disk, one word-sorted run per partition (after a spill, or from the procs runner);
+    /// `work` keeps the directory alive until the output stage has read them.
+    Disk { runs: Vec<PathBuf>, work: Arc<WorkDir> },
+}
+
+impl Reduced {
+    pub fn partitions(&self) -> usize {
+        match self {
+            Reduced::Memory(p) => p.len(),
+            Reduced::Disk { runs, .. } => runs.len(),
+        }
+    }
+}
 
 /// Merges one partition's lists.
 pub fn reduce_partition(mut lists: Vec<Records>) -> Result<Records, CountOverflow> {

@@ -274,9 +274,9 @@ impl<R: Read> RunReader<R> {
     }
 }
 
-/// Merges sorted runs, summing the counts of equal words; calls `emit` once per word, in
-/// increasing byte order. A sum over `u64` is an error.
-pub fn merge<R: Read>(mut runs: Vec<RunReader<R>>, mut emit: impl FnMut(&[u8], u64) -> Result<()>) -> Result<()> {
+/// Merges runs of one order, summing the counts of equal words; calls `emit` once per word, in
+/// the runs' order, until it returns `false`. A sum over `u64` is an error.
+pub fn merge<R: Read>(mut runs: Vec<RunReader<R>>, mut emit: impl FnMut(&[u8], u64) -> Result<bool>) -> Result<()> {
     // A binary min-heap of run indices, ordered by each run's current word.
     let mut heap: Vec<usize> = Vec::with_capacity(runs.len());
     for (i, run) in runs.iter_mut().enumerate() {
@@ -321,7 +321,9 @@ pub fn merge<R: Read>(mut runs: Vec<RunReader<R>>, mut emit: impl FnMut(&[u8], u
             }
             _ => {
                 if let Some(t) = total {
-                    emit(&word, t)?;
+                    if !emit(&word, t)? {
+                        return Ok(());
+                    }
                 }
                 word.clear();
                 word.extend_from_slice(run.word());
@@ -344,6 +346,13 @@ pub fn merge<R: Read>(mut runs: Vec<RunReader<R>>, mut emit: impl FnMut(&[u8], u
     Ok(())
 }
 
+/// A name for a scratch run in a directory shared by concurrent merges (reducers run in
+/// parallel in one work directory): unique within the process.
+pub fn scratch_name(what: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!("{what}-{:06}.run", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+}
+
 /// How many runs one merge pass opens at once: at most 64, and few enough to stay well inside
 /// the open-file limit (`ulimit -n`), since each open run is a descriptor.
 pub fn fan_in() -> usize {
@@ -356,13 +365,37 @@ pub fn fan_in() -> usize {
 /// Merges the runs at `inputs` into one run at `out`, in passes of at most [`fan_in`] runs
 /// (intermediate runs go to `scratch` and are removed); returns the records written.
 pub fn merge_files(inputs: &[std::path::PathBuf], out: &Path, scratch: &Path) -> Result<u64> {
+    let order = match inputs.first() {
+        Some(p) => RunReader::open(p)?.order(),
+        None => Order::Word,
+    };
+    let fail = |e: io::Error| Error::TempDir { what: quote_path(out), reason: io_reason(&e) };
+    let mut writer = RunWriter::with_order(File::create(out).map_err(fail)?, order).map_err(fail)?;
+    let mut records = 0u64;
+    merge_paths(inputs, scratch, |word, count| {
+        records += 1;
+        writer.push(word, count).map_err(fail)?;
+        Ok(true)
+    })?;
+    writer.finish().map_err(fail)?;
+    Ok(records)
+}
+
+/// Merges the runs at `inputs` and streams the result to `emit` (which may stop it by
+/// returning `false`), first merging in passes of at most [`fan_in`] runs into `scratch` when
+/// there are more inputs than that.
+pub fn merge_paths(
+    inputs: &[std::path::PathBuf],
+    scratch: &Path,
+    emit: impl FnMut(&[u8], u64) -> Result<bool>,
+) -> Result<()> {
     let fan_in = fan_in();
     let mut level: Vec<std::path::PathBuf> = inputs.to_vec();
     let mut pass = 0;
     while level.len() > fan_in {
         let mut next = Vec::with_capacity(level.len().div_ceil(fan_in));
         for (i, group) in level.chunks(fan_in).enumerate() {
-            let path = scratch.join(format!("merge-{pass}-{i}.run"));
+            let path = scratch.join(scratch_name(&format!("merge-{pass}-{i}")));
             merge_group(group, &path)?;
             next.push(path);
         }
@@ -372,11 +405,12 @@ pub fn merge_files(inputs: &[std::path::PathBuf], out: &Path, scratch: &Path) ->
         level = next;
         pass += 1;
     }
-    let records = merge_group(&level, out)?;
+    let readers = level.iter().map(|p| RunReader::open(p)).collect::<Result<Vec<_>>>();
+    let merged = readers.and_then(|readers| merge(readers, emit));
     if pass > 0 {
         level.iter().for_each(|p| drop(std::fs::remove_file(p)));
     }
-    Ok(records)
+    merged
 }
 
 fn merge_group(paths: &[std::path::PathBuf], out: &Path) -> Result<u64> {
@@ -387,7 +421,8 @@ fn merge_group(paths: &[std::path::PathBuf], out: &Path) -> Result<u64> {
     let mut records = 0u64;
     merge(readers, |word, count| {
         records += 1;
-        writer.push(word, count).map_err(fail)
+        writer.push(word, count).map_err(fail)?;
+        Ok(true)
     })?;
     writer.finish().map_err(fail)?;
     Ok(records)
@@ -472,7 +507,7 @@ mod tests {
         let mut got = Vec::new();
         merge(runs, |w, n| {
             got.push((String::from_utf8_lossy(w).into_owned(), n));
-            Ok(())
+            Ok(true)
         })
         .unwrap();
         let want = [("a", 11), ("b", 5), ("c", 5), ("d", 1), ("e", 1)];
@@ -508,6 +543,6 @@ mod tests {
         let a = run_bytes(&[("x", u64::MAX)]);
         let b = run_bytes(&[("x", 1)]);
         let runs = [&a, &b].iter().map(|r| RunReader::new(r.as_slice(), "r".into()).unwrap()).collect();
-        assert!(merge(runs, |_, _| Ok(())).unwrap_err().to_string().contains("overflow"));
+        assert!(merge(runs, |_, _| Ok(true)).unwrap_err().to_string().contains("overflow"));
     }
 }

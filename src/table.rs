@@ -135,6 +135,12 @@ impl CountTable {
         self.slots.is_empty()
     }
 
+    /// Heap bytes the table holds: slots (with hashbrown's control bytes and its 7/8 load) and
+    /// the arena. What the memory budget is checked against.
+    pub fn memory_bytes(&self) -> usize {
+        self.slots.capacity() * (std::mem::size_of::<Slot>() + 1) * 8 / 7 + self.arena.capacity()
+    }
+
     /// Bytes held by the words (inline words count their length).
     pub fn word_bytes(&self) -> usize {
         self.word_bytes

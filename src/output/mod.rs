@@ -10,6 +10,7 @@
 //! word), whatever `--sort` says, and `--sort` orders what is kept.
 
 mod commit;
+mod external;
 mod format;
 
 use std::cmp::Ordering;
@@ -23,6 +24,7 @@ pub use format::RecordWriter;
 use crate::config::{Format, SortOrder};
 use crate::error::Result;
 use crate::records::Records;
+use crate::reduce::Reduced;
 
 /// What the output stage does with the reduced partitions.
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +35,8 @@ pub struct OutputSpec {
     pub format: Format,
     /// Sort with rayon (inside the runner's pool) rather than on the calling thread.
     pub parallel: bool,
+    /// Bytes the output stage may hold when the result is on disk (`--max-memory`).
+    pub budget: usize,
 }
 
 pub type Record<'a> = (&'a [u8], u64);
@@ -74,7 +78,14 @@ pub fn arrange<'a>(partitions: &'a [Records], spec: &OutputSpec) -> Vec<Record<'
 }
 
 /// Writes the result to the sink: one stream, or one part file per partition.
-pub fn write(partitions: &[Records], spec: &OutputSpec, sink: Sink) -> Result<u64> {
+pub fn write(reduced: &Reduced, spec: &OutputSpec, sink: Sink) -> Result<u64> {
+    match reduced {
+        Reduced::Memory(partitions) => write_records_of(partitions, spec, sink),
+        Reduced::Disk { runs, work } => external::write(runs, work.path(), spec, sink),
+    }
+}
+
+fn write_records_of(partitions: &[Records], spec: &OutputSpec, sink: Sink) -> Result<u64> {
     match sink {
         Sink::Dir(commit) => {
             let parts = arrange_by_partition(partitions, spec);
@@ -133,7 +144,7 @@ mod tests {
     }
 
     fn spec(sort: SortOrder, top: Option<usize>, min_count: u64) -> OutputSpec {
-        OutputSpec { sort, top, min_count, format: Format::Tsv, parallel: false }
+        OutputSpec { sort, top, min_count, format: Format::Tsv, parallel: false, budget: 1 << 30 }
     }
 
     fn words(records: &[Record]) -> Vec<String> {

@@ -18,6 +18,7 @@ mod local;
 pub mod procs;
 mod threads;
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -33,8 +34,10 @@ use crate::input::Plan;
 use crate::map::{map_task, MapStats};
 use crate::progress::Progress;
 use crate::records::Records;
-use crate::reduce::reduce_partition;
+use crate::reduce::{reduce_partition, Reduced};
+use crate::runfile;
 use crate::shuffle;
+use crate::spill::Spiller;
 use crate::split::Splitter;
 use crate::table::CountTable;
 use crate::tokenize::{Tokenizer, Whitespace, Words};
@@ -99,7 +102,7 @@ impl Runner {
     }
 
     /// Runs map, shuffle and reduce; returns the reduced partitions, in partition order.
-    pub fn run(&self, job: &Job, counters: &mut Counters) -> Result<Vec<Records>> {
+    pub fn run(&self, job: &Job, counters: &mut Counters) -> Result<Reduced> {
         match self {
             Runner::Local(e) => run_in_process(e, job, counters),
             Runner::Threads(e) => e.install(|| run_in_process(e, job, counters)),
@@ -118,7 +121,7 @@ impl Runner {
 }
 
 /// The in-process pipeline, generic over the executor and monomorphized per tokenizer.
-pub fn run_in_process<E: Executor>(exec: &E, job: &Job, counters: &mut Counters) -> Result<Vec<Records>> {
+pub fn run_in_process<E: Executor>(exec: &E, job: &Job, counters: &mut Counters) -> Result<Reduced> {
     let case = job.config.case;
     match job.config.tokenizer {
         TokenizerKind::Words => pipeline(exec, job, counters, Words::new(case)),
@@ -137,7 +140,7 @@ fn pipeline<E: Executor, T: Tokenizer + Sync>(
     job: &Job,
     counters: &mut Counters,
     tokenizer: T,
-) -> Result<Vec<Records>> {
+) -> Result<Reduced> {
     let config = job.config;
     let partitions = config.partitions;
     let boundary_tokenizer = tokenizer.clone();
@@ -146,32 +149,44 @@ fn pipeline<E: Executor, T: Tokenizer + Sync>(
     }));
     let failed = AtomicBool::new(false);
     let skipped = AtomicU64::new(0);
+    let spiller = Spiller::new(&config.tmp_dir, partitions);
+    // See `spill`: a spill copies the table, so a worker spills at half of its share.
+    let spill_at = config.max_memory / exec.workers() / 2;
 
     let started = Instant::now();
     let worker = |_: usize| -> Result<WorkerOutput> {
         let mut tokenizer = tokenizer.clone();
         let mut table = CountTable::default();
         let mut stats = MapStats::default();
-        while !failed.load(Ordering::Relaxed) {
-            let next = splitter.lock().unwrap_or_else(|p| p.into_inner()).next();
-            match next {
-                None => break,
-                Some(Ok(chunk)) => {
-                    map_task(&mut tokenizer, chunk.bytes(), &mut table, &mut stats);
-                    job.progress.add(chunk.bytes().len() as u64);
-                    chunk.release();
-                }
-                Some(Err(e)) if config.keep_going => {
-                    (job.warn)(&e);
-                    skipped.fetch_add(1, Ordering::Relaxed);
-                }
-                Some(Err(e)) => {
-                    failed.store(true, Ordering::Relaxed);
-                    return Err(e);
+        let mut combined = 0;
+        let mut run = || -> Result<()> {
+            while !failed.load(Ordering::Relaxed) {
+                let next = splitter.lock().unwrap_or_else(|p| p.into_inner()).next();
+                match next {
+                    None => break,
+                    Some(Ok(chunk)) => {
+                        map_task(&mut tokenizer, chunk.bytes(), &mut table, &mut stats);
+                        job.progress.add(chunk.bytes().len() as u64);
+                        chunk.release();
+                        if table.memory_bytes() > spill_at {
+                            combined += table.len() as u64;
+                            spiller.spill_table(std::mem::take(&mut table))?;
+                        }
+                    }
+                    Some(Err(e)) if config.keep_going => {
+                        (job.warn)(&e);
+                        skipped.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Some(Err(e)) => return Err(e),
                 }
             }
+            Ok(())
+        };
+        if let Err(e) = run() {
+            failed.store(true, Ordering::Relaxed);
+            return Err(e);
         }
-        let combined = table.len() as u64;
+        combined += table.len() as u64;
         Ok(WorkerOutput { partitions: table.into_partitions(partitions), stats, combined })
     };
     let outputs = exec.broadcast(&worker);
@@ -186,11 +201,31 @@ fn pipeline<E: Executor, T: Tokenizer + Sync>(
     counters.phases.push(("map", started.elapsed()));
 
     let started = Instant::now();
-    let shuffled = shuffle::by_partition(map_outputs, partitions);
-    let reduced = exec.map_each(shuffled, &reduce_partition);
-    let reduced = reduced.into_iter().collect::<Result<Vec<_>, _>>().map_err(|e| Error::Job(e.to_string()))?;
+    let reduced = if spiller.spilled() {
+        // Once anything is on disk, everything goes there: each partition is then one merge.
+        for lists in map_outputs {
+            spiller.spill_lists(lists)?;
+        }
+        counters.spill.merge(&spiller.stats());
+        let (runs, work) = spiller.into_runs().expect("spilled");
+        let inputs: Vec<(usize, Vec<PathBuf>)> = runs.into_iter().enumerate().collect();
+        let merge = |(p, paths): (usize, Vec<PathBuf>)| -> Result<(PathBuf, u64)> {
+            let out = work.path().join(format!("reduce-{p:05}.run"));
+            let records = runfile::merge_files(&paths, &out, work.path())?;
+            paths.iter().for_each(|path| drop(std::fs::remove_file(path)));
+            Ok((out, records))
+        };
+        let merged = exec.map_each(inputs, &merge).into_iter().collect::<Result<Vec<_>>>()?;
+        counters.distinct_words = merged.iter().map(|(_, n)| n).sum();
+        Reduced::Disk { runs: merged.into_iter().map(|(path, _)| path).collect(), work }
+    } else {
+        let shuffled = shuffle::by_partition(map_outputs, partitions);
+        let reduced = exec.map_each(shuffled, &reduce_partition);
+        let reduced = reduced.into_iter().collect::<Result<Vec<_>, _>>().map_err(|e| Error::Job(e.to_string()))?;
+        counters.distinct_words = reduced.iter().map(|r| r.len() as u64).sum();
+        Reduced::Memory(reduced)
+    };
     counters.reduce_partitions = partitions as u64;
-    counters.distinct_words = reduced.iter().map(|r| r.len() as u64).sum();
     counters.phases.push(("reduce", started.elapsed()));
     Ok(reduced)
 }

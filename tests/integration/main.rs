@@ -4,6 +4,7 @@
 mod counting;
 mod errors;
 mod generate;
+mod memory;
 mod outputs;
 mod procs;
 mod property;

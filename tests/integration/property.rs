@@ -10,6 +10,7 @@ use mrwc::config::Config;
 use mrwc::counters::Counters;
 use mrwc::input::{plan, WalkOptions};
 use mrwc::progress::Progress;
+use mrwc::reduce::Reduced;
 use mrwc::runner::{Job, Runner};
 use proptest::prelude::*;
 use unicode_general_category::{get_general_category, GeneralCategory as Gc};
@@ -93,13 +94,26 @@ fn engine(args: &[String], path: &std::path::Path) -> Counts {
     let progress = Progress::hidden();
     let warn = |e: &mrwc::Error| panic!("unexpected warning: {e}");
     let job = Job { config: &config, plan: &plan, progress: &progress, warn: &warn };
-    let partitions = runner.run(&job, &mut Counters::default()).expect("job runs");
-    assert_eq!(partitions.len(), config.partitions);
+    let reduced = runner.run(&job, &mut Counters::default()).expect("job runs");
+    assert_eq!(reduced.partitions(), config.partitions);
     let mut counts = Counts::new();
-    for (p, records) in partitions.iter().enumerate() {
-        for (word, count) in records.iter() {
-            assert_eq!(mrwc::partition::partition_of(word, partitions.len()), p, "word in the wrong partition");
-            assert!(counts.insert(word.to_vec(), count).is_none(), "word in two partitions");
+    let mut add = |p: usize, word: &[u8], count: u64| {
+        assert_eq!(mrwc::partition::partition_of(word, config.partitions), p, "word in the wrong partition");
+        assert!(counts.insert(word.to_vec(), count).is_none(), "word in two partitions");
+    };
+    match &reduced {
+        Reduced::Memory(partitions) => {
+            for (p, records) in partitions.iter().enumerate() {
+                records.iter().for_each(|(w, c)| add(p, w, c));
+            }
+        }
+        Reduced::Disk { runs, .. } => {
+            for (p, path) in runs.iter().enumerate() {
+                let mut run = mrwc::runfile::RunReader::open(path).expect("reduced run");
+                while run.advance().expect("valid run") {
+                    add(p, run.word(), run.count());
+                }
+            }
         }
     }
     counts
@@ -168,6 +182,8 @@ struct Setup {
     mmap: bool,
     whitespace: bool,
     lower: bool,
+    /// `--max-memory`: tiny budgets make every task spill.
+    memory: Option<usize>,
 }
 
 fn setup() -> impl Strategy<Value = Setup> {
@@ -179,8 +195,9 @@ fn setup() -> impl Strategy<Value = Setup> {
         any::<bool>(),
         any::<bool>(),
         any::<bool>(),
+        prop_oneof![Just(None), Just(Some(1)), Just(Some(300)), Just(Some(4096))],
     )
-        .prop_map(|(runner, jobs, chunk, partitions, mmap, whitespace, lower)| Setup {
+        .prop_map(|(runner, jobs, chunk, partitions, mmap, whitespace, lower, memory)| Setup {
             runner,
             jobs,
             chunk,
@@ -188,6 +205,7 @@ fn setup() -> impl Strategy<Value = Setup> {
             mmap,
             whitespace,
             lower,
+            memory,
         })
 }
 
@@ -210,6 +228,9 @@ proptest! {
         if !s.mmap {
             args.push("--no-mmap".into());
         }
+        if let Some(m) = s.memory {
+            args.extend(["--max-memory".into(), m.to_string(), "--tmp-dir".into(), dir.path().to_string_lossy().into_owned()]);
+        }
         let want = if s.whitespace { reference_whitespace(&text, s.lower) } else { reference_words(&text, s.lower) };
         prop_assert_eq!(engine(&args, &path), want);
     }
@@ -230,6 +251,9 @@ proptest! {
         cmd.args(["-t", if s.whitespace { "whitespace" } else { "words" }, "--case", if s.lower { "lower" } else { "keep" }]);
         if !s.mmap {
             cmd.arg("--no-mmap");
+        }
+        if let Some(m) = s.memory {
+            cmd.args(["--max-memory", &m.to_string()]);
         }
         let out = cmd.arg(&path).output().unwrap();
         prop_assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

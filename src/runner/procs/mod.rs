@@ -33,16 +33,16 @@ use std::io::{self, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{ChildStdin, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use crate::config::{Case, TokenizerKind};
 use crate::counters::Counters;
 use crate::error::{io_reason, quote_path, Error, Result};
 use crate::interrupt;
-use crate::records::Records;
-use crate::runfile::RunReader;
+use crate::reduce::Reduced;
 use crate::runner::Job;
+use crate::spill::WorkDir;
 use crate::split::Splitter;
 use crate::tokenize::{Tokenizer, Whitespace, Words};
 
@@ -67,9 +67,8 @@ struct Task {
 }
 
 impl Procs {
-    pub fn run(&self, job: &Job, counters: &mut Counters) -> Result<Vec<Records>> {
-        remove_stale_work_dirs(&self.tmp_dir);
-        let work = WorkDir::create(&self.tmp_dir)?;
+    pub fn run(&self, job: &Job, counters: &mut Counters) -> Result<Reduced> {
+        let work = Arc::new(WorkDir::create(&self.tmp_dir)?);
         let started = Instant::now();
         let maps = match job.config.tokenizer {
             TokenizerKind::Words => plan_map_tasks(job, work.path(), &Words::new(job.config.case), counters)?,
@@ -97,21 +96,16 @@ impl Procs {
                 request: Request::Reduce { task: p, attempt: 0, maps: map_count },
             })
             .collect();
-        pool.run_phase(&reduces, counters)?;
-        pool.shutdown();
-        let mut out = Vec::with_capacity(partitions);
-        for p in 0..partitions {
-            let mut run = RunReader::open(&reduce_dir(work.path(), p).join("done").join("result.run"))?;
-            let mut records = Records::default();
-            while run.advance()? {
-                records.push(run.word(), run.count());
+        for reply in pool.run_phase(&reduces, counters)? {
+            if let Reply::ReduceDone { records, .. } = reply {
+                counters.distinct_words += records;
             }
-            out.push(records);
         }
+        pool.shutdown();
         counters.reduce_partitions = partitions as u64;
-        counters.distinct_words = out.iter().map(|r| r.len() as u64).sum();
         counters.phases.push(("reduce", started.elapsed()));
-        Ok(out)
+        let runs = (0..partitions).map(|p| reduce_dir(work.path(), p).join("done").join("result.run")).collect();
+        Ok(Reduced::Disk { runs, work })
     }
 }
 
@@ -150,52 +144,6 @@ fn plan_map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: &T, counters:
         });
     }
     Ok(tasks)
-}
-
-/// The job's work directory: removed when dropped, and on SIGINT/SIGTERM.
-struct WorkDir(tempfile::TempDir);
-
-impl WorkDir {
-    fn create(tmp: &Path) -> Result<WorkDir> {
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("mrwc-job-{}-", std::process::id()))
-            .tempdir_in(tmp)
-            .map_err(|e| Error::TempDir { what: quote_path(tmp), reason: io_reason(&e) })?;
-        interrupt::register(dir.path());
-        Ok(WorkDir(dir))
-    }
-
-    fn path(&self) -> &Path {
-        self.0.path()
-    }
-}
-
-impl Drop for WorkDir {
-    fn drop(&mut self) {
-        interrupt::unregister(self.0.path());
-    }
-}
-
-/// Removes `mrwc-job-PID-*` directories whose coordinator is gone (killed with SIGKILL).
-fn remove_stale_work_dirs(tmp: &Path) {
-    let Ok(entries) = fs::read_dir(tmp) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix("mrwc-job-")) else {
-            continue;
-        };
-        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else {
-            continue;
-        };
-        // SAFETY: kill with signal 0 only checks whether the process exists.
-        let alive =
-            unsafe { libc::kill(pid, 0) } == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-        if !alive {
-            let _ = fs::remove_dir_all(entry.path());
-        }
-    }
 }
 
 enum Event {
@@ -240,6 +188,8 @@ impl<'a> Pool<'a> {
         };
         let mut args: Vec<String> = ["worker", "--tokenizer", tokenizer, "--case", case].map(String::from).into();
         args.extend(["--partitions".into(), config.partitions.to_string()]);
+        let share = config.max_memory / procs.workers.max(1);
+        args.extend(["--max-memory".into(), share.to_string()]);
         if !config.mmap {
             args.push("--no-mmap".into());
         }

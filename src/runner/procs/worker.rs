@@ -31,6 +31,7 @@ use crate::error::{io_reason, Error, Result};
 use crate::map::{map_task, MapStats};
 use crate::runfile;
 use crate::runner::procs::protocol::{read_frame, write_frame, Reply, Request};
+use crate::spill;
 use crate::table::CountTable;
 use crate::tokenize::{Tokenizer, Whitespace, Words};
 
@@ -47,6 +48,9 @@ pub struct WorkerArgs {
     pub partitions: usize,
     #[arg(long)]
     pub no_mmap: bool,
+    /// This worker's share of --max-memory, in bytes.
+    #[arg(long)]
+    pub max_memory: usize,
 }
 
 pub fn map_dir(work: &Path, task: usize) -> PathBuf {
@@ -61,8 +65,10 @@ pub fn attempt_dir(task_dir: &Path, attempt: u32) -> PathBuf {
     task_dir.join(format!("attempt-{attempt}"))
 }
 
-pub fn part_name(partition: usize) -> String {
-    format!("part-{partition:05}.run")
+/// A map attempt's run for `partition`; `spill` counts the runs a map task wrote for it, when
+/// its table passed the worker's memory share before the task's end (0, 1, ... in order).
+pub fn part_name(partition: usize, spill: usize) -> String {
+    format!("part-{partition:05}-{spill:03}.run")
 }
 
 /// Runs the worker loop until stdin closes.
@@ -128,8 +134,8 @@ fn execute(args: &WorkerArgs, request: &Request, out: &mut impl io::Write) -> Re
             // measures silence, not work.
             let _ = write_frame(out, &Reply::Progress { task: *task, attempt: *attempt }.encode());
             let (stats, combined) = match args.tokenizer {
-                TokenizerKind::Words => map_range(Words::new(args.case), &data, &dir, args.partitions)?,
-                TokenizerKind::Whitespace => map_range(Whitespace::new(args.case), &data, &dir, args.partitions)?,
+                TokenizerKind::Words => map_range(Words::new(args.case), &data, &dir, args)?,
+                TokenizerKind::Whitespace => map_range(Whitespace::new(args.case), &data, &dir, args)?,
             };
             Ok(Reply::MapDone {
                 task: *task,
@@ -141,8 +147,23 @@ fn execute(args: &WorkerArgs, request: &Request, out: &mut impl io::Write) -> Re
         }
         Request::Reduce { task, attempt, maps } => {
             let dir = create_attempt_dir(&reduce_dir(&args.work_dir, *task), *attempt)?;
-            let inputs: Vec<PathBuf> =
-                (0..*maps).map(|m| map_dir(&args.work_dir, m).join("done").join(part_name(*task))).collect();
+            // Every run of this partition from every committed map task. A map task writes no
+            // run for a partition it saw no word of, and possibly several (spills): list them.
+            let prefix = format!("part-{task:05}-");
+            let mut inputs: Vec<PathBuf> = Vec::new();
+            for m in 0..*maps {
+                let done = map_dir(&args.work_dir, m).join("done");
+                let entries = fs::read_dir(&done)
+                    .map_err(|e| Error::TempDir { what: crate::error::quote_path(&done), reason: io_reason(&e) })?;
+                for entry in entries {
+                    let entry = entry
+                        .map_err(|e| Error::TempDir { what: crate::error::quote_path(&done), reason: io_reason(&e) })?;
+                    if entry.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)) {
+                        inputs.push(entry.path());
+                    }
+                }
+            }
+            inputs.sort();
             let records = runfile::merge_files(&inputs, &dir.join("result.run"), &dir)?;
             Ok(Reply::ReduceDone { task: *task, attempt: *attempt, records })
         }
@@ -212,14 +233,30 @@ fn read_range(path: &Path, start: u64, end: u64, mmap: bool) -> Result<Range> {
     Ok(Range::Read(buf))
 }
 
-fn map_range<T: Tokenizer>(mut tokenizer: T, data: &[u8], dir: &Path, partitions: usize) -> Result<(MapStats, u64)> {
+/// Counts `data` into a table, in pieces of about 1 MiB cut on boundaries, spilling the table
+/// as runs whenever it passes half of this worker's memory share (see `crate::spill`).
+fn map_range<T: Tokenizer>(mut tokenizer: T, data: &[u8], dir: &Path, args: &WorkerArgs) -> Result<(MapStats, u64)> {
     let mut table = CountTable::default();
     let mut stats = MapStats::default();
-    map_task(&mut tokenizer, data, &mut table, &mut stats);
-    let combined = table.len() as u64;
-    for (p, records) in table.into_partitions(partitions).into_iter().enumerate() {
-        let sorted = records.sorted_by_word();
-        runfile::write_file(&dir.join(part_name(p)), runfile::Order::Word, sorted.into_iter())?;
+    let (mut combined, mut spills, mut start) = (0u64, 0usize, 0usize);
+    let spill_at = args.max_memory / 2;
+    loop {
+        let last = start >= data.len();
+        if last || table.memory_bytes() > spill_at {
+            combined += table.len() as u64;
+            let lists = std::mem::take(&mut table).into_partitions(args.partitions);
+            let n = spills;
+            spill::write_runs(lists, dir, |p| part_name(p, n))?;
+            spills += 1;
+        }
+        if last {
+            break;
+        }
+        let end = crate::split::chunk_end(data, start, 1 << 20, |b| tokenizer.is_boundary(b));
+        map_task(&mut tokenizer, &data[start..end], &mut table, &mut stats);
+        start = end;
     }
+    // One task is one task, whatever its pieces.
+    stats.tasks = 1;
     Ok((stats, combined))
 }

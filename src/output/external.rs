@@ -1,0 +1,219 @@
+//! Ordering a result that lives on disk: one word-sorted run per partition (after a spill, or
+//! from the procs runner), read as streams so that no more than the memory budget is held.
+//!
+//! ```text
+//!  --sort none   partition runs one after the other
+//!  --sort word   k-way merge of the partition runs (their words are disjoint)
+//!  --sort count  external sort: records fill a buffer up to budget/2, each full buffer is
+//!                sorted by (count desc, word) and written as a count-ordered run, and the runs
+//!                are merged; a result that fits in the buffer is sorted in memory
+//!  --top N       the count order, stopped after N records (then re-sorted by word if asked)
+//! ```
+//!
+//! `--min-count` filters while reading. With `--output-dir`, each partition is ordered on its
+//! own; `--top` stays global (the N most frequent words of the whole job, each in its own
+//! partition's file), as for results in memory.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::config::{Format, SortOrder};
+use crate::error::{Error, Result};
+use crate::output::{OutputSpec, RecordWriter, Sink};
+use crate::records::Records;
+use crate::runfile::{self, Order, RunReader};
+
+/// Carries a library error out through a writer callback that can only return `io::Error`.
+#[derive(Default)]
+struct Stash(RefCell<Option<Error>>);
+
+impl Stash {
+    fn hold(&self, e: Error) -> io::Error {
+        *self.0.borrow_mut() = Some(e);
+        io::Error::other("stashed")
+    }
+
+    fn resolve<T>(&self, result: Result<T>) -> Result<T> {
+        match self.0.borrow_mut().take() {
+            Some(e) => Err(e),
+            None => result,
+        }
+    }
+}
+
+/// Writes the on-disk result to the sink; returns the records written.
+pub fn write(runs: &[PathBuf], scratch: &Path, spec: &OutputSpec, sink: Sink) -> Result<u64> {
+    let stash = Stash::default();
+    let mut written = 0u64;
+    let result = match sink {
+        Sink::Dir(commit) => {
+            let keep = match spec.top {
+                Some(n) => Some(top_words(runs, scratch, spec, n)?),
+                None => None,
+            };
+            let part = OutputSpec { top: None, ..*spec };
+            let written = std::cell::Cell::new(0u64);
+            let r = commit.commit(runs.len(), |i, out| {
+                let n = write_stream(out, spec.format, |emit| {
+                    stream(std::slice::from_ref(&runs[i]), scratch, &part, keep.as_ref(), emit)
+                })
+                .map_err(|e| stash.hold(e))?;
+                written.set(written.get() + n);
+                Ok(())
+            });
+            let total = written.get();
+            r.map(|()| total)
+        }
+        sink => sink
+            .write_one(|out| {
+                written = write_stream(out, spec.format, |emit| stream(runs, scratch, spec, None, emit))
+                    .map_err(|e| stash.hold(e))?;
+                Ok(())
+            })
+            .map(|()| written),
+    };
+    stash.resolve(result)
+}
+
+/// Formats the records that `produce` emits.
+fn write_stream(
+    out: &mut dyn io::Write,
+    format: Format,
+    produce: impl FnOnce(&mut dyn FnMut(&[u8], u64) -> Result<bool>) -> Result<()>,
+) -> Result<u64> {
+    let io_err = |e: io::Error| Error::Output { what: "write error".into(), reason: crate::error::io_reason(&e) };
+    let mut w = RecordWriter::new(out, format).map_err(io_err)?;
+    let mut n = 0u64;
+    let mut failure = None;
+    produce(&mut |word, count| match w.write(word, count) {
+        Ok(()) => {
+            n += 1;
+            Ok(true)
+        }
+        Err(e) => {
+            failure = Some(e);
+            Ok(false)
+        }
+    })?;
+    if let Some(e) = failure {
+        return Err(Error::Output { what: "write error".into(), reason: e.to_string() });
+    }
+    w.finish().map_err(io_err)?;
+    Ok(n)
+}
+
+/// Streams the records of `runs` in the order `spec` asks, through `emit`.
+fn stream(
+    runs: &[PathBuf],
+    scratch: &Path,
+    spec: &OutputSpec,
+    keep: Option<&HashSet<Vec<u8>>>,
+    emit: &mut dyn FnMut(&[u8], u64) -> Result<bool>,
+) -> Result<()> {
+    let wanted = |word: &[u8], count: u64| count >= spec.min_count && keep.is_none_or(|k| k.contains(word));
+    match (spec.sort, spec.top) {
+        (SortOrder::None, None) => {
+            for path in runs {
+                let mut run = RunReader::open(path)?;
+                while run.advance()? {
+                    if wanted(run.word(), run.count()) && !emit(run.word(), run.count())? {
+                        return Ok(());
+                    }
+                }
+            }
+            Ok(())
+        }
+        (SortOrder::Word, None) => {
+            let readers = runs.iter().map(|p| RunReader::open(p)).collect::<Result<Vec<_>>>()?;
+            runfile::merge(readers, |word, count| if wanted(word, count) { emit(word, count) } else { Ok(true) })
+        }
+        (SortOrder::Word, Some(n)) => {
+            let mut top = Records::default();
+            by_count(runs, scratch, spec, &wanted, Some(n), &mut |w, c| {
+                top.push(w, c);
+                Ok(true)
+            })?;
+            for (word, count) in top.sorted_by_word() {
+                if !emit(word, count)? {
+                    break;
+                }
+            }
+            Ok(())
+        }
+        (SortOrder::Count | SortOrder::None, top) => by_count(runs, scratch, spec, &wanted, top, emit),
+    }
+}
+
+/// The words of the global top N.
+fn top_words(runs: &[PathBuf], scratch: &Path, spec: &OutputSpec, n: usize) -> Result<HashSet<Vec<u8>>> {
+    let mut words = HashSet::new();
+    let wanted = |_: &[u8], count: u64| count >= spec.min_count;
+    by_count(runs, scratch, spec, &wanted, Some(n), &mut |w, _| {
+        words.insert(w.to_vec());
+        Ok(true)
+    })?;
+    Ok(words)
+}
+
+fn count_order(a: &(&[u8], u64), b: &(&[u8], u64)) -> std::cmp::Ordering {
+    b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0))
+}
+
+/// The external sort by count: see the module doc.
+fn by_count(
+    runs: &[PathBuf],
+    scratch: &Path,
+    spec: &OutputSpec,
+    wanted: &dyn Fn(&[u8], u64) -> bool,
+    limit: Option<usize>,
+    emit: &mut dyn FnMut(&[u8], u64) -> Result<bool>,
+) -> Result<()> {
+    let mut buffer = Records::default();
+    let mut sorted: Vec<PathBuf> = Vec::new();
+    let flush = |buffer: &mut Records, sorted: &mut Vec<PathBuf>| -> Result<()> {
+        let mut records: Vec<(&[u8], u64)> = buffer.iter().collect();
+        records.sort_unstable_by(count_order);
+        let path = scratch.join(runfile::scratch_name("sorted"));
+        runfile::write_file(&path, Order::Count, records.into_iter())?;
+        sorted.push(path);
+        *buffer = Records::default();
+        Ok(())
+    };
+    for path in runs {
+        let mut run = RunReader::open(path)?;
+        while run.advance()? {
+            if wanted(run.word(), run.count()) {
+                buffer.push(run.word(), run.count());
+                if buffer.memory_bytes() > spec.budget / 2 {
+                    flush(&mut buffer, &mut sorted)?;
+                }
+            }
+        }
+    }
+    let limit = limit.unwrap_or(usize::MAX);
+    let mut emitted = 0usize;
+    if sorted.is_empty() {
+        let mut records: Vec<(&[u8], u64)> = buffer.iter().collect();
+        records.sort_unstable_by(count_order);
+        for (word, count) in records.into_iter().take(limit) {
+            if !emit(word, count)? {
+                break;
+            }
+        }
+        return Ok(());
+    }
+    if !buffer.is_empty() {
+        flush(&mut buffer, &mut sorted)?;
+    }
+    let result = runfile::merge_paths(&sorted, scratch, |word, count| {
+        if emitted == limit {
+            return Ok(false);
+        }
+        emitted += 1;
+        emit(word, count)
+    });
+    sorted.iter().for_each(|p| drop(std::fs::remove_file(p)));
+    result
+}

@@ -1,0 +1,234 @@
+//! Bounded memory: the budget, the job's work directory, and spilling tables to sorted runs.
+//!
+//! `--max-memory` bounds what the job's tables and buffers hold (default: half of the physical
+//! memory). Each of the `W` map workers gets `budget / W`; a worker spills when its combining
+//! table passes half of its share, because spilling copies the table into sorted per-partition
+//! lists before writing them, so the peak is about the share itself:
+//!
+//! ```text
+//!  table > share/2 ──► into_partitions ──► sort each ──► WORK/spill-N-pP.run ──► empty table
+//! ```
+//!
+//! Once anything has spilled, every worker's remaining table is written the same way and each
+//! partition is reduced by a k-way merge of its runs ([`crate::runfile::merge_files`], in passes
+//! bounded by the open-file limit), so no partition is ever loaded whole. The output stage then
+//! reads the reduced runs as streams (see `output::external`).
+//!
+//! The work directory `--tmp-dir/mrwc-job-PID-XXXXXX` is created on the first spill only, and is
+//! removed on success, failure and SIGINT/SIGTERM; a later job removes those of coordinators
+//! that were killed outright.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::error::{io_reason, quote_path, Error, Result};
+use crate::interrupt;
+use crate::records::Records;
+use crate::runfile::{self, Order};
+use crate::table::CountTable;
+
+/// The default `--max-memory`: half of the physical memory (1 GiB if it cannot be read).
+pub fn default_budget() -> usize {
+    // SAFETY: sysconf has no preconditions; it returns -1 for unknown names.
+    let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+    if pages > 0 && size > 0 {
+        (pages as usize).saturating_mul(size as usize) / 2
+    } else {
+        1 << 30
+    }
+}
+
+/// A job's work directory: removed when dropped, and on SIGINT/SIGTERM.
+pub struct WorkDir(tempfile::TempDir);
+
+impl WorkDir {
+    pub fn create(tmp: &Path) -> Result<WorkDir> {
+        remove_stale_work_dirs(tmp);
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("mrwc-job-{}-", std::process::id()))
+            .tempdir_in(tmp)
+            .map_err(|e| Error::TempDir { what: quote_path(tmp), reason: io_reason(&e) })?;
+        interrupt::register(dir.path());
+        Ok(WorkDir(dir))
+    }
+
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        interrupt::unregister(self.0.path());
+    }
+}
+
+/// Removes `mrwc-job-PID-*` directories whose process is gone (killed with SIGKILL).
+fn remove_stale_work_dirs(tmp: &Path) {
+    let Ok(entries) = fs::read_dir(tmp) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix("mrwc-job-")) else { continue };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else { continue };
+        // SAFETY: kill with signal 0 only checks whether the process exists.
+        let alive =
+            unsafe { libc::kill(pid, 0) } == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        if !alive {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Spill counters, for `--stats`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SpillStats {
+    pub spills: u64,
+    pub records: u64,
+    pub bytes: u64,
+}
+
+impl SpillStats {
+    pub fn merge(&mut self, other: &SpillStats) {
+        self.spills += other.spills;
+        self.records += other.records;
+        self.bytes += other.bytes;
+    }
+}
+
+/// Writes lists of records (one per partition) as word-sorted runs named by `name(p)` in `dir`;
+/// empty lists write nothing. Returns the runs written, per partition, and what was spilled.
+pub fn write_runs(
+    lists: Vec<Records>,
+    dir: &Path,
+    name: impl Fn(usize) -> String,
+) -> Result<(Vec<Option<PathBuf>>, SpillStats)> {
+    let mut stats = SpillStats { spills: 1, ..SpillStats::default() };
+    let mut paths = Vec::with_capacity(lists.len());
+    for (p, records) in lists.into_iter().enumerate() {
+        if records.is_empty() {
+            paths.push(None);
+            continue;
+        }
+        let path = dir.join(name(p));
+        stats.records += records.len() as u64;
+        stats.bytes += runfile::write_file(&path, Order::Word, records.sorted_by_word().into_iter())?;
+        paths.push(Some(path));
+    }
+    Ok((paths, stats))
+}
+
+/// The in-process runners' spill area: a lazily created work directory and the runs written
+/// so far, per partition.
+pub struct Spiller {
+    tmp: PathBuf,
+    partitions: usize,
+    work: OnceLock<Arc<WorkDir>>,
+    next: AtomicU64,
+    runs: Mutex<(Vec<Vec<PathBuf>>, SpillStats)>,
+}
+
+impl Spiller {
+    pub fn new(tmp: &Path, partitions: usize) -> Spiller {
+        Spiller {
+            tmp: tmp.to_path_buf(),
+            partitions,
+            work: OnceLock::new(),
+            next: AtomicU64::new(0),
+            runs: Mutex::new((vec![Vec::new(); partitions], SpillStats::default())),
+        }
+    }
+
+    fn work(&self) -> Result<&Arc<WorkDir>> {
+        if let Some(w) = self.work.get() {
+            return Ok(w);
+        }
+        let created = Arc::new(WorkDir::create(&self.tmp)?);
+        Ok(self.work.get_or_init(|| created))
+    }
+
+    /// Whether anything was spilled so far.
+    pub fn spilled(&self) -> bool {
+        self.work.get().is_some()
+    }
+
+    /// Writes a table as one sorted run per partition and records them.
+    pub fn spill_table(&self, table: CountTable) -> Result<()> {
+        self.spill_lists(table.into_partitions(self.partitions))
+    }
+
+    /// Writes one list per partition as sorted runs and records them.
+    pub fn spill_lists(&self, lists: Vec<Records>) -> Result<()> {
+        let work = self.work()?;
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let (paths, stats) = write_runs(lists, work.path(), |p| format!("spill-{n:06}-p{p:05}.run"))?;
+        let mut guard = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        for (p, path) in paths.into_iter().enumerate() {
+            guard.0[p].extend(path);
+        }
+        guard.1.merge(&stats);
+        Ok(())
+    }
+
+    pub fn stats(&self) -> SpillStats {
+        self.runs.lock().unwrap_or_else(|p| p.into_inner()).1
+    }
+
+    /// The runs of each partition, and the work directory that holds them.
+    pub fn into_runs(self) -> Option<(Vec<Vec<PathBuf>>, Arc<WorkDir>)> {
+        let work = self.work.into_inner()?;
+        let runs = self.runs.into_inner().unwrap_or_else(|p| p.into_inner()).0;
+        Some((runs, work))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spilled_tables_become_sorted_runs_per_partition() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spiller = Spiller::new(tmp.path(), 3);
+        assert!(!spiller.spilled());
+        for round in 0..2u64 {
+            let mut table = CountTable::default();
+            for i in 0..100u64 {
+                table.add(format!("w{i}").as_bytes(), round + 1).unwrap();
+            }
+            spiller.spill_table(table).unwrap();
+        }
+        let stats = spiller.stats();
+        assert_eq!((stats.spills, stats.records), (2, 200));
+        let (runs, work) = spiller.into_runs().unwrap();
+        let mut total = 0;
+        for (p, paths) in runs.iter().enumerate() {
+            assert_eq!(paths.len(), 2);
+            for path in paths {
+                let mut r = runfile::RunReader::open(path).unwrap();
+                while r.advance().unwrap() {
+                    assert_eq!(crate::partition::partition_of(r.word(), 3), p);
+                    total += r.count();
+                }
+            }
+        }
+        assert_eq!(total, 300);
+        let dir = work.path().to_path_buf();
+        drop(work);
+        assert!(!dir.exists(), "work directory left behind");
+    }
+
+    #[test]
+    fn an_unusable_tmp_dir_is_an_error() {
+        let spiller = Spiller::new(Path::new("/proc"), 1);
+        let err = spiller.spill_table(CountTable::default()).unwrap_err().to_string();
+        assert!(err.starts_with("/proc: "), "{err}");
+    }
+
+    #[test]
+    fn default_budget_is_half_the_memory() {
+        assert!(default_budget() >= 64 << 20);
+    }
+}
