@@ -18,7 +18,7 @@ use crate::gen::Script;
                   on one machine: inputs are split into chunks on token boundaries, each chunk is \
                   a map task that tokenizes and combines in a hash table, the combined counts are \
                   hash-partitioned, each partition is reduced, and the result is sorted and \
-                  written.\n\nA file whose name is also a subcommand (man, completions) can be \
+                  written.\n\nA file whose name is also a subcommand (map, reduce, gen, man, completions) can be \
                   given as ./NAME.",
     args_conflicts_with_subcommands = true,
     after_help = "Exit status: 0 success, 1 the job failed while running or --keep-going \
@@ -45,6 +45,10 @@ pub enum Command {
     /// Write a reproducible synthetic corpus: lines of words drawn from a Zipf distribution
     /// over a generated vocabulary. The same arguments give the same bytes on every machine.
     Gen(GenArgs),
+    /// Hadoop Streaming mapper: text on stdin, word<TAB>count lines on stdout (combined).
+    Map(crate::streaming::MapArgs),
+    /// Hadoop Streaming reducer or combiner: word<TAB>count lines in, summed per word out.
+    Reduce(crate::streaming::ReduceArgs),
     /// A worker process of `-r procs` (started by mrwc itself).
     #[command(hide = true)]
     Worker(crate::runner::procs::worker::WorkerArgs),
@@ -103,6 +107,14 @@ pub struct CountArgs {
     /// (e.g. 600, 90s, 10m, 500ms).
     #[arg(long, value_name = "DURATION", default_value = "600s")]
     pub task_timeout: String,
+
+    /// spark: the master URL (default local[N], N = --jobs); local masters bind to 127.0.0.1.
+    #[arg(long, value_name = "URL")]
+    pub spark_master: Option<String>,
+
+    /// spark: the spark-submit to run (default: $SPARK_HOME/bin/spark-submit, then PATH).
+    #[arg(long, value_name = "PATH")]
+    pub spark_submit: Option<PathBuf>,
 
     /// procs: attempts per task before the job fails.
     #[arg(long, value_name = "N", default_value_t = 4)]

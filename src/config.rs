@@ -113,6 +113,10 @@ pub struct Config {
     pub task_timeout: std::time::Duration,
     /// procs: attempts per task.
     pub max_attempts: u32,
+    /// spark: master URL.
+    pub spark_master: String,
+    /// spark: spark-submit given with --spark-submit.
+    pub spark_submit: Option<PathBuf>,
 }
 
 impl Config {
@@ -205,6 +209,8 @@ impl Config {
             tmp_dir,
             task_timeout,
             max_attempts: args.max_attempts,
+            spark_master: args.spark_master.clone().unwrap_or_else(|| format!("local[{jobs}]")),
+            spark_submit: args.spark_submit.clone(),
         })
     }
 }

@@ -25,7 +25,8 @@ pub enum Outcome {
 /// Runs a counting job. Warnings (inputs skipped under `--keep-going`) go to stderr as they
 /// happen; the result goes where the config says.
 pub fn run(config: &Config) -> Result<Outcome> {
-    let plan = input::plan(&config.inputs, WalkOptions { recursive: config.recursive, follow: config.follow });
+    let urls = config.runner == crate::config::RunnerKind::Spark;
+    let plan = input::plan(&config.inputs, WalkOptions { recursive: config.recursive, follow: config.follow, urls });
     if !plan.errors.is_empty() && !config.keep_going {
         return Err(Error::BadInputs(plan.errors));
     }

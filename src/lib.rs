@@ -38,6 +38,7 @@ pub mod runner;
 pub mod shuffle;
 pub mod spill;
 pub mod split;
+pub mod streaming;
 pub mod table;
 pub mod tokenize;
 
@@ -65,6 +66,8 @@ pub fn run_cli<I: IntoIterator<Item = OsString>>(args: I) -> Result<Outcome> {
             gen::generate(&spec, output::Sink::prepare(&output)?)?;
             Ok(Outcome::Complete)
         }
+        Some(cli::Command::Map(args)) => streaming::map(&args).map(|()| Outcome::Complete),
+        Some(cli::Command::Reduce(args)) => streaming::reduce(&args).map(|()| Outcome::Complete),
         Some(cli::Command::Worker(args)) => runner::procs::worker::run(&args).map(|()| Outcome::Complete),
         None => job::run(&config::Config::from_cli(&cli.count)?),
     }

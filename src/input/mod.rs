@@ -40,6 +40,9 @@ pub struct Plan {
     pub sources: Vec<Source>,
     /// One `PATH: reason` line per bad input, in argument order.
     pub errors: Vec<String>,
+    /// Inputs given as URLs (`hdfs://...`), kept as they are for a runner that reads them
+    /// itself (spark); see [`WalkOptions::urls`].
+    pub urls: Vec<String>,
 }
 
 impl Plan {
@@ -59,6 +62,17 @@ impl Plan {
 pub struct WalkOptions {
     pub recursive: bool,
     pub follow: bool,
+    /// Keep `scheme://...` arguments as URLs instead of paths (the spark runner reads them).
+    pub urls: bool,
+}
+
+/// Whether an argument looks like a URL: `scheme://...` with a scheme of letters, digits, `+`,
+/// `-` and `.`, starting with a letter.
+fn is_url(text: &str) -> bool {
+    text.split_once("://").is_some_and(|(scheme, _)| {
+        scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    })
 }
 
 /// Expands the command-line inputs into sources, checking each one.
@@ -67,6 +81,9 @@ pub fn plan(inputs: &[InputArg], opts: WalkOptions) -> Plan {
     for input in inputs {
         match input {
             InputArg::Stdin => plan.sources.push(Source { path: None, name: "-".into(), size: None }),
+            InputArg::Path(path) if opts.urls && path.to_str().is_some_and(is_url) => {
+                plan.urls.push(path.to_string_lossy().into_owned())
+            }
             InputArg::Path(path) => plan_path(path, opts, &mut plan),
         }
     }
@@ -142,7 +159,7 @@ mod tests {
     use std::fs;
 
     fn opts() -> WalkOptions {
-        WalkOptions { recursive: true, follow: false }
+        WalkOptions { recursive: true, follow: false, urls: false }
     }
 
     #[test]
@@ -159,7 +176,7 @@ mod tests {
     #[test]
     fn directories_are_refused_without_recursion() {
         let dir = tempfile::tempdir().unwrap();
-        let o = WalkOptions { recursive: false, follow: false };
+        let o = WalkOptions { recursive: false, follow: false, urls: false };
         let plan = plan(&[InputArg::Path(dir.path().into())], o);
         assert!(plan.errors[0].ends_with(": Is a directory"), "{:?}", plan.errors);
     }

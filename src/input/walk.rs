@@ -62,7 +62,7 @@ mod tests {
         for f in ["z.txt", "a.txt", ".hidden", "b/sub/deep.txt", "b/c.txt"] {
             fs::write(root.join(f), "x").unwrap();
         }
-        let p = plan(&[InputArg::Path(root.into())], WalkOptions { recursive: true, follow: false });
+        let p = plan(&[InputArg::Path(root.into())], WalkOptions { recursive: true, follow: false, urls: false });
         assert!(p.errors.is_empty(), "{:?}", p.errors);
         assert_eq!(names(&p, root), [".hidden", "a.txt", "b/c.txt", "b/sub/deep.txt", "z.txt"]);
     }
@@ -76,10 +76,10 @@ mod tests {
         std::os::unix::fs::symlink(root.join("d/f.txt"), root.join("link.txt")).unwrap();
         std::os::unix::fs::symlink(&root, root.join("d/loop")).unwrap();
         let input = [InputArg::Path(root.clone())];
-        let p = plan(&input, WalkOptions { recursive: true, follow: false });
+        let p = plan(&input, WalkOptions { recursive: true, follow: false, urls: false });
         assert_eq!(names(&p, &root), ["d/f.txt"]);
         assert!(p.errors.is_empty());
-        let p = plan(&input, WalkOptions { recursive: true, follow: true });
+        let p = plan(&input, WalkOptions { recursive: true, follow: true, urls: false });
         assert_eq!(names(&p, &root), ["d/f.txt", "link.txt"]);
         assert_eq!(p.errors.len(), 1);
         assert!(p.errors[0].contains("File system loop found"), "{:?}", p.errors);

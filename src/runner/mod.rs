@@ -16,6 +16,7 @@
 
 mod local;
 pub mod procs;
+pub mod spark;
 mod threads;
 
 use std::path::PathBuf;
@@ -68,6 +69,7 @@ pub enum Runner {
     Local(Local),
     Threads(Threads),
     Procs(Procs),
+    Spark(spark::Spark),
 }
 
 impl Runner {
@@ -81,7 +83,15 @@ impl Runner {
                 max_attempts: config.max_attempts,
                 tmp_dir: config.tmp_dir.clone(),
             })),
-            RunnerKind::Spark => Err(Error::NotImplemented("runner 'spark' is not implemented yet".into())),
+            RunnerKind::Spark => {
+                // Fail before any work when Spark is not there.
+                spark::find_submit(config.spark_submit.as_deref())?;
+                Ok(Runner::Spark(spark::Spark {
+                    master: config.spark_master.clone(),
+                    submit: config.spark_submit.clone(),
+                    tmp_dir: config.tmp_dir.clone(),
+                }))
+            }
         }
     }
 
@@ -90,6 +100,7 @@ impl Runner {
             Runner::Local(_) => "local",
             Runner::Threads(_) => "threads",
             Runner::Procs(_) => "procs",
+            Runner::Spark(_) => "spark",
         }
     }
 
@@ -98,6 +109,7 @@ impl Runner {
             Runner::Local(e) => e.workers(),
             Runner::Threads(e) => e.workers(),
             Runner::Procs(p) => p.workers,
+            Runner::Spark(_) => 1,
         }
     }
 
@@ -107,6 +119,7 @@ impl Runner {
             Runner::Local(e) => run_in_process(e, job, counters),
             Runner::Threads(e) => e.install(|| run_in_process(e, job, counters)),
             Runner::Procs(p) => p.run(job, counters),
+            Runner::Spark(s) => s.run(job, counters),
         }
     }
 
@@ -115,7 +128,7 @@ impl Runner {
         match self {
             Runner::Local(e) => e.install(f),
             Runner::Threads(e) => e.install(f),
-            Runner::Procs(_) => f(),
+            Runner::Procs(_) | Runner::Spark(_) => f(),
         }
     }
 }

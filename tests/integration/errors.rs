@@ -90,13 +90,6 @@ fn unknown_flags_are_usage_errors() {
 }
 
 #[test]
-fn unimplemented_runners_say_so() {
-    let run = Mrwc::new().args(["-r", "spark"]).stdin("x").output();
-    run.assert_code(2);
-    run.assert_stderr("mrwc: runner 'spark' is not implemented yet\n");
-}
-
-#[test]
 fn full_disk_on_stdout_is_an_error() {
     let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
         eprintln!("skipped: /dev/full is absent");

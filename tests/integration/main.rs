@@ -1,6 +1,7 @@
 //! The integration tests: every test here runs the real `mrwc` binary (or, for the property
 //! tests, the library's runners) and checks what a user would see.
 
+mod cluster;
 mod counting;
 mod errors;
 mod generate;
@@ -8,4 +9,5 @@ mod memory;
 mod outputs;
 mod procs;
 mod property;
+mod streaming;
 mod util;

@@ -89,7 +89,7 @@ fn engine(args: &[String], path: &std::path::Path) -> Counts {
     argv.push(path.to_string_lossy().into_owned());
     let cli = Cli::try_parse_from(&argv).expect("flags parse");
     let config = Config::from_cli(&cli.count).expect("valid config");
-    let plan = plan(&config.inputs, WalkOptions { recursive: true, follow: false });
+    let plan = plan(&config.inputs, WalkOptions { recursive: true, follow: false, urls: false });
     let runner = Runner::new(&config).expect("runner");
     let progress = Progress::hidden();
     let warn = |e: &mrwc::Error| panic!("unexpected warning: {e}");

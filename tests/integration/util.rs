@@ -112,6 +112,16 @@ impl Mrwc {
         self
     }
 
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Mrwc {
+        self.cmd.env(key, value);
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Mrwc {
+        self.cmd.env_remove(key);
+        self
+    }
+
     pub fn stdin(mut self, data: impl Into<Vec<u8>>) -> Mrwc {
         self.stdin = Some(data.into());
         self

@@ -1,0 +1,232 @@
+//! `-r spark`: the job on Apache Spark.
+//!
+//! ```text
+//!  mrwc ── writes driver.py (embedded) to WORK ── spark-submit --files mrwc driver.py JOB
+//!                                                   │ textFile(inputs) as bytes, per partition:
+//!                                                   │   lines | mrwc map   (binary-safe pipe)
+//!                                                   │ reduceByKey(+, R)
+//!  mrwc ◄── WORK/result.tsv (word<TAB>count) ◄──────┘ toLocalIterator
+//!  └─ partitions, sorting, --top, formats, -o, --output-dir: the same output stage as every runner
+//! ```
+//!
+//! Local inputs are expanded by mrwc's own planner (so Spark counts exactly the files the other
+//! runners count) and passed as `file://` URLs of symlinks with neutral names in the work
+//! directory (Hadoop's input format skips names starting with `.` or `_`);
+//! `hdfs://`, `s3a://` and other URLs are passed through. Stdin is copied to the work directory.
+//!
+//! With a `local[...]` master, Spark is bound to the loopback address and its UI is off
+//! (`SPARK_LOCAL_IP`, `spark.driver.bindAddress`, `spark.driver.host`, `spark.ui.enabled`):
+//! otherwise it binds to the machine's external address. `spark.local.dir` is the job's work
+//! directory, removed afterwards. Spark's own log goes to a file there; on failure, its last
+//! error line is in mrwc's message.
+
+use std::fs;
+use std::io::{self, BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::counters::Counters;
+use crate::error::{io_reason, quote_path, Error, Result};
+use crate::partition::partition_of;
+use crate::records::Records;
+use crate::reduce::Reduced;
+use crate::runner::Job;
+use crate::spill::WorkDir;
+use crate::table::CountTable;
+
+const DRIVER: &str = include_str!("driver.py");
+
+/// The spark runner's settings.
+#[derive(Debug, Clone)]
+pub struct Spark {
+    pub master: String,
+    pub submit: Option<PathBuf>,
+    pub tmp_dir: PathBuf,
+}
+
+/// Finds spark-submit: the flag, then `$SPARK_HOME/bin`, then `PATH`.
+pub fn find_submit(flag: Option<&Path>) -> Result<PathBuf> {
+    if let Some(path) = flag {
+        return if path.is_file() {
+            Ok(path.to_path_buf())
+        } else {
+            Err(Error::Usage(format!("--spark-submit {}: No such file", quote_path(path))))
+        };
+    }
+    let from_home = std::env::var_os("SPARK_HOME").map(|home| PathBuf::from(home).join("bin/spark-submit"));
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join("spark-submit"));
+    from_home.into_iter().chain(on_path).find(|p| p.is_file()).ok_or_else(|| {
+        Error::Usage(
+            "-r spark: spark-submit not found (install Spark, e.g. `pip install pyspark` with Java 17 or newer, \
+             then give --spark-submit PATH, set SPARK_HOME, or put it on PATH)"
+                .into(),
+        )
+    })
+}
+
+impl Spark {
+    pub fn run(&self, job: &Job, counters: &mut Counters) -> Result<Reduced> {
+        let submit = find_submit(self.submit.as_deref())?;
+        let work = Arc::new(WorkDir::create(&self.tmp_dir)?);
+        let temp_err = |path: &Path, e: io::Error| Error::TempDir { what: quote_path(path), reason: io_reason(&e) };
+        let started = Instant::now();
+
+        // Spark sees local inputs through neutral names: Hadoop's input format drops files whose
+        // name starts with `.` or `_` even when named, and textFile splits its argument on
+        // commas and expands glob characters.
+        let mut inputs: Vec<String> = job.plan.urls.clone();
+        for (i, source) in job.plan.sources.iter().enumerate() {
+            let link = work.path().join(format!("input-{i:06}"));
+            match &source.path {
+                Some(p) => {
+                    let target = fs::canonicalize(p).map_err(|e| Error::input(&source.name, &e))?;
+                    std::os::unix::fs::symlink(&target, &link).map_err(|e| temp_err(&link, e))?;
+                }
+                None => {
+                    let mut file = fs::File::create(&link).map_err(|e| temp_err(&link, e))?;
+                    io::copy(&mut io::stdin().lock(), &mut file).map_err(|e| Error::input("-", &e))?;
+                }
+            }
+            inputs.push(format!("file://{}", link.display()));
+        }
+        counters.input_files = inputs.len() as u64;
+        counters.map.input_bytes = job.plan.known_bytes();
+        let driver = work.path().join("driver.py");
+        fs::write(&driver, DRIVER).map_err(|e| temp_err(&driver, e))?;
+        let result = work.path().join("result.tsv");
+        let tokenizer = format!("{:?}", job.config.tokenizer).to_lowercase();
+        let case = format!("{:?}", job.config.case).to_lowercase();
+        let spec = format!(
+            "{{\"inputs\":{},\"map_args\":[\"--tokenizer\",\"{tokenizer}\",\"--case\",\"{case}\"],\"result\":{},\"partitions\":{}}}",
+            json_list(&inputs),
+            json_string(&result.to_string_lossy()),
+            job.config.partitions
+        );
+        let exe = std::env::current_exe().map_err(|e| Error::Job(format!("cannot find the mrwc executable: {e}")))?;
+        let log_path = work.path().join("spark.log");
+        let log = fs::File::create(&log_path).map_err(|e| temp_err(&log_path, e))?;
+
+        let mut cmd = Command::new(&submit);
+        cmd.args(["--master", &self.master]);
+        cmd.args(["--conf", &format!("spark.local.dir={}", work.path().display())]);
+        cmd.args(["--conf", "spark.ui.showConsoleProgress=false"]);
+        if self.master.starts_with("local") {
+            cmd.env("SPARK_LOCAL_IP", "127.0.0.1");
+            for conf in ["spark.driver.bindAddress=127.0.0.1", "spark.driver.host=127.0.0.1", "spark.ui.enabled=false"]
+            {
+                cmd.args(["--conf", conf]);
+            }
+        }
+        cmd.arg("--files").arg(&exe).arg(&driver).arg(&spec);
+        // A pip-installed spark-submit runs the Python next to it: its directory goes first.
+        if let Some(bin) = submit.parent() {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            let joined = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(std::env::split_paths(&path)));
+            if let Ok(joined) = joined {
+                cmd.env("PATH", joined);
+            }
+        }
+        cmd.stdin(Stdio::null()).stdout(log.try_clone().map_err(|e| temp_err(&log_path, e))?).stderr(log);
+        let status = cmd
+            .status()
+            .map_err(|e| Error::Job(format!("-r spark: cannot run {}: {}", quote_path(&submit), io_reason(&e))))?;
+        if !status.success() || !result.is_file() {
+            let cause = last_error_line(&log_path).unwrap_or_else(|| "see Spark's log".into());
+            return Err(Error::Job(format!("-r spark: spark-submit failed ({status}): {cause}")));
+        }
+        counters.phases.push(("spark", started.elapsed()));
+
+        let started = Instant::now();
+        let reduced = load(&result, job.config.partitions)?;
+        counters.reduce_partitions = job.config.partitions as u64;
+        counters.distinct_words = reduced.iter().map(|r| r.len() as u64).sum();
+        counters.phases.push(("load", started.elapsed()));
+        Ok(Reduced::Memory(reduced))
+    }
+}
+
+/// Reads the driver's `word<TAB>count` lines into partitions (a word appears once).
+fn load(path: &Path, partitions: usize) -> Result<Vec<Records>> {
+    let file = fs::File::open(path).map_err(|e| Error::TempDir { what: quote_path(path), reason: io_reason(&e) })?;
+    let mut tables: Vec<CountTable> = (0..partitions).map(|_| CountTable::default()).collect();
+    let mut reader = BufReader::new(file);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::TempDir { what: quote_path(path), reason: io_reason(&e) })?;
+        if n == 0 {
+            break;
+        }
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let bad = || Error::Job(format!("-r spark: malformed result line: {}", String::from_utf8_lossy(text)));
+        let tab = text.iter().rposition(|&b| b == b'\t').ok_or_else(bad)?;
+        let count = std::str::from_utf8(&text[tab + 1..]).ok().and_then(|c| c.parse().ok()).ok_or_else(bad)?;
+        let word = &text[..tab];
+        tables[partition_of(word, partitions)].add(word, count).map_err(|e| Error::Job(e.to_string()))?;
+    }
+    Ok(tables.into_iter().map(CountTable::into_records).collect())
+}
+
+fn last_error_line(log: &Path) -> Option<String> {
+    let text = fs::read_to_string(log).ok()?;
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let line = lines
+        .iter()
+        .rev()
+        .find(|l| l.contains("Error") || l.contains("Exception") || l.contains("error:"))
+        .or(lines.last())?;
+    Some(line.chars().take(300).collect())
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn json_list(items: &[String]) -> String {
+    format!("[{}]", items.iter().map(|s| json_string(s)).collect::<Vec<_>>().join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_are_escaped() {
+        assert_eq!(json_list(&["a\"b".into(), "c\\d\n".into()]), r#"["a\"b","c\\d\u000a"]"#);
+    }
+
+    #[test]
+    fn a_missing_spark_submit_says_how_to_get_it() {
+        let err = find_submit(Some(Path::new("/no/such/spark-submit"))).unwrap_err().to_string();
+        assert!(err.contains("No such file"), "{err}");
+    }
+
+    #[test]
+    fn results_load_into_their_partitions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.tsv");
+        fs::write(&path, b"a\t3\nb\t1\nx\xff\t2\n").unwrap();
+        let parts = load(&path, 3).unwrap();
+        assert_eq!(parts.iter().map(Records::len).sum::<usize>(), 3);
+        for (p, records) in parts.iter().enumerate() {
+            assert!(records.iter().all(|(w, _)| partition_of(w, 3) == p));
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! `mrwc map` and `mrwc reduce`: the Hadoop Streaming contract, so Hadoop Streaming, mrjob and
+//! Spark can run mrwc as their mapper, combiner and reducer.
+//!
+//! Both are plain filters: text in on stdin, `word<TAB>count` lines out on stdout, nothing but
+//! diagnostics on stderr, no files written (beyond spills under `--max-memory`), non-zero exit
+//! on error. With `--counters`, Hadoop's counter protocol lines
+//! (`reporter:counter:mrwc,NAME,N`) go to stderr at the end.
+//!
+//! - `map` tokenizes with the same `--tokenizer`/`--case` rules as the main command and combines
+//!   in a table; when the table passes `--max-memory` it writes its counts out and starts over
+//!   (partial sums are valid mapper output: the reducer adds them up). Output order: none.
+//! - `reduce` sums the counts of each key. By default it makes one pass in constant memory over
+//!   input grouped by key, as Hadoop's shuffle (key order) and `LC_ALL=C sort` (line order: a key
+//!   followed by a byte below TAB sorts before the key alone) deliver it; it accepts either
+//!   order, locks onto the one the input shows, and stops with the line number when the input is
+//!   not grouped, rather than write a wrong total. `--unsorted` sums in a table instead (spilling
+//!   sorted runs past `--max-memory`), for input in any order (Spark). Output is in key order.
+//! - Malformed reduce input (no TAB, a count that is not a plain decimal number, a sum past
+//!   `u64`) fails with the line number and exit 1, unless `--skip-bad-records`, which skips such
+//!   lines, counts them, and reports the count and the first one on stderr.
+
+use std::io::{self, BufRead, BufWriter, Write};
+
+use clap::Args;
+
+use crate::config::{parse_size, Case, InputArg, TokenizerKind};
+use crate::error::{io_reason, Error, Result};
+use crate::input::{self, WalkOptions};
+use crate::runfile;
+use crate::spill::Spiller;
+use crate::split::Splitter;
+use crate::table::CountTable;
+use crate::tokenize::{Tokenizer, Whitespace, Words};
+
+#[derive(Debug, Clone, Args)]
+pub struct MapArgs {
+    /// How text is cut into words (as in the main command).
+    #[arg(short = 't', long, value_enum, default_value_t = TokenizerKind::Words)]
+    pub tokenizer: TokenizerKind,
+    /// Case mapping applied to each word.
+    #[arg(long = "case", value_enum, default_value_t = Case::Lower)]
+    pub case: Case,
+    /// Memory for the combining table; past it, counts are written out early (e.g. 256M).
+    #[arg(long, value_name = "SIZE", default_value = "256M")]
+    pub max_memory: String,
+    /// Write Hadoop Streaming counter lines (reporter:counter:mrwc,NAME,N) on stderr.
+    #[arg(long)]
+    pub counters: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReduceArgs {
+    /// Input in any order: sum in a table (spilling past --max-memory) instead of one pass.
+    #[arg(long)]
+    pub unsorted: bool,
+    /// Skip malformed lines, count them and report them, instead of failing.
+    #[arg(long)]
+    pub skip_bad_records: bool,
+    /// Memory for --unsorted's table before it spills (e.g. 256M).
+    #[arg(long, value_name = "SIZE", default_value = "256M")]
+    pub max_memory: String,
+    /// Directory for --unsorted's spills (default: the system temp directory).
+    #[arg(long, value_name = "DIR")]
+    pub tmp_dir: Option<std::path::PathBuf>,
+    /// Write Hadoop Streaming counter lines (reporter:counter:mrwc,NAME,N) on stderr.
+    #[arg(long)]
+    pub counters: bool,
+}
+
+fn budget(text: &str) -> Result<usize> {
+    parse_size(text)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| Error::Usage(format!("invalid value '{text}' for --max-memory: expected a size such as 256M")))
+}
+
+fn write_error(e: &io::Error) -> Error {
+    Error::output("write error", e)
+}
+
+fn counters(enabled: bool, values: &[(&str, u64)]) {
+    if enabled {
+        for (name, value) in values {
+            eprintln!("reporter:counter:mrwc,{name},{value}");
+        }
+    }
+}
+
+fn write_record(out: &mut impl Write, word: &[u8], count: u64) -> io::Result<()> {
+    out.write_all(word)?;
+    writeln!(out, "\t{count}")
+}
+
+/// A closed stdout ends a filter quietly, as with the main command.
+fn finish(result: io::Result<()>) -> Result<()> {
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| write_error(&e)),
+    }
+}
+
+/// `mrwc map`.
+pub fn map(args: &MapArgs) -> Result<()> {
+    let limit = budget(&args.max_memory)?;
+    match args.tokenizer {
+        TokenizerKind::Words => map_with(Words::new(args.case), limit, args.counters),
+        TokenizerKind::Whitespace => map_with(Whitespace::new(args.case), limit, args.counters),
+    }
+}
+
+fn map_with<T: Tokenizer>(mut tokenizer: T, limit: usize, report: bool) -> Result<()> {
+    let plan = input::plan(&[InputArg::Stdin], WalkOptions { recursive: false, follow: false, urls: false });
+    let boundary = tokenizer.clone();
+    let splitter = Splitter::new(&plan.sources, 1 << 20, false, move |b| boundary.is_boundary(b));
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut table = CountTable::default();
+    let (mut bytes, mut tokens, mut written) = (0u64, 0u64, 0u64);
+    let mut flush = |table: &mut CountTable, out: &mut BufWriter<io::StdoutLock>| -> io::Result<()> {
+        let mut result = Ok(());
+        table.for_each(|word, count| {
+            if result.is_ok() {
+                result = write_record(out, word, count);
+                written += 1;
+            }
+        });
+        *table = CountTable::default();
+        result
+    };
+    for chunk in splitter {
+        let chunk = chunk?;
+        bytes += chunk.bytes().len() as u64;
+        tokenizer.tokenize(chunk.bytes(), |word| {
+            table.add_one(word);
+            tokens += 1;
+        });
+        if table.memory_bytes() > limit {
+            let r = flush(&mut table, &mut out);
+            if r.as_ref().is_err_and(|e| e.kind() == io::ErrorKind::BrokenPipe) {
+                return Ok(());
+            }
+            r.map_err(|e| write_error(&e))?;
+        }
+    }
+    finish(flush(&mut table, &mut out).and_then(|()| out.flush()))?;
+    counters(
+        report,
+        &[("MAP_INPUT_BYTES", bytes), ("MAP_OUTPUT_RECORDS", tokens), ("COMBINE_OUTPUT_RECORDS", written)],
+    );
+    Ok(())
+}
+
+/// Why a reduce input line is malformed.
+fn parse_line(line: &[u8]) -> std::result::Result<(&[u8], u64), &'static str> {
+    let tab = line.iter().position(|&b| b == b'\t').ok_or("no TAB between key and count")?;
+    let (key, value) = (&line[..tab], &line[tab + 1..]);
+    let value = value.strip_suffix(b"\r").unwrap_or(value);
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+        return Err("the count is not a plain decimal number");
+    }
+    let count = std::str::from_utf8(value)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .ok_or("the count is larger than 18446744073709551615")?;
+    Ok((key, count))
+}
+
+/// The order a grouped input was sorted in, once the input shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grouping {
+    Unknown,
+    /// Keys in byte order (Hadoop's shuffle).
+    Key,
+    /// Lines in byte order (`LC_ALL=C sort`): `key<TAB>` compared.
+    Line,
+}
+
+/// Whether key `b` may follow key `a` in grouped input, updating what the input has shown.
+fn may_follow(grouping: &mut Grouping, a: &[u8], b: &[u8]) -> bool {
+    let key = a < b;
+    let line = {
+        let n = a.len().min(b.len());
+        match a[..n].cmp(&b[..n]) {
+            std::cmp::Ordering::Less => true,
+            std::cmp::Ordering::Greater => false,
+            // One key is a prefix of the other: the longer one's next byte meets the TAB.
+            std::cmp::Ordering::Equal if a.len() < b.len() => b'\t' < b[n],
+            std::cmp::Ordering::Equal => a[n] < b'\t',
+        }
+    };
+    match (*grouping, key, line) {
+        (_, true, true) => true,
+        (Grouping::Unknown, true, false) => {
+            *grouping = Grouping::Key;
+            true
+        }
+        (Grouping::Unknown, false, true) => {
+            *grouping = Grouping::Line;
+            true
+        }
+        (Grouping::Key, k, _) => k,
+        (Grouping::Line, _, l) => l,
+        (Grouping::Unknown, false, false) => false,
+    }
+}
+
+/// `mrwc reduce`.
+pub fn reduce(args: &ReduceArgs) -> Result<()> {
+    let stdin = io::stdin();
+    let mut input = stdin.lock();
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut line = Vec::new();
+    let (mut line_no, mut records, mut written) = (0u64, 0u64, 0u64);
+    let mut bad: (u64, Option<String>) = (0, None);
+    let limit = budget(&args.max_memory)?;
+    let read_error = |e: io::Error| Error::Input { path: "-".into(), reason: io_reason(&e) };
+
+    let mut table = CountTable::default();
+    let tmp = args.tmp_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let spiller = Spiller::new(&tmp, 1);
+    let mut current: Option<(Vec<u8>, u64)> = None;
+    let mut grouping = Grouping::Unknown;
+
+    let result = loop {
+        line.clear();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) => break Ok(()),
+            Ok(_) => {}
+            Err(e) => return Err(read_error(e)),
+        }
+        line_no += 1;
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let (key, count) = match parse_line(text) {
+            Ok(kc) => kc,
+            Err(why) if args.skip_bad_records => {
+                bad.0 += 1;
+                bad.1.get_or_insert_with(|| format!("line {line_no}: {why}"));
+                continue;
+            }
+            Err(why) => return Err(Error::Job(format!("reduce: line {line_no}: {why}"))),
+        };
+        records += 1;
+        let overflow = || Error::Job(format!("reduce: line {line_no}: count overflow: the total exceeds {}", u64::MAX));
+        if args.unsorted {
+            table.add(key, count).map_err(|_| overflow())?;
+            if table.memory_bytes() > limit / 2 {
+                spiller.spill_table(std::mem::take(&mut table))?;
+            }
+            continue;
+        }
+        match &mut current {
+            Some((k, total)) if k.as_slice() == key => *total = total.checked_add(count).ok_or_else(overflow)?,
+            Some((k, total)) => {
+                if !may_follow(&mut grouping, k, key) {
+                    return Err(Error::Job(format!(
+                        "reduce: line {line_no}: input is not grouped by key: sort it (LC_ALL=C sort) or use --unsorted"
+                    )));
+                }
+                if let Err(e) = write_record(&mut out, k, *total) {
+                    break Err(e);
+                }
+                written += 1;
+                k.clear();
+                k.extend_from_slice(key);
+                *total = count;
+            }
+            None => current = Some((key.to_vec(), count)),
+        }
+    };
+    let result = result.and_then(|()| match current.take() {
+        Some((k, total)) => {
+            written += 1;
+            write_record(&mut out, &k, total)
+        }
+        None => Ok(()),
+    });
+    let result =
+        if args.unsorted { result.and(emit_unsorted(table, spiller, &mut out, &mut written)?) } else { result };
+    finish(result.and_then(|()| out.flush()))?;
+    if let (n, Some(first)) = &bad {
+        eprintln!("mrwc: reduce: skipped {n} bad record{} (first: {first})", if *n == 1 { "" } else { "s" });
+    }
+    counters(
+        args.counters,
+        &[("REDUCE_INPUT_RECORDS", records), ("REDUCE_OUTPUT_RECORDS", written), ("BAD_RECORDS", bad.0)],
+    );
+    Ok(())
+}
+
+/// Writes `--unsorted`'s totals in key order: from the table, or merged with its spills.
+fn emit_unsorted(
+    table: CountTable,
+    spiller: Spiller,
+    out: &mut impl Write,
+    written: &mut u64,
+) -> Result<io::Result<()>> {
+    if !spiller.spilled() {
+        let records = table.into_records();
+        for (word, count) in records.sorted_by_word() {
+            if let Err(e) = write_record(out, word, count) {
+                return Ok(Err(e));
+            }
+            *written += 1;
+        }
+        return Ok(Ok(()));
+    }
+    spiller.spill_table(table)?;
+    let (runs, work) = spiller.into_runs().expect("spilled");
+    let mut result = Ok(());
+    runfile::merge_paths(&runs[0], work.path(), |word, count| {
+        result = write_record(out, word, count);
+        *written += 1;
+        Ok(result.is_ok())
+    })?;
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_parse_or_say_why_not() {
+        assert_eq!(parse_line(b"word\t12"), Ok((&b"word"[..], 12)));
+        assert_eq!(parse_line(b"\t0\r"), Ok((&b""[..], 0)));
+        assert_eq!(parse_line(b"no tab"), Err("no TAB between key and count"));
+        for bad in [&b"w\t"[..], b"w\t-1", b"w\t+1", b"w\t1.0", b"w\t 1", b"w\t1\t2"] {
+            assert_eq!(parse_line(bad), Err("the count is not a plain decimal number"), "{bad:?}");
+        }
+        assert_eq!(parse_line(b"w\t18446744073709551616"), Err("the count is larger than 18446744073709551615"));
+    }
+
+    #[test]
+    fn grouping_accepts_key_order_or_line_order_but_not_a_mix() {
+        let mut g = Grouping::Unknown;
+        assert!(may_follow(&mut g, b"a", b"b"));
+        assert_eq!(g, Grouping::Unknown);
+        // "a\x01" before "a" is line order (0x01 < TAB); it sets the mode.
+        assert!(may_follow(&mut g, b"a\x01", b"a"));
+        assert_eq!(g, Grouping::Line);
+        assert!(!may_follow(&mut g, b"a", b"a\x01"));
+        let mut g = Grouping::Unknown;
+        assert!(may_follow(&mut g, b"a", b"a\x01"));
+        assert_eq!(g, Grouping::Key);
+        assert!(!may_follow(&mut g, b"b", b"a"));
+        assert!(may_follow(&mut g, b"a", b"ab"));
+    }
+}

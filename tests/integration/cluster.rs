@@ -1,0 +1,73 @@
+//! mrjob and Spark, when the Python environment that `.ci/run` builds is there (`MRWC_VENV`,
+//! default `~/.cache/mrwc/venv`). Without it these tests print why and pass.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::util::*;
+
+fn venv() -> Option<PathBuf> {
+    let dir = std::env::var_os("MRWC_VENV")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/mrwc/venv")))?;
+    if dir.join("bin/python").is_file() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: no Python venv at {} (bash .ci/run creates it)", dir.display());
+        None
+    }
+}
+
+#[test]
+fn the_mrjob_job_gives_the_threads_counts() {
+    let Some(venv) = venv() else { return };
+    let out = Command::new(venv.join("bin/python"))
+        .arg(root().join("contrib/mrjob/mr_wordcount.py"))
+        .args(["-r", "local", "--mrwc", bin()])
+        .arg(fixture("sample.txt"))
+        .arg(fixture("invalid-utf8.bin"))
+        .env("TMPDIR", TestDir::new().path())
+        .output()
+        .unwrap();
+    if !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("No module named 'mrjob'") {
+        eprintln!("skipped: mrjob is not installed in {}", venv.display());
+        return;
+    }
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let want = Mrwc::new().arg(fixture("sample.txt")).arg(fixture("invalid-utf8.bin")).output();
+    assert_eq!(parse_tsv(&out.stdout), parse_tsv(&want.stdout_bytes));
+}
+
+#[test]
+fn spark_gives_byte_identical_output_to_threads() {
+    let Some(venv) = venv() else { return };
+    let submit = venv.join("bin/spark-submit");
+    if !submit.is_file() || Command::new("java").arg("-version").output().is_err() {
+        eprintln!("skipped: spark-submit or java is missing");
+        return;
+    }
+    let t = TestDir::new();
+    let inputs = [fixture("sample.txt"), fixture("tree"), fixture("invalid-utf8.bin")];
+    let want = Mrwc::new().args(&inputs).output();
+    let run = t
+        .cmd()
+        .args(["-r", "spark", "--spark-master", "local[2]", "--spark-submit"])
+        .arg(&submit)
+        .args(["--tmp-dir", "."])
+        .args(&inputs)
+        .output();
+    run.assert_code(0);
+    assert!(run.stdout_bytes == want.stdout_bytes, "{}\n---\n{}", run.stdout, run.stderr);
+    assert_eq!(t.list("."), Vec::<String>::new(), "work directory left behind");
+}
+
+#[test]
+fn a_missing_spark_is_a_clear_usage_error() {
+    let run = Mrwc::new().args(["-r", "spark", "--spark-submit", "/no/such/spark-submit", "-"]).stdin("x").output();
+    run.assert_code(2);
+    run.assert_stderr("mrwc: --spark-submit /no/such/spark-submit: No such file\n");
+    let run =
+        Mrwc::new().args(["-r", "spark", "-"]).env("PATH", "/nonexistent").env_remove("SPARK_HOME").stdin("x").output();
+    run.assert_code(2);
+    assert!(run.stderr.contains("spark-submit not found (install Spark, e.g. `pip install pyspark`"), "{}", run.stderr);
+}
