@@ -56,6 +56,18 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Writes text to stderr, ignoring failure. `eprintln!` panics when stderr is a closed pipe;
+/// a diagnostic that cannot be shown must not turn into a crash.
+pub fn stderr_text(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Writes `mrwc: MESSAGE` on stderr (see [`stderr_text`]).
+pub fn diag(message: impl std::fmt::Display) {
+    stderr_text(&format!("mrwc: {message}\n"));
+}
+
 /// The cause of an I/O error as a reader of a Unix tool expects it: `No such file or directory`,
 /// without Rust's ` (os error 2)` suffix.
 pub fn io_reason(err: &io::Error) -> String {

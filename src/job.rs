@@ -31,7 +31,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
         return Err(Error::BadInputs(plan.errors));
     }
     for e in &plan.errors {
-        eprintln!("mrwc: {e}");
+        crate::error::diag(e);
     }
     let runner = Runner::new(config)?;
     interrupt::install();
@@ -40,7 +40,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
     let total = plan.sources.iter().all(|s| s.size.is_some()).then(|| plan.known_bytes());
     let big_enough = total.is_none_or(|n| n >= 16 << 20);
     let progress = Progress::new(config.progress && big_enough, total);
-    let warn = |e: &Error| eprintln!("mrwc: {e}");
+    let warn = |e: &Error| crate::error::diag(e);
     let job = Job { config, plan: &plan, progress: &progress, warn: &warn };
     let mut counters = Counters { runner: runner.name().to_string(), workers: runner.workers(), ..Counters::default() };
 
@@ -61,7 +61,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
     counters.output_records = runner.install(|| output::write(&partitions, &spec, sink))?;
     counters.phases.push(("output", started.elapsed()));
     if config.stats {
-        eprint!("{}", counters.report());
+        crate::error::stderr_text(&counters.report());
     }
     let skipped = plan.errors.len() as u64 + counters.skipped_inputs;
     Ok(if skipped > 0 { Outcome::Partial } else { Outcome::Complete })

@@ -9,7 +9,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Complete) => ExitCode::SUCCESS,
         Ok(Outcome::Partial) => ExitCode::from(1),
         Err(err) => {
-            eprintln!("mrwc: {err}");
+            mrwc::error::diag(&err);
             ExitCode::from(err.exit_code())
         }
     }

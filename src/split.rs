@@ -21,10 +21,8 @@ use std::io::{self, Read};
 use std::ops::Range;
 use std::sync::Arc;
 
-use memmap2::Mmap;
-
 use crate::error::{Error, Result};
-use crate::input::{self, Opened, Source};
+use crate::input::{self, MappedFile, Opened, Source};
 
 /// A map task's input.
 pub struct Chunk {
@@ -34,7 +32,7 @@ pub struct Chunk {
 }
 
 enum ChunkData {
-    Mapped { map: Arc<Mmap>, range: Range<usize> },
+    Mapped { map: Arc<MappedFile>, range: Range<usize> },
     Owned(Vec<u8>),
 }
 
@@ -62,16 +60,8 @@ impl Chunk {
         let ChunkData::Mapped { map, range } = &self.data else {
             return;
         };
-        let page = 4096;
-        let start = range.start.next_multiple_of(page);
-        let end = range.end / page * page;
-        if end > start {
-            // SAFETY: the map is a read-only, shared, file-backed mapping. MADV_DONTNEED only
-            // drops its page-table entries: a later read of those pages (no task reads them
-            // again) would fault them back in from the file. Pages shared with the neighbour
-            // chunks are excluded by the rounding above. Failure only means no memory saved.
-            let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
-        }
+        // Whole pages only: pages shared with the neighbouring chunks stay mapped.
+        map.release(range.start, range.end);
     }
 }
 
@@ -89,7 +79,7 @@ pub fn chunk_end(data: &[u8], start: usize, size: usize, is_boundary: impl Fn(u8
 }
 
 enum Current {
-    Mapped { map: Arc<Mmap>, pos: usize },
+    Mapped { map: Arc<MappedFile>, pos: usize },
     Stream { reader: Box<dyn Read + Send>, carry: Vec<u8> },
 }
 

@@ -80,7 +80,7 @@ fn write_error(e: &io::Error) -> Error {
 fn counters(enabled: bool, values: &[(&str, u64)]) {
     if enabled {
         for (name, value) in values {
-            eprintln!("reporter:counter:mrwc,{name},{value}");
+            crate::error::stderr_text(&format!("reporter:counter:mrwc,{name},{value}\n"));
         }
     }
 }
@@ -278,7 +278,10 @@ pub fn reduce(args: &ReduceArgs) -> Result<()> {
         if args.unsorted { result.and(emit_unsorted(table, spiller, &mut out, &mut written)?) } else { result };
     finish(result.and_then(|()| out.flush()))?;
     if let (n, Some(first)) = &bad {
-        eprintln!("mrwc: reduce: skipped {n} bad record{} (first: {first})", if *n == 1 { "" } else { "s" });
+        crate::error::diag(format!(
+            "reduce: skipped {n} bad record{} (first: {first})",
+            if *n == 1 { "" } else { "s" }
+        ));
     }
     counters(
         args.counters,

@@ -10,6 +10,7 @@
 //! else: stdin, FIFOs, character devices, files whose size is 0 but that have content
 //! (`/proc/cpuinfo`), and any file that cannot be mapped.
 
+pub mod sigbus;
 mod walk;
 
 use std::fs::File;
@@ -124,8 +125,71 @@ fn add_file(path: &Path, meta: &std::fs::Metadata, plan: &mut Plan) {
 
 /// An opened source: either all of its bytes mapped, or a reader to stream them from.
 pub enum Opened {
-    Mapped(Arc<Mmap>),
+    Mapped(Arc<MappedFile>),
     Stream(Box<dyn Read + Send>),
+}
+
+/// A mapped input file, registered with the SIGBUS handler for as long as it is mapped.
+pub struct MappedFile {
+    map: Mmap,
+    _sigbus: sigbus::Registration,
+}
+
+impl MappedFile {
+    /// Maps `file` (named `name` in messages); `None` when it cannot be mapped.
+    pub fn map(file: &File, name: &str) -> Option<MappedFile> {
+        // SAFETY: the map is only ever read, and mrwc never writes to its inputs. The remaining
+        // risk is another process truncating the file while it is mapped: reading a page past
+        // the new end raises SIGBUS, which `sigbus` turns into an error message naming the file
+        // (--no-mmap avoids it; a shrinking input cannot be counted correctly in any case).
+        let map = unsafe { Mmap::map(file) }.ok()?;
+        // Advice is only a hint; a kernel that ignores it changes nothing.
+        let _ = map.advise(Advice::Sequential);
+        let registration = sigbus::register(map.as_ptr(), map.len(), name);
+        Some(MappedFile { map, _sigbus: registration })
+    }
+
+    /// Drops the page-table entries of the whole pages inside `start..end`, once counted.
+    pub fn release(&self, start: usize, end: usize) {
+        let page = 4096;
+        let (start, end) = (start.next_multiple_of(page), end / page * page);
+        if end > start {
+            // SAFETY: a read-only, shared, file-backed mapping: MADV_DONTNEED only drops page
+            // table entries; a later read would fault the pages back in from the file. Failure
+            // only means no memory saved.
+            let _ = unsafe { self.map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
+        }
+    }
+}
+
+impl std::ops::Deref for MappedFile {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+/// A regular file read with read(): its size at open must be what is read, or the file changed
+/// while being read (mapped files get the same check from the SIGBUS handler).
+struct SizeChecked {
+    file: File,
+    expected: u64,
+    read: u64,
+}
+
+impl Read for SizeChecked {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.read += n as u64;
+        if (n == 0 && self.read != self.expected) || self.read > self.expected {
+            let why = format!(
+                "file changed while being read (its size was {} bytes when opened, {} read)",
+                self.expected, self.read
+            );
+            return Err(io::Error::other(why));
+        }
+        Ok(n)
+    }
 }
 
 /// Opens a source for reading; `mmap` is false with `--no-mmap`.
@@ -139,16 +203,13 @@ pub fn open(source: &Source, mmap: bool) -> Result<Opened> {
         return Err(Error::Input { path: source.name.clone(), reason: "Is a directory".into() });
     }
     if mmap && meta.is_file() && meta.len() > 0 {
-        // SAFETY: the map is only ever read, and mrwc never writes to its inputs. The remaining
-        // risk is another process truncating the file while it is mapped: reading a page past
-        // the new end raises SIGBUS. That is documented in --help (--no-mmap avoids it) and is
-        // the same trade-off ripgrep makes; a shrinking input cannot be counted correctly in
-        // any case.
-        if let Ok(map) = unsafe { Mmap::map(&file) } {
-            // Advice is only a hint; a kernel that ignores it changes nothing.
-            let _ = map.advise(Advice::Sequential);
+        if let Some(map) = MappedFile::map(&file, &source.name) {
             return Ok(Opened::Mapped(Arc::new(map)));
         }
+    }
+    if meta.is_file() && meta.len() > 0 {
+        let checked = SizeChecked { file, expected: meta.len(), read: 0 };
+        return Ok(Opened::Stream(Box::new(checked)));
     }
     Ok(Opened::Stream(Box::new(file)))
 }

@@ -20,6 +20,7 @@ use tempfile::NamedTempFile;
 
 use crate::config::{parent_dir, OutputTarget};
 use crate::error::{io_reason, quote_path, Error, Result};
+use crate::input::sigbus;
 use crate::interrupt;
 
 const BUFFER: usize = 1 << 16;
@@ -43,6 +44,7 @@ impl Sink {
                     .tempfile_in(parent_dir(path))
                     .map_err(|e| Error::output(quote_path(path), &e))?;
                 interrupt::register(temp.path());
+                sigbus::register_cleanup(temp.path());
                 Ok(Sink::File { path: path.clone(), temp })
             }
             OutputTarget::Dir { path, force } => DirCommit::start(path, *force).map(Sink::Dir),
@@ -58,6 +60,9 @@ impl Sink {
     pub fn write_one(self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
         match self {
             Sink::Stdout => {
+                if stdout_was_closed() {
+                    return Err(Error::output("write error", &io::Error::from_raw_os_error(libc::EBADF)));
+                }
                 let stdout = io::stdout();
                 let mut out = BufWriter::with_capacity(BUFFER, stdout.lock());
                 match write(&mut out).and_then(|()| out.flush()) {
@@ -80,10 +85,28 @@ impl Sink {
                     Err(e) => Err(e),
                 };
                 interrupt::unregister(&temp_path);
+                sigbus::unregister_cleanup(&temp_path);
                 result.map_err(|e| Error::output(quote_path(&path), &e))
             }
             Sink::Dir(_) => unreachable!("a directory sink takes parts"),
         }
+    }
+}
+
+/// Whether stdout was closed when mrwc started (`mrwc f >&-`). Rust's runtime reopens a closed
+/// standard descriptor on /dev/null, read-write, before `main`; a shell's `> /dev/null` opens it
+/// write-only. So /dev/null opened read-write on fd 1 means output would silently vanish: GNU
+/// tools report `write error: Bad file descriptor` there, and so does mrwc.
+fn stdout_was_closed() -> bool {
+    // SAFETY: fstat and fcntl on fd 1 only read kernel state into `st`.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::fstat(1, &mut st) != 0 {
+            return true;
+        }
+        let is_null = (st.st_mode & libc::S_IFMT) == libc::S_IFCHR && st.st_rdev == libc::makedev(1, 3);
+        let flags = libc::fcntl(1, libc::F_GETFL);
+        is_null && flags >= 0 && (flags & libc::O_ACCMODE) == libc::O_RDWR
     }
 }
 
@@ -109,11 +132,16 @@ impl DirCommit {
         interrupt::register(path);
         let commit = DirCommit { path: path.to_path_buf(), temporary: path.join("_temporary"), done: false };
         fs::create_dir(&commit.temporary).map_err(|e| fail(&e))?;
+        // Both are still empty during the map phase, when a SIGBUS can happen.
+        sigbus::register_cleanup(&commit.temporary);
+        sigbus::register_cleanup(path);
         Ok(commit)
     }
 
     /// Writes `parts` part files with `write(index, out)`, then commits them.
     pub fn commit(mut self, parts: usize, write: impl Fn(usize, &mut dyn Write) -> io::Result<()>) -> Result<()> {
+        sigbus::unregister_cleanup(&self.temporary);
+        sigbus::unregister_cleanup(&self.path);
         let mut names = Vec::with_capacity(parts);
         for i in 0..parts {
             let name = format!("part-{i:05}");
@@ -146,10 +174,16 @@ impl Drop for DirCommit {
         if !self.done {
             if let Err(e) = fs::remove_dir_all(&self.path) {
                 if e.kind() != io::ErrorKind::NotFound {
-                    eprintln!("mrwc: {}: cannot remove unfinished output: {}", quote_path(&self.path), io_reason(&e));
+                    crate::error::diag(format!(
+                        "{}: cannot remove unfinished output: {}",
+                        quote_path(&self.path),
+                        io_reason(&e)
+                    ));
                 }
             }
             interrupt::unregister(&self.path);
+            sigbus::unregister_cleanup(&self.temporary);
+            sigbus::unregister_cleanup(&self.path);
         }
     }
 }

@@ -9,5 +9,6 @@ mod memory;
 mod outputs;
 mod procs;
 mod property;
+mod reliability;
 mod streaming;
 mod util;

@@ -24,7 +24,6 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use memmap2::Mmap;
 
 use crate::config::{Case, TokenizerKind};
 use crate::error::{io_reason, Error, Result};
@@ -189,7 +188,7 @@ fn create_attempt_dir(task_dir: &Path, attempt: u32) -> Result<PathBuf> {
 
 /// The bytes `start..end` of a file, mapped or read.
 enum Range {
-    Mapped(Mmap, usize, usize),
+    Mapped(crate::input::MappedFile, usize, usize),
     Read(Vec<u8>),
 }
 
@@ -213,9 +212,7 @@ fn read_range(path: &Path, start: u64, end: u64, mmap: bool) -> Result<Range> {
         return Err(changed());
     }
     if mmap && end > start {
-        // SAFETY: read-only map of an input file; see `input::open` for the truncation risk,
-        // checked above against the planned range.
-        if let Ok(map) = unsafe { Mmap::map(&file) } {
+        if let Some(map) = crate::input::MappedFile::map(&file, &name) {
             return Ok(Range::Mapped(map, start as usize, end as usize));
         }
     }
