@@ -68,3 +68,209 @@ fn a_file_that_shrinks_under_no_mmap_is_reported() {
     assert!(stderr.starts_with(&want), "{stderr}");
     assert_eq!(t.list("."), ["big.txt"], "output directory left behind");
 }
+
+#[test]
+fn dev_stdin_and_character_devices_are_read_like_pipes() {
+    assert_same("a\t2\nb\t1\n", &Mrwc::new().arg("/dev/stdin").stdin("a b a").stdout());
+    assert_same("", &Mrwc::new().arg("/dev/null").stdout());
+}
+
+#[test]
+fn binary_files_count_the_same_mapped_and_read() {
+    // A small ELF executable from the system (the debug mrwc itself is ~100 MB).
+    let elf = ["/usr/bin/env", "/bin/ls", "/bin/sh"].into_iter().find(|p| std::path::Path::new(p).is_file());
+    let Some(elf) = elf else {
+        eprintln!("skipped: no system executable found");
+        return;
+    };
+    for tokenizer in ["words", "whitespace"] {
+        let mapped = Mrwc::new().args(["-t", tokenizer, elf]).output();
+        let read = Mrwc::new().args(["-t", tokenizer, "--no-mmap", elf]).output();
+        mapped.assert_code(0);
+        assert!(!mapped.stdout_bytes.is_empty());
+        assert!(mapped.stdout_bytes == read.stdout_bytes, "{tokenizer}");
+    }
+}
+
+#[test]
+fn line_ends_and_unusual_spaces_follow_the_rules() {
+    let text = "a\r\nb\rc\x0bd\x0ce\u{a0}f g\n\n  h";
+    assert_same(
+        "a\t1\nb\t1\nc\t1\nd\t1\ne\u{a0}f\t1\ng\t1\nh\t1\n",
+        &Mrwc::new().args(["-t", "whitespace"]).stdin(text).stdout(),
+    );
+    // NBSP separates in `words` (it is not a letter).
+    assert_same("a\t1\nb\t1\nc\t1\nd\t1\ne\t1\nf\t1\ng\t1\nh\t1\n", &Mrwc::new().stdin(text).stdout());
+    assert_same("", &Mrwc::new().stdin("").stdout());
+    assert_same("end\t1\n", &Mrwc::new().stdin("end").stdout());
+}
+
+#[test]
+fn invalid_utf8_counts_the_same_for_every_chunk_size() {
+    let want = Mrwc::new().arg(fixture("invalid-utf8.bin")).stdout();
+    for size in 1..48 {
+        for mmap in ["--no-mmap", "--chunk-size"] {
+            let args = ["-j", "2", "--chunk-size", &size.to_string(), mmap];
+            let args = if mmap == "--no-mmap" { &args[..] } else { &args[..4] };
+            assert_eq!(Mrwc::new().args(args).arg(fixture("invalid-utf8.bin")).stdout(), want, "size {size}");
+        }
+    }
+}
+
+#[test]
+fn a_huge_word_and_a_huge_line_are_counted_in_linear_time() {
+    // Scaled down from the 1 GiB word / 100 MB line of the issue so the debug test suite stays
+    // fast; the code paths are the same (one chunk grows to hold the whole word, 8 chunks here).
+    let t = TestDir::new();
+    let word = "x".repeat(8 << 20);
+    t.write("word.txt", format!("a {word} b"));
+    for args in [&["--chunk-size", "1M"][..], &["--no-mmap"]] {
+        let run = t.cmd().args(args).args(["-t", "whitespace", "word.txt"]).output();
+        run.assert_code(0);
+        let counts = parse_tsv(&run.stdout_bytes);
+        assert_eq!(counts.len(), 3);
+        assert_eq!(counts[word.as_bytes()], 1);
+    }
+    let piped = Mrwc::new().args(["-t", "whitespace", "-q", "-"]).stdin(format!("{word} {word}\n")).output();
+    piped.assert_code(0);
+    assert_eq!(parse_tsv(&piped.stdout_bytes)[word.as_bytes()], 2);
+    let line: String = (0..500_000).map(|i| format!("w{} ", i % 1000)).collect();
+    let run = Mrwc::new().args(["--chunk-size", "4K", "-"]).stdin(line).output();
+    run.assert_code(0);
+    assert_eq!(run.stdout.lines().count(), 1000);
+}
+
+#[test]
+fn a_file_that_vanishes_between_the_check_and_the_read_is_an_input_error() {
+    // The FIFO comes first: the job blocks reading it, after every input was checked, so the
+    // test removes the file exactly between the check and the read.
+    for keep_going in [false, true] {
+        let t = TestDir::new();
+        t.write("later.txt", "later words");
+        let fifo = t.join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let mut m = t.cmd().args(["-j", "1", "fifo", "later.txt"]);
+        if keep_going {
+            m.cmd.arg("--keep-going");
+        }
+        m.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let child = m.cmd.spawn().unwrap();
+        // A non-blocking open for writing succeeds only once mrwc has the FIFO open for
+        // reading, that is, once every input was checked.
+        let mut writer = None;
+        wait_until("mrwc reading the FIFO", || {
+            // SAFETY: a valid NUL-terminated path; the fd is owned by the File below.
+            let fd = unsafe { libc::open(c.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK) };
+            if fd >= 0 {
+                writer = Some(unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) });
+            }
+            fd >= 0
+        });
+        std::fs::remove_file(t.join("later.txt")).unwrap();
+        let mut writer = writer.unwrap();
+        writer.write_all(b"first words").unwrap();
+        drop(writer);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr, "mrwc: later.txt: No such file or directory\n");
+        if keep_going {
+            assert_eq!(out.status.code(), Some(1));
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "first\t1\nwords\t1\n");
+        } else {
+            assert_eq!(out.status.code(), Some(2));
+            assert!(out.stdout.is_empty());
+        }
+    }
+}
+
+#[test]
+fn a_low_open_file_limit_is_enough_for_many_inputs_and_partitions() {
+    let t = TestDir::new();
+    for i in 0..5000 {
+        t.write(&format!("many/f{i:04}.txt"), format!("w{} common\n", i % 10));
+    }
+    let words: String = (0..20_000).map(|i| format!("w{i} ")).collect();
+    t.write("one.txt", &words);
+    let want = Mrwc::new().arg(t.join("many")).stdout();
+    let want_one = Mrwc::new().arg(t.join("one.txt")).stdout();
+    // 5,000 inputs (opened lazily, one at a time), then 256 partitions (merges batched to the
+    // descriptors left).
+    let cases = [
+        ("-r threads many", &want),
+        ("-r local --no-mmap many", &want),
+        ("-r threads -p 256 --max-memory 1K one.txt", &want_one),
+        ("-r procs -p 256 --chunk-size 8K one.txt", &want_one),
+    ];
+    for (extra, want) in cases {
+        let script = format!("ulimit -n 32 && exec '{}' {extra} --tmp-dir .", bin());
+        let mut m = t.cmd();
+        m.cmd = std::process::Command::new("sh");
+        m.cmd.current_dir(t.path()).args(["-c", &script]);
+        let run = m.output();
+        run.assert_code(0);
+        assert_eq!(&run.stdout, want, "{extra}");
+    }
+}
+
+#[test]
+fn output_files_are_never_seen_half_written_even_after_sigkill() {
+    let t = TestDir::new();
+    let text: String = (0..300_000).map(|i| format!("w{i} ")).collect();
+    t.write("in.txt", &text);
+    let want = Mrwc::new().arg(t.join("in.txt")).stdout();
+    // Kill at spread-out moments (derived from the loop index, not from timing assumptions):
+    // whatever the moment, an output that exists is complete.
+    for round in 0..12u64 {
+        // -o and --output-dir conflict: one of them per round.
+        let mut m = if round % 2 == 0 {
+            t.cmd().args(["-o", "out.tsv", "in.txt"])
+        } else {
+            t.cmd().args(["--output-dir", "dir", "-p", "2", "in.txt"])
+        };
+        m.cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        let mut child = m.cmd.spawn().unwrap();
+        std::thread::sleep(Duration::from_micros(round * 7919 % 60_000));
+        let _ = child.kill();
+        let _ = child.wait();
+        if round % 2 == 0 {
+            if let Ok(got) = std::fs::read_to_string(t.join("out.tsv")) {
+                assert_eq!(got, want, "round {round}: partial -o file");
+            }
+            let _ = std::fs::remove_file(t.join("out.tsv"));
+        } else {
+            if t.join("dir/_SUCCESS").exists() {
+                let mut all = std::collections::BTreeMap::new();
+                for part in ["part-00000", "part-00001"] {
+                    all.extend(parse_tsv(&std::fs::read(t.join("dir").join(part)).unwrap()));
+                }
+                assert_eq!(all, parse_tsv(want.as_bytes()), "round {round}: _SUCCESS with partial parts");
+            }
+            let _ = std::fs::remove_dir_all(t.join("dir"));
+        }
+        let leftovers: Vec<String> = t.list(".").into_iter().filter(|n| n.starts_with(".mrwc-")).collect();
+        for name in leftovers {
+            // A SIGKILLed process cannot clean up: its temp file is hidden and never read.
+            std::fs::remove_file(t.join(&name)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn stats_on_a_closed_stderr_pipe_do_not_crash() {
+    let mut m = Mrwc::new().args(["--stats", "--keep-going", "nope"]).arg(fixture("sample.txt"));
+    m.cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = m.cmd.spawn().unwrap();
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "a closed stderr must not turn into a panic (101)");
+}
+
+#[test]
+fn closed_stdout_is_a_write_error() {
+    let script = format!("exec '{}' '{}' >&-", bin(), fixture("sample.txt").display());
+    let out = std::process::Command::new("sh").args(["-c", &script]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "mrwc: write error: Bad file descriptor\n");
+}
