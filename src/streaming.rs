@@ -149,8 +149,10 @@ fn map_with<T: Tokenizer>(mut tokenizer: T, limit: usize, report: bool) -> Resul
     Ok(())
 }
 
-/// Why a reduce input line is malformed.
-fn parse_line(line: &[u8]) -> std::result::Result<(&[u8], u64), &'static str> {
+/// Splits a reduce input line (without its `\n`) into key and count, or says why it is
+/// malformed. The key is everything before the first TAB; the count is a plain decimal number
+/// that fits a `u64`, optionally followed by one `\r`.
+pub fn parse_line(line: &[u8]) -> std::result::Result<(&[u8], u64), &'static str> {
     let tab = line.iter().position(|&b| b == b'\t').ok_or("no TAB between key and count")?;
     let (key, value) = (&line[..tab], &line[tab + 1..]);
     let value = value.strip_suffix(b"\r").unwrap_or(value);

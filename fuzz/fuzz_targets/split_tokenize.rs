@@ -1,0 +1,37 @@
+//! Splitting never changes the words: for any bytes and any chunk size, cutting the text with
+//! the splitter's rule and tokenizing each chunk gives the words of the whole text, for both
+//! tokenizers and both case modes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mrwc::config::Case;
+use mrwc::split::chunk_end;
+use mrwc::tokenize::{Tokenizer, Whitespace, Words};
+
+fn words<T: Tokenizer>(tok: &mut T, text: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    tok.tokenize(text, |w| out.push(w.to_vec()));
+    out
+}
+
+fn check<T: Tokenizer>(mut tok: T, text: &[u8], size: usize) {
+    let whole = words(&mut tok, text);
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let end = chunk_end(text, start, size, |b| tok.is_boundary(b));
+        assert!(end > start, "the splitter made no progress");
+        parts.extend(words(&mut tok, &text[start..end]));
+        start = end;
+    }
+    assert_eq!(parts, whole, "chunk size {size}");
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&size, text)) = data.split_first() else { return };
+    let size = usize::from(size % 32) + 1;
+    for case in [Case::Lower, Case::Keep] {
+        check(Words::new(case), text, size);
+        check(Whitespace::new(case), text, size);
+    }
+});
