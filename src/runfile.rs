@@ -374,16 +374,7 @@ pub fn merge_files(inputs: &[std::path::PathBuf], out: &Path, scratch: &Path) ->
         Some(p) => RunReader::open(p)?.order(),
         None => Order::Word,
     };
-    let fail = |e: io::Error| Error::TempDir { what: quote_path(out), reason: io_reason(&e) };
-    let mut writer = RunWriter::with_order(File::create(out).map_err(fail)?, order).map_err(fail)?;
-    let mut records = 0u64;
-    merge_paths(inputs, scratch, |word, count| {
-        records += 1;
-        writer.push(word, count).map_err(fail)?;
-        Ok(true)
-    })?;
-    writer.finish().map_err(fail)?;
-    Ok(records)
+    write_merged(out, order, |emit| merge_paths(inputs, scratch, emit))
 }
 
 /// Merges the runs at `inputs` and streams the result to `emit` (which may stop it by
@@ -421,10 +412,19 @@ pub fn merge_paths(
 fn merge_group(paths: &[std::path::PathBuf], out: &Path) -> Result<u64> {
     let readers = paths.iter().map(|p| RunReader::open(p)).collect::<Result<Vec<_>>>()?;
     let order = readers.first().map_or(Order::Word, RunReader::order);
+    write_merged(out, order, |emit| merge(readers, emit))
+}
+
+/// Writes the records that `produce` emits into a new run at `out`; returns how many.
+fn write_merged(
+    out: &Path,
+    order: Order,
+    produce: impl FnOnce(&mut dyn FnMut(&[u8], u64) -> Result<bool>) -> Result<()>,
+) -> Result<u64> {
     let fail = |e: io::Error| Error::TempDir { what: quote_path(out), reason: io_reason(&e) };
     let mut writer = RunWriter::with_order(File::create(out).map_err(fail)?, order).map_err(fail)?;
     let mut records = 0u64;
-    merge(readers, |word, count| {
+    produce(&mut |word, count| {
         records += 1;
         writer.push(word, count).map_err(fail)?;
         Ok(true)
