@@ -251,7 +251,9 @@ fn check_output(output: &OutputTarget) -> Result<()> {
     }
     match output {
         OutputTarget::File(p) if p.is_dir() => Err(bad("Is a directory")),
-        OutputTarget::Dir { path, force: false } if path.symlink_metadata().is_ok() => {
+        OutputTarget::Dir { path, force: false }
+            if path.symlink_metadata().is_ok() && !crate::output::is_stale_output_dir(path) =>
+        {
             Err(bad("already exists (use --force to replace it)"))
         }
         _ => Ok(()),

@@ -110,6 +110,22 @@ fn stdout_was_closed() -> bool {
     }
 }
 
+/// Whether `path` is the output directory of a run that was killed outright: no `_SUCCESS`, and
+/// a `_temporary/owner-PID` whose process is gone. Such a directory holds nothing a reader may
+/// trust, so a new run replaces it without `--force`, as Hadoop cleans stale `_temporary` data.
+pub(crate) fn is_stale_output_dir(path: &Path) -> bool {
+    if path.join("_SUCCESS").exists() {
+        return false;
+    }
+    let Ok(entries) = fs::read_dir(path.join("_temporary")) else { return false };
+    let owners: Vec<i32> =
+        entries.flatten().filter_map(|e| e.file_name().to_str()?.strip_prefix("owner-")?.parse().ok()).collect();
+    // SAFETY: kill with signal 0 only checks whether the process exists.
+    let gone =
+        |pid: i32| unsafe { libc::kill(pid, 0) } != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+    !owners.is_empty() && owners.into_iter().all(gone)
+}
+
 /// An `--output-dir` being written. Dropping it without [`DirCommit::commit`] removes it.
 pub struct DirCommit {
     path: PathBuf,
@@ -121,9 +137,13 @@ impl DirCommit {
     fn start(path: &Path, force: bool) -> Result<DirCommit> {
         let fail = |e: &io::Error| Error::output(quote_path(path), e);
         if let Ok(meta) = path.symlink_metadata() {
-            if !force {
+            let stale = is_stale_output_dir(path);
+            if !force && !stale {
                 let why = "already exists (use --force to replace it)";
                 return Err(Error::Usage(format!("{}: {why}", quote_path(path))));
+            }
+            if stale && !force {
+                crate::error::diag(format!("{}: removing the unfinished output of a killed run", quote_path(path)));
             }
             let removed = if meta.is_dir() { fs::remove_dir_all(path) } else { fs::remove_file(path) };
             removed.map_err(|e| fail(&e))?;
@@ -132,14 +152,23 @@ impl DirCommit {
         interrupt::register(path);
         let commit = DirCommit { path: path.to_path_buf(), temporary: path.join("_temporary"), done: false };
         fs::create_dir(&commit.temporary).map_err(|e| fail(&e))?;
-        // Both are still empty during the map phase, when a SIGBUS can happen.
+        // Who is writing: a later run removes this directory if that process is gone.
+        let owner = commit.owner();
+        File::create(&owner).map_err(|e| fail(&e))?;
+        // Still nearly empty during the map phase, when a SIGBUS can happen.
+        sigbus::register_cleanup(&owner);
         sigbus::register_cleanup(&commit.temporary);
         sigbus::register_cleanup(path);
         Ok(commit)
     }
 
+    fn owner(&self) -> PathBuf {
+        self.temporary.join(format!("owner-{}", std::process::id()))
+    }
+
     /// Writes `parts` part files with `write(index, out)`, then commits them.
     pub fn commit(mut self, parts: usize, write: impl Fn(usize, &mut dyn Write) -> io::Result<()>) -> Result<()> {
+        sigbus::unregister_cleanup(&self.owner());
         sigbus::unregister_cleanup(&self.temporary);
         sigbus::unregister_cleanup(&self.path);
         let mut names = Vec::with_capacity(parts);
@@ -160,6 +189,7 @@ impl DirCommit {
             let (from, to) = (self.temporary.join(name), self.path.join(name));
             fs::rename(&from, &to).map_err(|e| Error::output(quote_path(&to), &e))?;
         }
+        let _ = fs::remove_file(self.owner());
         fs::remove_dir(&self.temporary).map_err(|e| Error::output(quote_path(&self.temporary), &e))?;
         let success = self.path.join("_SUCCESS");
         File::create(&success).map_err(|e| Error::output(quote_path(&success), &e))?;
@@ -182,6 +212,7 @@ impl Drop for DirCommit {
                 }
             }
             interrupt::unregister(&self.path);
+            sigbus::unregister_cleanup(&self.owner());
             sigbus::unregister_cleanup(&self.temporary);
             sigbus::unregister_cleanup(&self.path);
         }

@@ -18,6 +18,7 @@ use std::collections::HashSet;
 
 use rayon::slice::ParallelSliceMut;
 
+pub(crate) use commit::is_stale_output_dir;
 pub use commit::Sink;
 pub use format::RecordWriter;
 

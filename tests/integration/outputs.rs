@@ -119,3 +119,21 @@ fn a_file_named_like_a_subcommand_can_be_counted_with_a_path() {
     t.write("man", "manual labour");
     assert_same("labour\t1\nmanual\t1\n", &t.cmd().arg("./man").stdout());
 }
+
+#[test]
+fn the_output_dir_of_a_killed_run_is_replaced_by_the_next_run() {
+    let t = TestDir::new();
+    // What SIGKILL leaves: _temporary with its owner's pid (long gone), no _SUCCESS.
+    t.write("out/_temporary/owner-999999999", "");
+    t.write("out/_temporary/part-00000", "half");
+    let run = t.cmd().args(["--output-dir", "out", "-p", "1", "-"]).stdin("x").output();
+    run.assert_code(0);
+    run.assert_stderr("mrwc: out: removing the unfinished output of a killed run\n");
+    assert_eq!(t.list("out"), ["_SUCCESS", "part-00000"]);
+    // A finished output, or one whose writer is alive (this test process), is not touched.
+    t.write(&format!("live/_temporary/owner-{}", std::process::id()), "");
+    let run = t.cmd().args(["--output-dir", "live", "-"]).stdin("x").output();
+    run.assert_code(2);
+    let run = t.cmd().args(["--output-dir", "out", "-"]).stdin("x").output();
+    run.assert_code(2);
+}
