@@ -30,9 +30,6 @@ pub enum Error {
     /// The job failed while running: a task failed, a count overflowed.
     #[error("{0}")]
     Job(String),
-    /// A feature that this build parses but does not run yet.
-    #[error("{0}")]
-    NotImplemented(String),
 }
 
 impl Error {
@@ -40,7 +37,6 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::BadInputs(_) | Error::Input { .. } => 2,
-            Error::NotImplemented(_) => 2,
             Error::Output { .. } | Error::TempDir { .. } | Error::Job(_) => 1,
         }
     }

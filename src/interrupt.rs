@@ -68,6 +68,14 @@ pub fn unregister_child(pid: u32) {
     }
 }
 
+/// Whether no process has this pid any more (a killed job's leftovers may then be removed). A
+/// process we may not signal (EPERM) still exists, so only ESRCH counts as gone.
+pub fn process_is_gone(pid: i32) -> bool {
+    // SAFETY: kill with signal 0 sends nothing; it only checks whether the process exists.
+    let result = unsafe { libc::kill(pid, 0) };
+    result != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+}
+
 fn paths() -> MutexGuard<'static, Vec<PathBuf>> {
     PATHS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

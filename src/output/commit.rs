@@ -51,11 +51,6 @@ impl Sink {
         }
     }
 
-    /// How many files the sink takes: one per partition for a directory, else one stream.
-    pub fn is_dir(&self) -> bool {
-        matches!(self, Sink::Dir(_))
-    }
-
     /// Writes the whole result as one stream and commits it.
     pub fn write_one(self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
         match self {
@@ -120,10 +115,7 @@ pub(crate) fn is_stale_output_dir(path: &Path) -> bool {
     let Ok(entries) = fs::read_dir(path.join("_temporary")) else { return false };
     let owners: Vec<i32> =
         entries.flatten().filter_map(|e| e.file_name().to_str()?.strip_prefix("owner-")?.parse().ok()).collect();
-    // SAFETY: kill with signal 0 only checks whether the process exists.
-    let gone =
-        |pid: i32| unsafe { libc::kill(pid, 0) } != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
-    !owners.is_empty() && owners.into_iter().all(gone)
+    !owners.is_empty() && owners.into_iter().all(interrupt::process_is_gone)
 }
 
 /// An `--output-dir` being written. Dropping it without [`DirCommit::commit`] removes it.
