@@ -1,6 +1,8 @@
 //! Micro-benchmarks of the engine's hot paths, each reported with `Throughput::Bytes` of text:
 //!
-//! - `tokenize/{whitespace,words}`: the tokenizers alone (each word is only summed by length);
+//! - `tokenize/{whitespace,words,mrjob,unicode}`: the tokenizers alone (each word is only summed
+//!   by length) on English; `tokenize-zh/words` on Simplified Chinese (jieba) when
+//!   `../shared/corpus/zh-modern-1mb.txt` is present;
 //! - `table/add_one`: tokenizing plus counting into the combining table (the map task);
 //! - `partition/into_partitions`: draining a combined table into R partitions.
 //!
@@ -11,10 +13,10 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use mrwc::config::Case;
+use mrwc::config::{Case, Normalize};
 use mrwc::map::{map_task, MapStats};
 use mrwc::table::CountTable;
-use mrwc::tokenize::{Tokenizer, Whitespace, Words};
+use mrwc::tokenize::{Mrjob, Tokenizer, Unicode, Whitespace, WordMapper, Words};
 
 fn corpus() -> Vec<u8> {
     let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/kjv.txt");
@@ -60,7 +62,39 @@ fn tokenize(c: &mut Criterion) {
             total
         })
     });
+    let mapper = || WordMapper::new(Case::Lower, Normalize::None);
+    group.bench_function("mrjob", |b| {
+        let mut tok = Mrjob::with(mapper());
+        b.iter(|| {
+            let mut total = 0usize;
+            tok.tokenize(black_box(&text), |w| total += w.len());
+            total
+        })
+    });
+    group.bench_function("unicode", |b| {
+        let mut tok = Unicode::with(mapper());
+        b.iter(|| {
+            let mut total = 0usize;
+            tok.tokenize(black_box(&text), |w| total += w.len());
+            total
+        })
+    });
     group.finish();
+
+    let zh = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/zh-modern-1mb.txt");
+    if let Ok(text) = std::fs::read(zh) {
+        let mut group = c.benchmark_group("tokenize-zh");
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function("words", |b| {
+            let mut tok = Words::new(Case::Lower);
+            b.iter(|| {
+                let mut total = 0usize;
+                tok.tokenize(black_box(&text), |w| total += w.len());
+                total
+            })
+        });
+        group.finish();
+    }
 }
 
 fn table(c: &mut Criterion) {

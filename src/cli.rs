@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Case, Format, RunnerKind, SortOrder, TokenizerKind};
+use crate::config::{Format, RunnerKind, SortOrder, TokenizerSpec};
 use crate::gen::Script;
 
 #[derive(Debug, Parser)]
@@ -130,13 +130,8 @@ pub struct CountArgs {
     #[arg(long, value_name = "SIZE")]
     pub chunk_size: Option<String>,
 
-    /// How text is cut into words.
-    #[arg(short = 't', long, value_enum, default_value_t = TokenizerKind::Words)]
-    pub tokenizer: TokenizerKind,
-
-    /// Case mapping applied to each word.
-    #[arg(long = "case", value_enum, default_value_t = Case::Lower)]
-    pub case: Case,
+    #[command(flatten)]
+    pub tokenize: TokenizerSpec,
 
     /// Output order: by count (descending, ties by word), by word (bytewise), or none.
     #[arg(short = 's', long, value_enum, default_value_t = SortOrder::Count)]

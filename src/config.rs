@@ -30,18 +30,68 @@ pub enum RunnerKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TokenizerKind {
-    /// Runs of Unicode letters, marks, numbers and `_`, with inner apostrophes (don't).
+    /// Runs of Unicode letters, marks, numbers and `_`, with inner apostrophes (don't); a change
+    /// of script ends a word; Chinese, Japanese and Thai-like runs are segmented by dictionary.
     Words,
     /// Runs of bytes that are not ASCII whitespace, punctuation included.
     Whitespace,
+    /// mrjob's word-count example: Python's `[\w']+` per line (UTF-8, else latin-1).
+    Mrjob,
+    /// Unicode UAX #29 word boundaries; segments holding a letter or number.
+    Unicode,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Case {
     /// Full Unicode lowercase (ASCII fast path).
     Lower,
+    /// Full Unicode case folding: `Straße` and `STRASSE` count together.
+    Fold,
     /// Keep words as written.
     Keep,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Normalize {
+    /// Words as they are in the input.
+    None,
+    /// Canonical composition: a decomposed `café` counts with the composed one.
+    Nfc,
+    /// Compatibility composition: also fullwidth `ＣＰＵ` -> `CPU`, ligatures, superscripts.
+    Nfkc,
+}
+
+/// How text becomes words: the flags shared by the main command, `mrwc map` and the workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+pub struct TokenizerSpec {
+    /// How text is cut into words.
+    #[arg(short = 't', long, value_enum, default_value_t = TokenizerKind::Words)]
+    pub tokenizer: TokenizerKind,
+    /// Case mapping applied to each word (after --normalize).
+    #[arg(long = "case", value_enum, default_value_t = Case::Lower)]
+    pub case: Case,
+    /// Unicode normalization applied to each word.
+    #[arg(long, value_enum, default_value_t = Normalize::None)]
+    pub normalize: Normalize,
+}
+
+impl TokenizerSpec {
+    /// The same flags as command-line arguments, for a worker process or `mrwc map` elsewhere.
+    pub fn to_args(&self) -> Vec<String> {
+        vec![
+            "--tokenizer".into(),
+            value_name(self.tokenizer),
+            "--case".into(),
+            value_name(self.case),
+            "--normalize".into(),
+            value_name(self.normalize),
+        ]
+    }
+}
+
+/// The command-line spelling of an enum value.
+pub fn value_name<E: ValueEnum>(value: E) -> String {
+    value.to_possible_value().expect("no value is skipped").get_name().to_string()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -91,8 +141,7 @@ pub struct Config {
     pub jobs: usize,
     pub partitions: usize,
     pub chunk_size: usize,
-    pub tokenizer: TokenizerKind,
-    pub case: Case,
+    pub tokenize: TokenizerSpec,
     pub sort: SortOrder,
     pub top: Option<usize>,
     pub min_count: u64,
@@ -192,8 +241,7 @@ impl Config {
             jobs,
             partitions,
             chunk_size,
-            tokenizer: args.tokenizer,
-            case: args.case,
+            tokenize: args.tokenize,
             sort: args.sort,
             top,
             min_count: args.min_count,

@@ -13,7 +13,9 @@
 //!
 //! A mapped chunk is a range of the shared map (no copy); a streamed chunk owns its bytes. A
 //! word longer than `chunk_size` simply makes its chunk longer, so memory is bounded by the
-//! longest word, and each byte is scanned for boundaries once (no quadratic rescans).
+//! longest word, and each byte is scanned for boundaries once (no quadratic rescans). A source
+//! that cannot be split (a compressed file) is one chunk holding its reader: the worker that
+//! takes it reads it in pieces, cut the same way as a stream.
 //!
 //! The splitter is a plain iterator; it neither knows nor cares which runner pulls from it.
 
@@ -34,14 +36,30 @@ pub struct Chunk {
 enum ChunkData {
     Mapped { map: Arc<MappedFile>, range: Range<usize> },
     Owned(Vec<u8>),
+    Whole(Box<dyn Read + Send>),
 }
 
 impl Chunk {
-    pub fn bytes(&self) -> &[u8] {
-        match &self.data {
-            ChunkData::Mapped { map, range } => &map[range.clone()],
-            ChunkData::Owned(v) => v,
+    /// Calls `f` with the chunk's text: at once for a mapped or read chunk, piece by piece (each
+    /// about `size` bytes, cut after a boundary byte) for a whole-source stream. The error is
+    /// the source's read error; the caller names the source.
+    pub fn for_each_piece(
+        &mut self,
+        size: usize,
+        is_boundary: impl Fn(u8) -> bool,
+        mut f: impl FnMut(&[u8]),
+    ) -> io::Result<()> {
+        match &mut self.data {
+            ChunkData::Mapped { map, range } => f(&map[range.clone()]),
+            ChunkData::Owned(v) => f(v),
+            ChunkData::Whole(reader) => {
+                let mut carry = Vec::new();
+                while let Some(piece) = next_piece(reader.as_mut(), &mut carry, size.max(1), &is_boundary)? {
+                    f(&piece);
+                }
+            }
         }
+        Ok(())
     }
 
     /// The byte range of the source this chunk covers, when the source is mapped (a runner in
@@ -49,7 +67,7 @@ impl Chunk {
     pub fn mapped_range(&self) -> Option<Range<usize>> {
         match &self.data {
             ChunkData::Mapped { range, .. } => Some(range.clone()),
-            ChunkData::Owned(_) => None,
+            ChunkData::Owned(_) | ChunkData::Whole(_) => None,
         }
     }
 
@@ -103,26 +121,37 @@ impl<'a, B: Fn(u8) -> bool> Splitter<'a, B> {
         let Some((_, Current::Stream { reader, carry })) = &mut self.current else {
             unreachable!("called on a stream source");
         };
-        let mut buf = std::mem::take(carry);
-        // No boundary can be in the carry: it is what followed the last one.
-        let mut scanned = buf.len();
-        let mut target = buf.len() + self.chunk_size;
-        loop {
-            let eof = fill(reader.as_mut(), &mut buf, target).map_err(|e| Error::input(&self.sources[idx].name, &e))?;
-            if eof {
-                return Ok((!buf.is_empty()).then(|| Chunk { source: idx, data: ChunkData::Owned(buf) }));
-            }
-            let is_boundary = &self.is_boundary;
-            if let Some(k) = buf[scanned..].iter().rposition(|&b| is_boundary(b)) {
-                let cut = scanned + k + 1;
-                *carry = buf[cut..].to_vec();
-                buf.truncate(cut);
-                return Ok(Some(Chunk { source: idx, data: ChunkData::Owned(buf) }));
-            }
-            // One word longer than a chunk: keep reading until it ends.
-            scanned = buf.len();
-            target = buf.len() + self.chunk_size;
+        let piece = next_piece(reader.as_mut(), carry, self.chunk_size, &self.is_boundary)
+            .map_err(|e| Error::input(&self.sources[idx].name, &e))?;
+        Ok(piece.map(|buf| Chunk { source: idx, data: ChunkData::Owned(buf) }))
+    }
+}
+
+/// The next piece of a stream: about `size` bytes, ending right after a boundary byte, or the
+/// rest at the end of the stream. `carry` holds what followed the last cut.
+fn next_piece(
+    reader: &mut dyn Read,
+    carry: &mut Vec<u8>,
+    size: usize,
+    is_boundary: &impl Fn(u8) -> bool,
+) -> io::Result<Option<Vec<u8>>> {
+    let mut buf = std::mem::take(carry);
+    // No boundary can be in the carry: it is what followed the last one.
+    let mut scanned = buf.len();
+    let mut target = buf.len() + size;
+    loop {
+        if fill(reader, &mut buf, target)? {
+            return Ok((!buf.is_empty()).then_some(buf));
         }
+        if let Some(k) = buf[scanned..].iter().rposition(|&b| is_boundary(b)) {
+            let cut = scanned + k + 1;
+            *carry = buf[cut..].to_vec();
+            buf.truncate(cut);
+            return Ok(Some(buf));
+        }
+        // One word longer than a chunk: keep reading until it ends.
+        scanned = buf.len();
+        target = buf.len() + size;
     }
 }
 
@@ -160,9 +189,12 @@ impl<B: Fn(u8) -> bool> Iterator for Splitter<'_, B> {
                     let source = self.sources.get(idx)?;
                     self.next_source += 1;
                     match input::open(source, self.mmap) {
-                        Ok(Opened::Mapped(map)) => self.current = Some((idx, Current::Mapped { map, pos: 0 })),
+                        Ok(Opened::Mapped(map, pos)) => self.current = Some((idx, Current::Mapped { map, pos })),
                         Ok(Opened::Stream(reader)) => {
                             self.current = Some((idx, Current::Stream { reader, carry: Vec::new() }))
+                        }
+                        Ok(Opened::Whole(reader)) => {
+                            return Some(Ok(Chunk { source: idx, data: ChunkData::Whole(reader) }))
                         }
                         Err(e) => return Some(Err(e)),
                     }
@@ -216,8 +248,14 @@ mod tests {
         assert_eq!(chunk_end(b"a b", 2, usize::MAX, space), 3);
     }
 
+    fn bytes(mut chunk: Chunk) -> Vec<u8> {
+        let mut out = Vec::new();
+        chunk.for_each_piece(1 << 20, space, |p| out.extend_from_slice(p)).unwrap();
+        out
+    }
+
     fn chunks_of(sources: &[Source], size: usize, mmap: bool) -> Vec<Vec<u8>> {
-        Splitter::new(sources, size, mmap, space).map(|c| c.unwrap().bytes().to_vec()).collect()
+        Splitter::new(sources, size, mmap, space).map(|c| bytes(c.unwrap())).collect()
     }
 
     #[test]
@@ -255,6 +293,27 @@ mod tests {
     }
 
     #[test]
+    fn a_compressed_file_is_one_chunk_read_in_pieces_on_boundaries() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.gz");
+        let text = "one two  three\nfour fivefivefive six\n".repeat(50);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        fs::write(&path, gz.finish().unwrap()).unwrap();
+        let sources = [Source { path: Some(path), name: "f.gz".into(), size: None }];
+        for mmap in [true, false] {
+            let mut chunks: Vec<Chunk> = Splitter::new(&sources, 7, mmap, space).map(Result::unwrap).collect();
+            assert_eq!(chunks.len(), 1, "mmap {mmap}");
+            let mut pieces = Vec::new();
+            chunks[0].for_each_piece(16, space, |p| pieces.push(p.to_vec())).unwrap();
+            assert!(pieces.len() > 10);
+            assert_eq!(pieces.concat(), text.as_bytes());
+            assert!(pieces[..pieces.len() - 1].iter().all(|p| space(*p.last().unwrap())));
+        }
+    }
+
+    #[test]
     fn an_unopenable_source_yields_an_error_and_the_next_source_continues() {
         let dir = tempfile::tempdir().unwrap();
         let good = dir.path().join("good");
@@ -266,6 +325,6 @@ mod tests {
         let got: Vec<_> = Splitter::new(&sources, 1, true, space).collect();
         assert_eq!(got.len(), 3);
         assert!(got[0].as_ref().is_err_and(|e| e.to_string() == "gone: No such file or directory"));
-        assert_eq!(got[1].as_ref().unwrap().bytes(), b"a ");
+        assert_eq!(bytes(got.into_iter().nth(1).unwrap().unwrap()), b"a ");
     }
 }

@@ -23,23 +23,20 @@ use std::io::{self, BufRead, BufWriter, Write};
 
 use clap::Args;
 
-use crate::config::{parse_size, Case, InputArg, TokenizerKind};
+use crate::config::{parse_size, InputArg, TokenizerSpec};
 use crate::error::{io_reason, Error, Result};
 use crate::input::{self, WalkOptions};
 use crate::runfile;
 use crate::spill::Spiller;
 use crate::split::Splitter;
 use crate::table::CountTable;
-use crate::tokenize::{Tokenizer, Whitespace, Words};
+use crate::tokenize::{with_tokenizer, Tokenizer};
 
 #[derive(Debug, Clone, Args)]
 pub struct MapArgs {
     /// How text is cut into words (as in the main command).
-    #[arg(short = 't', long, value_enum, default_value_t = TokenizerKind::Words)]
-    pub tokenizer: TokenizerKind,
-    /// Case mapping applied to each word.
-    #[arg(long = "case", value_enum, default_value_t = Case::Lower)]
-    pub case: Case,
+    #[command(flatten)]
+    pub tokenize: TokenizerSpec,
     /// Memory for the combining table; past it, counts are written out early (e.g. 256M).
     #[arg(long, value_name = "SIZE", default_value = "256M")]
     pub max_memory: String,
@@ -101,15 +98,13 @@ fn finish(result: io::Result<()>) -> Result<()> {
 /// `mrwc map`.
 pub fn map(args: &MapArgs) -> Result<()> {
     let limit = budget(&args.max_memory)?;
-    match args.tokenizer {
-        TokenizerKind::Words => map_with(Words::new(args.case), limit, args.counters),
-        TokenizerKind::Whitespace => map_with(Whitespace::new(args.case), limit, args.counters),
-    }
+    with_tokenizer!(args.tokenize, |tokenizer| map_with(tokenizer, limit, args.counters))
 }
 
 fn map_with<T: Tokenizer>(mut tokenizer: T, limit: usize, report: bool) -> Result<()> {
     let plan = input::plan(&[InputArg::Stdin], WalkOptions { recursive: false, follow: false, urls: false });
     let boundary = tokenizer.clone();
+    let boundary_check = tokenizer.clone();
     let splitter = Splitter::new(&plan.sources, 1 << 20, false, move |b| boundary.is_boundary(b));
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -127,12 +122,21 @@ fn map_with<T: Tokenizer>(mut tokenizer: T, limit: usize, report: bool) -> Resul
         result
     };
     for chunk in splitter {
-        let chunk = chunk?;
-        bytes += chunk.bytes().len() as u64;
-        tokenizer.tokenize(chunk.bytes(), |word| {
-            table.add_one(word);
-            tokens += 1;
-        });
+        let mut chunk = chunk?;
+        // stdin is a stream: its chunks come whole, never as a whole-source reader.
+        chunk
+            .for_each_piece(
+                1 << 20,
+                |b| boundary_check.is_boundary(b),
+                |piece| {
+                    bytes += piece.len() as u64;
+                    tokenizer.tokenize(piece, |word| {
+                        table.add_one(word);
+                        tokens += 1;
+                    });
+                },
+            )
+            .map_err(|e| Error::input("-", &e))?;
         if table.memory_bytes() > limit {
             let r = flush(&mut table, &mut out);
             if r.as_ref().is_err_and(|e| e.kind() == io::ErrorKind::BrokenPipe) {

@@ -1,12 +1,12 @@
 //! Splitting never changes the words: for any bytes and any chunk size, cutting the text with
 //! the splitter's rule and tokenizing each chunk gives the words of the whole text, for both
-//! tokenizers and both case modes.
+//! tokenizers, case modes and normalization forms.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mrwc::config::Case;
+use mrwc::config::{Case, Normalize};
 use mrwc::split::chunk_end;
-use mrwc::tokenize::{Tokenizer, Whitespace, Words};
+use mrwc::tokenize::{Mrjob, Tokenizer, Unicode, Whitespace, WordMapper, Words};
 
 fn words<T: Tokenizer>(tok: &mut T, text: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
@@ -30,8 +30,13 @@ fn check<T: Tokenizer>(mut tok: T, text: &[u8], size: usize) {
 fuzz_target!(|data: &[u8]| {
     let Some((&size, text)) = data.split_first() else { return };
     let size = usize::from(size % 32) + 1;
-    for case in [Case::Lower, Case::Keep] {
-        check(Words::new(case), text, size);
-        check(Whitespace::new(case), text, size);
+    for case in [Case::Lower, Case::Fold, Case::Keep] {
+        for normalize in [Normalize::None, Normalize::Nfkc] {
+            let mapper = WordMapper::new(case, normalize);
+            check(Words::with(mapper.clone()), text, size);
+            check(Whitespace::with(mapper.clone()), text, size);
+            check(Mrjob::with(mapper.clone()), text, size);
+            check(Unicode::with(mapper), text, size);
+        }
     }
 });

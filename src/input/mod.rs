@@ -8,8 +8,10 @@
 //!
 //! [`open`] memory-maps regular files with a real size and falls back to read() for everything
 //! else: stdin, FIFOs, character devices, files whose size is 0 but that have content
-//! (`/proc/cpuinfo`), and any file that cannot be mapped.
+//! (`/proc/cpuinfo`), and any file that cannot be mapped. Compressed and UTF-16 inputs are
+//! decoded as they are read (see [`decode`]); a regular file of that kind is one task.
 
+pub mod decode;
 pub mod sigbus;
 mod walk;
 
@@ -123,10 +125,15 @@ fn add_file(path: &Path, meta: &std::fs::Metadata, plan: &mut Plan) {
     }
 }
 
-/// An opened source: either all of its bytes mapped, or a reader to stream them from.
+/// An opened source: all of its bytes mapped, or a reader to stream them from.
 pub enum Opened {
-    Mapped(Arc<MappedFile>),
+    /// The file's bytes; its text starts at the offset (after a UTF-8 byte-order mark).
+    Mapped(Arc<MappedFile>, usize),
+    /// Read piece by piece by whoever pulls the splitter: stdin, pipes, `--no-mmap`.
     Stream(Box<dyn Read + Send>),
+    /// A compressed or UTF-16 regular file. Its stream cannot be split, so it is one task: the
+    /// reader moves to the worker that takes the task, and many such files decode in parallel.
+    Whole(Box<dyn Read + Send>),
 }
 
 /// A mapped input file, registered with the SIGBUS handler for as long as it is mapped.
@@ -194,24 +201,46 @@ impl Read for SizeChecked {
 
 /// Opens a source for reading; `mmap` is false with `--no-mmap`.
 pub fn open(source: &Source, mmap: bool) -> Result<Opened> {
+    let fail = |e: io::Error| Error::input(&source.name, &e);
     let Some(path) = &source.path else {
-        return Ok(Opened::Stream(Box::new(io::stdin())));
+        return decoded(Box::new(io::stdin()), None).map(|(r, _)| Opened::Stream(r)).map_err(fail);
     };
-    let file = File::open(path).map_err(|e| Error::input(&source.name, &e))?;
-    let meta = file.metadata().map_err(|e| Error::input(&source.name, &e))?;
+    let file = File::open(path).map_err(fail)?;
+    let meta = file.metadata().map_err(fail)?;
     if meta.is_dir() {
         return Err(Error::Input { path: source.name.clone(), reason: "Is a directory".into() });
     }
-    if mmap && meta.is_file() && meta.len() > 0 {
+    let regular = meta.is_file() && meta.len() > 0;
+    if mmap && regular {
         if let Some(map) = MappedFile::map(&file, &source.name) {
-            return Ok(Opened::Mapped(Arc::new(map)));
+            let head = &map[..map.len().min(decode::HEAD)];
+            match (decode::sniff(head, Some(path)), decode::Bom::of(head)) {
+                (None, None) => return Ok(Opened::Mapped(Arc::new(map), 0)),
+                (None, Some(decode::Bom::Utf8)) => return Ok(Opened::Mapped(Arc::new(map), 3)),
+                // Compressed or UTF-16: read through a decoder below.
+                _ => {}
+            }
         }
     }
-    if meta.is_file() && meta.len() > 0 {
-        let checked = SizeChecked { file, expected: meta.len(), read: 0 };
-        return Ok(Opened::Stream(Box::new(checked)));
-    }
-    Ok(Opened::Stream(Box::new(file)))
+    let reader: Box<dyn Read + Send> =
+        if regular { Box::new(SizeChecked { file, expected: meta.len(), read: 0 }) } else { Box::new(file) };
+    let (reader, transformed) = decoded(reader, Some(path)).map_err(fail)?;
+    Ok(if regular && transformed { Opened::Whole(reader) } else { Opened::Stream(reader) })
+}
+
+/// `reader` decompressed and with its byte-order mark undone; true when either changed it
+/// beyond skipping a UTF-8 BOM.
+fn decoded(reader: Box<dyn Read + Send>, path: Option<&Path>) -> io::Result<(Box<dyn Read + Send>, bool)> {
+    let (head, reader) = decode::peek(reader)?;
+    let (head, reader, compressed) = match decode::sniff(&head, path) {
+        Some(codec) => {
+            let (head, reader) = decode::peek(decode::decompress(codec, reader)?)?;
+            (head, reader, true)
+        }
+        None => (head, reader, false),
+    };
+    let utf16 = matches!(decode::Bom::of(&head), Some(decode::Bom::Utf16Le | decode::Bom::Utf16Be));
+    Ok((decode::unbom(&head, reader)?, compressed || utf16))
 }
 
 #[cfg(test)]
@@ -252,7 +281,7 @@ mod tests {
         let full = dir.path().join("full");
         fs::write(&full, "x").unwrap();
         let src = Source { path: Some(full), name: "full".into(), size: Some(1) };
-        assert!(matches!(open(&src, true).unwrap(), Opened::Mapped(_)));
+        assert!(matches!(open(&src, true).unwrap(), Opened::Mapped(_, 0)));
         assert!(matches!(open(&src, false).unwrap(), Opened::Stream(_)));
     }
 }

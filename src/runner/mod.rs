@@ -28,7 +28,7 @@ pub use local::Local;
 pub use procs::Procs;
 pub use threads::Threads;
 
-use crate::config::{Config, RunnerKind, TokenizerKind};
+use crate::config::{Config, RunnerKind};
 use crate::counters::Counters;
 use crate::error::{Error, Result};
 use crate::input::Plan;
@@ -41,7 +41,7 @@ use crate::shuffle;
 use crate::spill::Spiller;
 use crate::split::Splitter;
 use crate::table::CountTable;
-use crate::tokenize::{Tokenizer, Whitespace, Words};
+use crate::tokenize::{with_tokenizer, Tokenizer};
 
 /// Everything a runner needs to run one job.
 pub struct Job<'a> {
@@ -135,11 +135,7 @@ impl Runner {
 
 /// The in-process pipeline, generic over the executor and monomorphized per tokenizer.
 pub fn run_in_process<E: Executor>(exec: &E, job: &Job, counters: &mut Counters) -> Result<Reduced> {
-    let case = job.config.case;
-    match job.config.tokenizer {
-        TokenizerKind::Words => pipeline(exec, job, counters, Words::new(case)),
-        TokenizerKind::Whitespace => pipeline(exec, job, counters, Whitespace::new(case)),
-    }
+    with_tokenizer!(job.config.tokenize, |tokenizer| pipeline(exec, job, counters, tokenizer))
 }
 
 struct WorkerOutput {
@@ -157,6 +153,7 @@ fn pipeline<E: Executor, T: Tokenizer + Sync>(
     let config = job.config;
     let partitions = config.partitions;
     let boundary_tokenizer = tokenizer.clone();
+    let boundary = tokenizer.clone();
     let splitter = Mutex::new(Splitter::new(&job.plan.sources, config.chunk_size, config.mmap, move |b| {
         boundary_tokenizer.is_boundary(b)
     }));
@@ -177,13 +174,33 @@ fn pipeline<E: Executor, T: Tokenizer + Sync>(
                 let next = splitter.lock().unwrap_or_else(|p| p.into_inner()).next();
                 match next {
                     None => break,
-                    Some(Ok(chunk)) => {
-                        map_task(&mut tokenizer, chunk.bytes(), &mut table, &mut stats);
-                        job.progress.add(chunk.bytes().len() as u64);
-                        chunk.release();
-                        if table.memory_bytes() > spill_at {
-                            combined += table.len() as u64;
-                            spiller.spill_table(std::mem::take(&mut table))?;
+                    Some(Ok(mut chunk)) => {
+                        // One chunk is one task, even when a whole-source stream gives it in pieces.
+                        stats.tasks += 1;
+                        let mut spilled = Ok(());
+                        let read = chunk.for_each_piece(
+                            config.chunk_size,
+                            |b| boundary.is_boundary(b),
+                            |piece| {
+                                map_task(&mut tokenizer, piece, &mut table, &mut stats);
+                                job.progress.add(piece.len() as u64);
+                                if table.memory_bytes() > spill_at && spilled.is_ok() {
+                                    combined += table.len() as u64;
+                                    spilled = spiller.spill_table(std::mem::take(&mut table));
+                                }
+                            },
+                        );
+                        spilled?;
+                        match read {
+                            Ok(()) => chunk.release(),
+                            Err(e) => {
+                                let e = Error::input(&job.plan.sources[chunk.source].name, &e);
+                                if !config.keep_going {
+                                    return Err(e);
+                                }
+                                (job.warn)(&e);
+                                skipped.fetch_add(1, Ordering::Relaxed);
+                            }
                         }
                     }
                     Some(Err(e)) if config.keep_going => {

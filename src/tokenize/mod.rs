@@ -11,12 +11,47 @@
 
 mod blocks;
 mod case;
+mod mrjob;
+pub(crate) mod segment;
+mod unicode;
 mod whitespace;
 mod words;
 
-pub use case::CaseMapper;
+pub use case::WordMapper;
+pub use mrjob::Mrjob;
+pub use unicode::Unicode;
 pub use whitespace::Whitespace;
 pub use words::Words;
+
+/// Evaluates `$body` with `$tok` bound to the tokenizer a [`TokenizerSpec`] describes. The body
+/// is compiled once per tokenizer: the per-token path must not go through a vtable.
+///
+/// [`TokenizerSpec`]: crate::config::TokenizerSpec
+macro_rules! with_tokenizer {
+    ($spec:expr, |$tok:ident| $body:expr) => {{
+        let spec: $crate::config::TokenizerSpec = $spec;
+        let mapper = $crate::tokenize::WordMapper::new(spec.case, spec.normalize);
+        match spec.tokenizer {
+            $crate::config::TokenizerKind::Words => {
+                let $tok = $crate::tokenize::Words::with(mapper);
+                $body
+            }
+            $crate::config::TokenizerKind::Whitespace => {
+                let $tok = $crate::tokenize::Whitespace::with(mapper);
+                $body
+            }
+            $crate::config::TokenizerKind::Mrjob => {
+                let $tok = $crate::tokenize::Mrjob::with(mapper);
+                $body
+            }
+            $crate::config::TokenizerKind::Unicode => {
+                let $tok = $crate::tokenize::Unicode::with(mapper);
+                $body
+            }
+        }
+    }};
+}
+pub(crate) use with_tokenizer;
 
 /// Cuts text into words.
 pub trait Tokenizer: Clone + Send {

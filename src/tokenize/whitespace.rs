@@ -2,17 +2,21 @@
 //! (space, \t, \n, \v, \f, \r). Punctuation and invalid UTF-8 stay inside words, as in Hadoop's
 //! WordCount and `tr -s ' ' '\n' | sort | uniq -c`. Every whitespace byte is a chunk boundary.
 
-use crate::config::Case;
-use crate::tokenize::{blocks, class, CaseMapper, Tokenizer};
+use crate::config::{Case, Normalize};
+use crate::tokenize::{blocks, class, Tokenizer, WordMapper};
 
 #[derive(Debug, Clone)]
 pub struct Whitespace {
-    case: CaseMapper,
+    case: WordMapper,
 }
 
 impl Whitespace {
     pub fn new(case: Case) -> Whitespace {
-        Whitespace { case: CaseMapper::new(case) }
+        Whitespace::with(WordMapper::new(case, Normalize::None))
+    }
+
+    pub fn with(mapper: WordMapper) -> Whitespace {
+        Whitespace { case: mapper }
     }
 }
 

@@ -1,7 +1,10 @@
 //! `--tokenizer words` (the default): a word is a maximal run of Unicode letters (L*), marks
-//! (M*), numbers (N*) and `_`, where an apostrophe (`'` or U+2019) is kept only between two such
-//! characters (`don't`, `O'Reilly's`; the quotes in `'hello'` are dropped). Everything else,
-//! including each byte of invalid UTF-8, separates words.
+//! (M*), numbers (N*) and `_` of one script group, where an apostrophe (`'` or U+2019) is kept
+//! only between two such characters (`don't`, `O'Reilly's`; the quotes in `'hello'` are
+//! dropped). Everything else, including each byte of invalid UTF-8, separates words. A change of
+//! script group also ends a word (`例如CPU` is `例如` and `cpu`), and runs of the scripts written
+//! without spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar) are cut by the dictionary
+//! segmenters of [`segment`](super::segment).
 //!
 //! ASCII bytes are classified by a table; only non-ASCII characters are decoded and looked up
 //! in the Unicode general category tables. Any ASCII byte that is neither a word character nor
@@ -10,17 +13,22 @@
 
 use unicode_general_category::{get_general_category, GeneralCategory as Gc};
 
-use crate::config::Case;
-use crate::tokenize::{blocks, class, decode_utf8, CaseMapper, Tokenizer};
+use crate::config::{Case, Normalize};
+use crate::tokenize::segment::{self, script_of, Script};
+use crate::tokenize::{blocks, class, decode_utf8, Tokenizer, WordMapper};
 
 #[derive(Debug, Clone)]
 pub struct Words {
-    case: CaseMapper,
+    case: WordMapper,
 }
 
 impl Words {
     pub fn new(case: Case) -> Words {
-        Words { case: CaseMapper::new(case) }
+        Words::with(WordMapper::new(case, Normalize::None))
+    }
+
+    pub fn with(mapper: WordMapper) -> Words {
+        Words { case: mapper }
     }
 }
 
@@ -48,9 +56,9 @@ pub(crate) fn is_word_char(c: char) -> bool {
 }
 
 /// What the character at the start of `s` is, for the scanner: a word character (with its
-/// length), an apostrophe, or a separator (with how many bytes to skip).
+/// length and script), an apostrophe, or a separator (with how many bytes to skip).
 enum Unit {
-    Word(usize),
+    Word(usize, Script),
     Apostrophe(usize),
     Separator(usize),
 }
@@ -59,7 +67,7 @@ enum Unit {
 fn unit_at(s: &[u8]) -> Unit {
     let c = class::of(s[0]);
     if c & class::WORD != 0 {
-        return Unit::Word(1);
+        return Unit::Word(1, Script::Other);
     }
     if c & class::APOSTROPHE != 0 {
         return Unit::Apostrophe(1);
@@ -68,7 +76,7 @@ fn unit_at(s: &[u8]) -> Unit {
         return Unit::Separator(1);
     }
     match decode_utf8(s) {
-        Some((ch, len)) if is_word_char(ch) => Unit::Word(len),
+        Some((ch, len)) if is_word_char(ch) => Unit::Word(len, script_of(ch)),
         Some(('\u{2019}', len)) => Unit::Apostrophe(len),
         Some((_, len)) => Unit::Separator(len),
         None => Unit::Separator(1),
@@ -125,44 +133,58 @@ impl Words {
         blocks::for_each_run(text, member, |start, end, flags| emit(case.apply(&text[start..end], flags)));
     }
 
-    /// The scalar path: decodes non-ASCII characters and looks up their category.
+    /// The scalar path: decodes non-ASCII characters and looks up their category and script.
     fn tokenize_unicode<F: FnMut(&[u8])>(&mut self, text: &[u8], emit: &mut F) {
         let n = text.len();
         let mut i = 0;
         while i < n {
             // Skip to the start of a word.
-            let first = class::of(text[i]);
-            if first & class::WORD == 0 {
-                match unit_at(&text[i..]) {
-                    Unit::Word(_) => {}
-                    Unit::Apostrophe(len) | Unit::Separator(len) => {
-                        i += len;
-                        continue;
-                    }
+            let (first_len, script) = match unit_at(&text[i..]) {
+                Unit::Word(len, script) => (len, script),
+                Unit::Apostrophe(len) | Unit::Separator(len) => {
+                    i += len;
+                    continue;
                 }
-            }
+            };
             let start = i;
-            let mut flags = 0;
+            let group = script.group();
+            let mut kana = script == Script::Kana;
+            let mut flags = class::of(text[i]);
+            i += first_len;
             while i < n {
                 let c = class::of(text[i]);
                 if c & class::WORD != 0 {
+                    if group != Script::Other {
+                        break;
+                    }
                     flags |= c;
                     i += 1;
                     continue;
                 }
                 match unit_at(&text[i..]) {
-                    Unit::Word(len) => {
+                    Unit::Word(len, s) if s.joins(group) => {
+                        kana |= s == Script::Kana;
                         flags |= c;
                         i += len;
                     }
-                    Unit::Apostrophe(len) if i + len < n && matches!(unit_at(&text[i + len..]), Unit::Word(_)) => {
+                    Unit::Apostrophe(len)
+                        if i + len < n && matches!(unit_at(&text[i + len..]), Unit::Word(_, s) if s.joins(group)) =>
+                    {
                         flags |= c;
                         i += len;
                     }
                     _ => break,
                 }
             }
-            emit(self.case.apply(&text[start..i], flags));
+            let word = &text[start..i];
+            if group == Script::Other {
+                emit(self.case.apply(word, flags));
+            } else {
+                // Only whole, valid characters were taken, so the word is UTF-8.
+                let run = std::str::from_utf8(word).expect("scanned characters are valid UTF-8");
+                let case = &mut self.case;
+                segment::segment(run, group, kana, &mut |w| emit(case.apply_caseless(w.as_bytes())));
+            }
         }
     }
 }
@@ -213,8 +235,30 @@ mod tests {
     }
 
     #[test]
-    fn han_runs_stay_whole_until_segmentation_lands() {
-        assert_eq!(lower("例如CPU、内存和I/O设备"), ["例如cpu", "内存和i", "o设备"]);
+    fn a_change_of_script_ends_a_word() {
+        assert_eq!(lower("x中y"), ["x", "中", "y"]);
+        assert_eq!(lower("don't中"), ["don't", "中"]);
+        assert_eq!(lower("2023年"), ["2023", "年"]);
+        assert_eq!(lower("cafe\u{301}中"), ["cafe\u{301}", "中"]);
+    }
+
+    #[cfg(feature = "segment-zh")]
+    #[test]
+    fn mixed_chinese_and_english_is_cut_at_script_changes_and_by_dictionary() {
+        assert_eq!(lower("例如CPU、内存和I/O设备"), ["例如", "cpu", "内存", "和", "i", "o", "设备"]);
+        assert_eq!(
+            lower("它们通过总线（Bus）连接，例如CPU、内存和I/O设备。"),
+            ["它们", "通过", "总线", "bus", "连接", "例如", "cpu", "内存", "和", "i", "o", "设备"]
+        );
+        // An apostrophe inside a Han run is no word of its own.
+        assert_eq!(lower("don't中'文"), ["don't", "中", "文"]);
+    }
+
+    #[cfg(feature = "segment-icu")]
+    #[test]
+    fn japanese_runs_with_kana_keep_their_words() {
+        let words = lower("Linuxの仕組みを説明します。");
+        assert_eq!(words[..3], ["linux", "の", "仕組み"]);
     }
 
     #[test]

@@ -11,4 +11,5 @@ mod procs;
 mod property;
 mod reliability;
 mod streaming;
+mod text;
 mod util;

@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 
 use clap::Parser;
 use mrwc::cli::Cli;
-use mrwc::config::Config;
+use mrwc::config::{Case, Config};
 use mrwc::counters::Counters;
 use mrwc::input::{plan, WalkOptions};
 use mrwc::progress::Progress;
 use mrwc::reduce::Reduced;
 use mrwc::runner::{Job, Runner};
+use mrwc::tokenize::{Tokenizer, Words};
 use proptest::prelude::*;
 use unicode_general_category::{get_general_category, GeneralCategory as Gc};
 
@@ -36,34 +37,119 @@ fn is_word_char(c: char) -> bool {
         )
 }
 
+/// Script groups of the `words` rule: a word never mixes two. `None` for combining marks,
+/// which join the word they follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Other,
+    HanKana,
+    Thai,
+    Lao,
+    Khmer,
+    Myanmar,
+}
+
+fn group_of(c: char) -> Option<Group> {
+    let u = c as u32;
+    let mark = matches!(get_general_category(c), Gc::NonspacingMark | Gc::SpacingMark | Gc::EnclosingMark);
+    Some(match u {
+        0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xf900..=0xfaff | 0x20000..=0x3ffff | 0x3005..=0x3007 | 0x303b => {
+            Group::HanKana
+        }
+        0x3040..=0x30ff | 0x31f0..=0x31ff | 0xff66..=0xff9f | 0x1b000..=0x1b16f => Group::HanKana,
+        0x0e00..=0x0e7f => Group::Thai,
+        0x0e80..=0x0eff => Group::Lao,
+        0x1780..=0x17ff | 0x19e0..=0x19ff => Group::Khmer,
+        0x1000..=0x109f | 0xa9e0..=0xa9ff | 0xaa60..=0xaa7f => Group::Myanmar,
+        _ if mark => return None,
+        _ => Group::Other,
+    })
+}
+
 /// The `words` rule, the slow and obvious way: decode (invalid bytes become U+FFFD, which is a
-/// separator), mark each character as in-word, split into maximal runs.
+/// separator), then walk the characters: a word grows while its characters are word characters
+/// of its script group (or apostrophes between two such). How a Chinese, Japanese or Thai run
+/// is cut is the segmenters' business (tested beside them); here the engine's tokenizer, run on
+/// that one run alone, is the oracle for it, so what this checks is everything around them.
 fn reference_words(text: &[u8], lower: bool) -> Counts {
     let chars: Vec<char> = String::from_utf8_lossy(text).chars().collect();
-    let keep: Vec<bool> = (0..chars.len())
-        .map(|i| {
-            let c = chars[i];
-            is_word_char(c)
-                || ((c == '\'' || c == '\u{2019}')
-                    && i > 0
-                    && is_word_char(chars[i - 1])
-                    && i + 1 < chars.len()
-                    && is_word_char(chars[i + 1]))
-        })
-        .collect();
+    let joins = |c: char, group: Group| is_word_char(c) && group_of(c).is_none_or(|g| g == group);
     let mut counts = Counts::new();
-    let mut word = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if keep[i] {
-            word.push(c);
+    let mut flush = |word: &mut String, group: Group| {
+        if word.is_empty() {
+            return;
         }
-        if (!keep[i] || i + 1 == chars.len()) && !word.is_empty() {
+        if group == Group::Other {
             let w = if lower { word.to_lowercase() } else { word.clone() };
             *counts.entry(w.into_bytes()).or_default() += 1;
-            word.clear();
+        } else {
+            let case = if lower { Case::Lower } else { Case::Keep };
+            Words::new(case).tokenize(word.as_bytes(), |w| *counts.entry(w.to_vec()).or_default() += 1);
+        }
+        word.clear();
+    };
+    let mut word = String::new();
+    let mut group = Group::Other;
+    for (i, &c) in chars.iter().enumerate() {
+        let apostrophe = (c == '\'' || c == '\u{2019}') && chars.get(i + 1).is_some_and(|&next| joins(next, group));
+        if !word.is_empty() && (joins(c, group) || apostrophe) {
+            word.push(c);
+        } else {
+            flush(&mut word, group);
+            if is_word_char(c) {
+                group = group_of(c).unwrap_or(Group::Other);
+                word.push(c);
+            }
+        }
+    }
+    flush(&mut word, group);
+    counts
+}
+
+/// The `mrjob` rule: per line, UTF-8 or else latin-1, Python's `[\w']+`, lowercased.
+fn reference_mrjob(text: &[u8], lower: bool) -> Counts {
+    let mut counts = Counts::new();
+    for line in text.split(|&b| b == b'\n') {
+        let line = match std::str::from_utf8(line) {
+            Ok(s) => s.to_string(),
+            Err(_) => line.iter().map(|&b| char::from(b)).collect(),
+        };
+        let is_token = |c: char| c == '\'' || (is_word_char(c) && !is_mark(c));
+        for w in line.split(|c: char| !is_token(c)).filter(|w| !w.is_empty()) {
+            let w = if lower { w.to_lowercase() } else { w.to_string() };
+            *counts.entry(w.into_bytes()).or_default() += 1;
         }
     }
     counts
+}
+
+fn is_mark(c: char) -> bool {
+    matches!(get_general_category(c), Gc::NonspacingMark | Gc::SpacingMark | Gc::EnclosingMark)
+}
+
+/// The `unicode` rule: UAX #29 segments of each valid UTF-8 stretch that hold a letter or number.
+fn reference_unicode(text: &[u8], lower: bool) -> Counts {
+    use unicode_segmentation::UnicodeSegmentation;
+    let mut counts = Counts::new();
+    for chunk in text.utf8_chunks() {
+        for w in chunk.valid().split_word_bounds() {
+            if w.chars().any(|c| is_word_char(c) && c != '_' && !is_mark(c)) {
+                let w = if lower { w.to_lowercase() } else { w.to_string() };
+                *counts.entry(w.into_bytes()).or_default() += 1;
+            }
+        }
+    }
+    counts
+}
+
+fn reference(tokenizer: &str, text: &[u8], lower: bool) -> Counts {
+    match tokenizer {
+        "words" => reference_words(text, lower),
+        "whitespace" => reference_whitespace(text, lower),
+        "mrjob" => reference_mrjob(text, lower),
+        "unicode" => reference_unicode(text, lower),
+        other => unreachable!("{other}"),
+    }
 }
 
 /// The `whitespace` rule: split on the six ASCII whitespace bytes; lowercase the valid UTF-8
@@ -146,6 +232,10 @@ fn piece() -> impl Strategy<Value = Vec<u8>> {
         "e\u{301}".as_bytes(),
         "中文".as_bytes(),
         "日本語".as_bytes(),
+        "仕組み".as_bytes(),
+        "计算机系统的工作原理".as_bytes(),
+        "檔案選項".as_bytes(),
+        "ภาษาไทย".as_bytes(),
         "ΣΑΣ".as_bytes(),
         "σ".as_bytes(),
         "\u{2019}".as_bytes(),
@@ -180,7 +270,7 @@ struct Setup {
     chunk: usize,
     partitions: usize,
     mmap: bool,
-    whitespace: bool,
+    tokenizer: &'static str,
     lower: bool,
     /// `--max-memory`: tiny budgets make every task spill.
     memory: Option<usize>,
@@ -193,17 +283,17 @@ fn setup() -> impl Strategy<Value = Setup> {
         prop_oneof![1usize..=16, 17usize..=300, Just(1 << 20)],
         1usize..=7,
         any::<bool>(),
-        any::<bool>(),
+        proptest::sample::select(vec!["words", "words", "whitespace", "mrjob", "unicode"]),
         any::<bool>(),
         prop_oneof![Just(None), Just(Some(1)), Just(Some(300)), Just(Some(4096))],
     )
-        .prop_map(|(runner, jobs, chunk, partitions, mmap, whitespace, lower, memory)| Setup {
+        .prop_map(|(runner, jobs, chunk, partitions, mmap, tokenizer, lower, memory)| Setup {
             runner,
             jobs,
             chunk,
             partitions,
             mmap,
-            whitespace,
+            tokenizer,
             lower,
             memory,
         })
@@ -222,7 +312,7 @@ proptest! {
             "-j".into(), s.jobs.to_string(),
             "--chunk-size".into(), s.chunk.to_string(),
             "-p".into(), s.partitions.to_string(),
-            "-t".into(), (if s.whitespace { "whitespace" } else { "words" }).into(),
+            "-t".into(), s.tokenizer.into(),
             "--case".into(), (if s.lower { "lower" } else { "keep" }).into(),
         ];
         if !s.mmap {
@@ -231,8 +321,7 @@ proptest! {
         if let Some(m) = s.memory {
             args.extend(["--max-memory".into(), m.to_string(), "--tmp-dir".into(), dir.path().to_string_lossy().into_owned()]);
         }
-        let want = if s.whitespace { reference_whitespace(&text, s.lower) } else { reference_words(&text, s.lower) };
-        prop_assert_eq!(engine(&args, &path), want);
+        prop_assert_eq!(engine(&args, &path), reference(s.tokenizer, &text, s.lower));
     }
 }
 
@@ -248,7 +337,7 @@ proptest! {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mrwc"));
         cmd.args(["-q", "-r", "procs", "--tmp-dir"]).arg(dir.path());
         cmd.args(["-j", &s.jobs.to_string(), "--chunk-size", &s.chunk.max(8).to_string(), "-p", &s.partitions.to_string()]);
-        cmd.args(["-t", if s.whitespace { "whitespace" } else { "words" }, "--case", if s.lower { "lower" } else { "keep" }]);
+        cmd.args(["-t", s.tokenizer, "--case", if s.lower { "lower" } else { "keep" }]);
         if !s.mmap {
             cmd.arg("--no-mmap");
         }
@@ -257,7 +346,7 @@ proptest! {
         }
         let out = cmd.arg(&path).output().unwrap();
         prop_assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let want = if s.whitespace { reference_whitespace(&text, s.lower) } else { reference_words(&text, s.lower) };
+        let want = reference(s.tokenizer, &text, s.lower);
         let mut got = Counts::new();
         for line in out.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             let tab = line.iter().rposition(|&b| b == b'\t').unwrap();
@@ -277,4 +366,14 @@ fn reference_implementations_agree_with_hand_counts() {
     assert_eq!(words, want);
     let ws = reference_whitespace(b"A\xffB a\xffb\tc", true);
     assert_eq!(ws.get(b"a\xffb".as_slice()), Some(&2));
+    let mixed = reference_words("x中y don't中".as_bytes(), true);
+    assert_eq!(
+        mixed.keys().map(|k| String::from_utf8_lossy(k).into_owned()).collect::<Vec<_>>(),
+        ["don't", "x", "y", "中"]
+    );
+    let mrjob = reference_mrjob("'Quote' cafe\u{301}\nA\u{e9}".as_bytes(), true);
+    assert_eq!(
+        mrjob.keys().map(|k| String::from_utf8_lossy(k).into_owned()).collect::<Vec<_>>(),
+        ["'quote'", "a\u{e9}", "cafe"]
+    );
 }

@@ -36,7 +36,6 @@ use std::process::{ChildStdin, Command, Stdio};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use crate::config::{Case, TokenizerKind};
 use crate::counters::Counters;
 use crate::error::{io_reason, quote_path, Error, Result};
 use crate::interrupt;
@@ -44,7 +43,7 @@ use crate::reduce::Reduced;
 use crate::runner::Job;
 use crate::spill::WorkDir;
 use crate::split::Splitter;
-use crate::tokenize::{Tokenizer, Whitespace, Words};
+use crate::tokenize::{with_tokenizer, Tokenizer};
 
 use protocol::{read_frame, write_frame, Reply, Request};
 use worker::{attempt_dir, map_dir, reduce_dir};
@@ -70,10 +69,8 @@ impl Procs {
     pub fn run(&self, job: &Job, counters: &mut Counters) -> Result<Reduced> {
         let work = Arc::new(WorkDir::create(&self.tmp_dir)?);
         let started = Instant::now();
-        let maps = match job.config.tokenizer {
-            TokenizerKind::Words => plan_map_tasks(job, work.path(), &Words::new(job.config.case), counters)?,
-            TokenizerKind::Whitespace => plan_map_tasks(job, work.path(), &Whitespace::new(job.config.case), counters)?,
-        };
+        let maps =
+            with_tokenizer!(job.config.tokenize, |tokenizer| plan_map_tasks(job, work.path(), &tokenizer, counters)?);
         let map_count = maps.len();
         let mut pool = Pool::new(self, job, work.path());
         for reply in pool.run_phase(&maps, counters)? {
@@ -116,8 +113,17 @@ fn plan_map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: &T, counters:
     let config = job.config;
     let splitter = Splitter::new(&job.plan.sources, config.chunk_size, config.mmap, |b| tokenizer.is_boundary(b));
     let mut tasks = Vec::new();
+    // `at` is where the task's bytes start in the source's text, for messages.
+    let push = |tasks: &mut Vec<Task>, source: &str, path: PathBuf, at: u64, start: u64, end: u64| {
+        let task = tasks.len();
+        tasks.push(Task {
+            name: format!("map-{task:05}"),
+            input: format!("input {source} bytes {}..{}", at, at + end - start),
+            request: Request::Map { task, attempt: 0, path, start, end },
+        });
+    };
     for chunk in splitter {
-        let chunk = match chunk {
+        let mut chunk = match chunk {
             Ok(c) => c,
             Err(e) if config.keep_going => {
                 (job.warn)(&e);
@@ -126,22 +132,40 @@ fn plan_map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: &T, counters:
             }
             Err(e) => return Err(e),
         };
-        let task = tasks.len();
         let source = &job.plan.sources[chunk.source];
-        let (path, start, end) = match (chunk.mapped_range(), &source.path) {
-            (Some(range), Some(path)) => (path.clone(), range.start as u64, range.end as u64),
-            _ => {
-                let path = work.join(format!("input-{task:05}"));
-                fs::write(&path, chunk.bytes())
-                    .map_err(|e| Error::TempDir { what: quote_path(&path), reason: io_reason(&e) })?;
-                (path, 0, chunk.bytes().len() as u64)
+        if let (Some(range), Some(path)) = (chunk.mapped_range(), &source.path) {
+            let (start, end) = (range.start as u64, range.end as u64);
+            push(&mut tasks, &source.name, path.clone(), start, start, end);
+            continue;
+        }
+        // Streamed (or decompressed) text is written to the work directory, a file per task,
+        // so that a retried attempt can read it again.
+        let mut written = Ok(());
+        let mut offset = 0u64;
+        let read = chunk.for_each_piece(
+            config.chunk_size,
+            |b| tokenizer.is_boundary(b),
+            |piece| {
+                if written.is_err() {
+                    return;
+                }
+                let path = work.join(format!("input-{:05}", tasks.len()));
+                written = fs::write(&path, piece)
+                    .map_err(|e| Error::TempDir { what: quote_path(&path), reason: io_reason(&e) });
+                let len = piece.len() as u64;
+                push(&mut tasks, &source.name, path, offset, 0, len);
+                offset += len;
+            },
+        );
+        written?;
+        if let Err(e) = read {
+            let e = Error::input(&source.name, &e);
+            if !config.keep_going {
+                return Err(e);
             }
-        };
-        tasks.push(Task {
-            name: format!("map-{task:05}"),
-            input: format!("input {} bytes {}..{}", source.name, start, end),
-            request: Request::Map { task, attempt: 0, path, start, end },
-        });
+            (job.warn)(&e);
+            counters.skipped_inputs += 1;
+        }
     }
     Ok(tasks)
 }
@@ -178,15 +202,8 @@ struct Pool<'a> {
 impl<'a> Pool<'a> {
     fn new(procs: &'a Procs, job: &Job, work: &Path) -> Pool<'a> {
         let config = job.config;
-        let tokenizer = match config.tokenizer {
-            TokenizerKind::Words => "words",
-            TokenizerKind::Whitespace => "whitespace",
-        };
-        let case = match config.case {
-            Case::Lower => "lower",
-            Case::Keep => "keep",
-        };
-        let mut args: Vec<String> = ["worker", "--tokenizer", tokenizer, "--case", case].map(String::from).into();
+        let mut args: Vec<String> = vec!["worker".into()];
+        args.extend(config.tokenize.to_args());
         args.extend(["--partitions".into(), config.partitions.to_string()]);
         let share = config.max_memory / procs.workers.max(1);
         args.extend(["--max-memory".into(), share.to_string()]);

@@ -25,24 +25,22 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::config::{Case, TokenizerKind};
+use crate::config::TokenizerSpec;
 use crate::error::{io_reason, Error, Result};
 use crate::map::{map_task, MapStats};
 use crate::runfile;
 use crate::runner::procs::protocol::{read_frame, write_frame, Reply, Request};
 use crate::spill;
 use crate::table::CountTable;
-use crate::tokenize::{Tokenizer, Whitespace, Words};
+use crate::tokenize::{with_tokenizer, Tokenizer};
 
 /// The worker's flags, set by the coordinator.
 #[derive(Debug, Clone, Args)]
 pub struct WorkerArgs {
     #[arg(long)]
     pub work_dir: PathBuf,
-    #[arg(long, value_enum)]
-    pub tokenizer: TokenizerKind,
-    #[arg(long, value_enum)]
-    pub case: Case,
+    #[command(flatten)]
+    pub tokenize: TokenizerSpec,
     #[arg(long)]
     pub partitions: usize,
     #[arg(long)]
@@ -132,10 +130,8 @@ fn execute(args: &WorkerArgs, request: &Request, out: &mut impl io::Write) -> Re
             // The map itself is the long part; say so before it, so the coordinator's timeout
             // measures silence, not work.
             let _ = write_frame(out, &Reply::Progress { task: *task, attempt: *attempt }.encode());
-            let (stats, combined) = match args.tokenizer {
-                TokenizerKind::Words => map_range(Words::new(args.case), &data, &dir, args)?,
-                TokenizerKind::Whitespace => map_range(Whitespace::new(args.case), &data, &dir, args)?,
-            };
+            let (stats, combined) =
+                with_tokenizer!(args.tokenize, |tokenizer| map_range(tokenizer, &data, &dir, args)?);
             Ok(Reply::MapDone {
                 task: *task,
                 attempt: *attempt,

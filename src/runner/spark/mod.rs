@@ -99,11 +99,10 @@ impl Spark {
         let driver = work.path().join("driver.py");
         fs::write(&driver, DRIVER).map_err(|e| temp_err(&driver, e))?;
         let result = work.path().join("result.tsv");
-        let tokenizer = format!("{:?}", job.config.tokenizer).to_lowercase();
-        let case = format!("{:?}", job.config.case).to_lowercase();
         let spec = format!(
-            "{{\"inputs\":{},\"map_args\":[\"--tokenizer\",\"{tokenizer}\",\"--case\",\"{case}\"],\"result\":{},\"partitions\":{}}}",
+            "{{\"inputs\":{},\"map_args\":{},\"result\":{},\"partitions\":{}}}",
             json_list(&inputs),
+            json_list(&job.config.tokenize.to_args()),
             json_string(&result.to_string_lossy()),
             job.config.partitions
         );

@@ -1,0 +1,333 @@
+//! What an input's bytes are before they are text: compressed (gzip, bzip2, zstd, xz) and
+//! byte-order marks (UTF-8, UTF-16 LE/BE).
+//!
+//! The format is taken from the first bytes (magic numbers), else from the file name's
+//! extension, so a `.gz` file that is not gzip fails instead of being counted as binary
+//! noise. Every decoder accepts concatenated streams (`cat a.gz b.gz`, pbzip2, zstd frames,
+//! xz streams), as gzip(1) and Hadoop do. A decoder error names the format and the offset in the
+//! compressed file where decoding stopped; the caller prefixes the input's name.
+//!
+//! After decompression, a UTF-8 BOM is skipped and UTF-16 text (with a BOM) is transcoded to
+//! UTF-8, so the tokenizers only ever see UTF-8 (or whatever bytes the input really holds).
+
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// A compression format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    Gzip,
+    Bzip2,
+    Zstd,
+    Xz,
+}
+
+impl Codec {
+    fn name(self) -> &'static str {
+        match self {
+            Codec::Gzip => "gzip",
+            Codec::Bzip2 => "bzip2",
+            Codec::Zstd => "zstd",
+            Codec::Xz => "xz",
+        }
+    }
+}
+
+/// How many leading bytes [`sniff`] and [`Bom::of`] look at.
+pub const HEAD: usize = 10;
+
+/// The compression of a file from its first bytes, else its name.
+pub fn sniff(head: &[u8], path: Option<&Path>) -> Option<Codec> {
+    let by_magic = if head.starts_with(&[0x1f, 0x8b]) {
+        Some(Codec::Gzip)
+    } else if is_bzip2(head) {
+        Some(Codec::Bzip2)
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Some(Codec::Zstd)
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+        Some(Codec::Xz)
+    } else {
+        None
+    };
+    by_magic.or_else(|| match path?.extension()?.to_str()? {
+        "gz" => Some(Codec::Gzip),
+        "bz2" => Some(Codec::Bzip2),
+        "zst" => Some(Codec::Zstd),
+        "xz" => Some(Codec::Xz),
+        _ => None,
+    })
+}
+
+/// `BZh`, a block size digit, then the magic of a first block or of the end of stream: text
+/// may well start with `BZh`, but not with the rest.
+fn is_bzip2(head: &[u8]) -> bool {
+    head.len() >= 10
+        && head.starts_with(b"BZh")
+        && (b'1'..=b'9').contains(&head[3])
+        && (head[4..10] == [0x31, 0x41, 0x59, 0x26, 0x53, 0x59] || head[4..10] == [0x17, 0x72, 0x45, 0x38, 0x50, 0x90])
+}
+
+/// A byte-order mark at the start of text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bom {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+}
+
+impl Bom {
+    pub fn of(head: &[u8]) -> Option<Bom> {
+        if head.starts_with(&[0xef, 0xbb, 0xbf]) {
+            Some(Bom::Utf8)
+        } else if head.starts_with(&[0xff, 0xfe]) {
+            Some(Bom::Utf16Le)
+        } else if head.starts_with(&[0xfe, 0xff]) {
+            Some(Bom::Utf16Be)
+        } else {
+            None
+        }
+    }
+
+    pub fn bytes(self) -> usize {
+        match self {
+            Bom::Utf8 => 3,
+            Bom::Utf16Le | Bom::Utf16Be => 2,
+        }
+    }
+}
+
+/// Reads up to `HEAD` bytes from `reader` and returns them with a reader that yields them again
+/// followed by the rest.
+pub fn peek(mut reader: Box<dyn Read + Send>) -> io::Result<(Vec<u8>, Box<dyn Read + Send>)> {
+    let mut head = Vec::with_capacity(HEAD);
+    (&mut reader).take(HEAD as u64).read_to_end(&mut head)?;
+    let again = io::Cursor::new(head.clone()).chain(reader);
+    Ok((head, Box::new(again)))
+}
+
+/// Wraps `reader` (the raw bytes, from their start) in `codec`'s decoder.
+pub fn decompress(codec: Codec, reader: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
+    let consumed = Arc::new(AtomicU64::new(0));
+    let input = Counted { inner: BufReader::with_capacity(1 << 16, reader), consumed: Arc::clone(&consumed) };
+    let decoder: Box<dyn Read + Send> = match codec {
+        Codec::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(input)),
+        Codec::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(input)),
+        Codec::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(input)?),
+        Codec::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(input)),
+    };
+    Ok(Box::new(Explained { inner: decoder, codec, consumed }))
+}
+
+/// Undoes a BOM: skips a UTF-8 one, transcodes UTF-16. `head` is what [`peek`] saw.
+pub fn unbom(head: &[u8], reader: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
+    let Some(bom) = Bom::of(head) else { return Ok(reader) };
+    let mut reader = reader;
+    io::copy(&mut (&mut reader).take(bom.bytes() as u64), &mut io::sink())?;
+    Ok(match bom {
+        Bom::Utf8 => reader,
+        Bom::Utf16Le => Box::new(Utf16::new(reader, false)),
+        Bom::Utf16Be => Box::new(Utf16::new(reader, true)),
+    })
+}
+
+/// A buffered reader that counts the bytes its user consumed (the decoder's position).
+struct Counted<R> {
+    inner: BufReader<R>,
+    consumed: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl<R: Read> BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.consumed.fetch_add(amt as u64, Ordering::Relaxed);
+        self.inner.consume(amt)
+    }
+}
+
+/// A decoder whose errors say what failed and where.
+struct Explained {
+    inner: Box<dyn Read + Send>,
+    codec: Codec,
+    consumed: Arc<AtomicU64>,
+}
+
+impl Read for Explained {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            let at = self.consumed.load(Ordering::Relaxed);
+            let name = self.codec.name();
+            let why = if e.kind() == io::ErrorKind::UnexpectedEof {
+                format!("truncated {name} data: input ends at byte {at} inside a compressed stream")
+            } else {
+                format!("corrupt {name} data near byte {at}: {}", crate::error::io_reason(&e))
+            };
+            io::Error::new(e.kind(), why)
+        })
+    }
+}
+
+/// UTF-16 to UTF-8, streaming. Unpaired surrogates and an odd last byte become U+FFFD, as
+/// every UTF-16 decoder does.
+struct Utf16 {
+    inner: Box<dyn Read + Send>,
+    big_endian: bool,
+    raw: Vec<u8>,
+    out: Vec<u8>,
+    out_pos: usize,
+    eof: bool,
+}
+
+impl Utf16 {
+    fn new(inner: Box<dyn Read + Send>, big_endian: bool) -> Utf16 {
+        Utf16 { inner, big_endian, raw: Vec::new(), out: Vec::new(), out_pos: 0, eof: false }
+    }
+
+    /// Decodes what `raw` holds into `out`, keeping back a unit that may start a pair.
+    fn decode(&mut self) {
+        let units = self.raw.len() / 2;
+        let unit = |i: usize| {
+            let b = [self.raw[2 * i], self.raw[2 * i + 1]];
+            if self.big_endian {
+                u16::from_be_bytes(b)
+            } else {
+                u16::from_le_bytes(b)
+            }
+        };
+        let mut usable = units;
+        if !self.eof && usable > 0 && (0xd800..0xdc00).contains(&unit(usable - 1)) {
+            usable -= 1;
+        }
+        let mut utf8 = [0u8; 4];
+        for c in char::decode_utf16((0..usable).map(unit)) {
+            let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
+            self.out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+        }
+        self.raw.drain(..usable * 2);
+        if self.eof && !self.raw.is_empty() {
+            self.raw.clear();
+            self.out.extend_from_slice(char::REPLACEMENT_CHARACTER.encode_utf8(&mut utf8).as_bytes());
+        }
+    }
+}
+
+impl Read for Utf16 {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.out_pos == self.out.len() {
+            if self.eof {
+                return Ok(0);
+            }
+            self.out.clear();
+            self.out_pos = 0;
+            let have = self.raw.len();
+            self.raw.resize(have + (1 << 16), 0);
+            let n = self.inner.read(&mut self.raw[have..])?;
+            self.raw.truncate(have + n);
+            self.eof = n == 0;
+            self.decode();
+        }
+        let n = buf.len().min(self.out.len() - self.out_pos);
+        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn read_all(r: &mut dyn Read) -> io::Result<Vec<u8>> {
+        let mut v = Vec::new();
+        r.read_to_end(&mut v)?;
+        Ok(v)
+    }
+
+    fn boxed(bytes: Vec<u8>) -> Box<dyn Read + Send> {
+        Box::new(io::Cursor::new(bytes))
+    }
+
+    fn gzip(text: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(text).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn formats_are_known_by_magic_then_by_name() {
+        assert_eq!(sniff(&gzip(b"x")[..HEAD], None), Some(Codec::Gzip));
+        assert_eq!(sniff(b"BZh91AY&SY", None), Some(Codec::Bzip2));
+        assert_eq!(sniff(b"BZh9 is text", None), None);
+        assert_eq!(sniff(b"hello", Some(Path::new("a.zst"))), Some(Codec::Zstd));
+        assert_eq!(sniff(b"hello", Some(Path::new("a.txt"))), None);
+        assert_eq!(sniff(b"", None), None);
+    }
+
+    #[test]
+    fn concatenated_gzip_members_are_all_read() {
+        let data = [gzip(b"one two "), gzip(b"three")].concat();
+        let mut r = decompress(Codec::Gzip, boxed(data)).unwrap();
+        assert_eq!(read_all(&mut r).unwrap(), b"one two three");
+    }
+
+    #[test]
+    fn truncated_and_corrupt_data_name_the_offset() {
+        let data = gzip(&b"some words ".repeat(1000));
+        let cut = data[..data.len() / 2].to_vec();
+        let err = read_all(&mut decompress(Codec::Gzip, boxed(cut.clone())).unwrap()).unwrap_err();
+        assert!(err.to_string().starts_with("truncated gzip data"), "{err}");
+        assert!(err.to_string().contains(&format!("byte {}", cut.len())), "{err}");
+        let mut bad = data.clone();
+        bad[12] ^= 0xff;
+        let err = read_all(&mut decompress(Codec::Gzip, boxed(bad)).unwrap()).unwrap_err();
+        assert!(err.to_string().starts_with("corrupt gzip data near byte "), "{err}");
+    }
+
+    #[test]
+    fn utf8_bom_is_skipped() {
+        let r = unbom(b"\xef\xbb\xbfab", boxed(b"\xef\xbb\xbfab".to_vec())).unwrap();
+        assert_eq!(read_all(&mut { r }).unwrap(), b"ab");
+    }
+
+    #[test]
+    fn utf16_is_transcoded_in_both_orders() {
+        let text = "Grüße 中文 😀\n";
+        let le: Vec<u8> = [0xfeff_u16].into_iter().chain(text.encode_utf16()).flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = [0xfeff_u16].into_iter().chain(text.encode_utf16()).flat_map(u16::to_be_bytes).collect();
+        for data in [le, be] {
+            let mut r = unbom(&data[..HEAD], boxed(data.clone())).unwrap();
+            assert_eq!(read_all(&mut r).unwrap(), text.as_bytes());
+        }
+    }
+
+    #[test]
+    fn utf16_pairs_split_across_reads_and_odd_bytes() {
+        // A one-byte-at-a-time reader splits every surrogate pair.
+        struct Slow(io::Cursor<Vec<u8>>);
+        impl Read for Slow {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(1);
+                self.0.read(&mut buf[..n])
+            }
+        }
+        let mut data: Vec<u8> = "😀a".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        data.push(0x41);
+        let mut r = Utf16::new(Box::new(Slow(io::Cursor::new(data))), false);
+        assert_eq!(read_all(&mut r).unwrap(), "😀a\u{fffd}".as_bytes());
+        let lone: Vec<u8> = [0xd800_u16, 0x61].iter().flat_map(|u| u.to_le_bytes()).collect();
+        let mut r = Utf16::new(boxed(lone), false);
+        assert_eq!(read_all(&mut r).unwrap(), "\u{fffd}a".as_bytes());
+    }
+}
