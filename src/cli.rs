@@ -187,4 +187,23 @@ pub struct CountArgs {
     /// Print Hadoop-style counters and phase timings on stderr after the run.
     #[arg(long)]
     pub stats: bool,
+
+    /// Count a stream as it arrives: micro-batches into running totals, with a snapshot of the
+    /// top words every --every. Ends at EOF, SIGINT or SIGTERM with the final totals (exit 0).
+    #[arg(long, help_heading = "Online mode")]
+    pub online: bool,
+
+    /// Time between snapshots (e.g. 500ms, 2s, 1m) [default: 2s].
+    #[arg(long, value_name = "DURATION", requires = "online", help_heading = "Online mode")]
+    pub every: Option<String>,
+
+    /// Count over a sliding window of this length (e.g. 5m) instead of all time; counts older
+    /// than the window are released.
+    #[arg(long, value_name = "DURATION", requires = "online", help_heading = "Online mode")]
+    pub window: Option<String>,
+
+    /// Follow files as `tail -F` does: read what is appended, and reopen a file from its start
+    /// when it is rotated or truncated. Stop with SIGINT or SIGTERM.
+    #[arg(long, requires = "online", help_heading = "Online mode")]
+    pub tail: bool,
 }

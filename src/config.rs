@@ -166,6 +166,21 @@ pub struct Config {
     pub spark_master: String,
     /// spark: spark-submit given with --spark-submit.
     pub spark_submit: Option<PathBuf>,
+    /// `--online`: count a stream as it arrives.
+    pub online: Option<Online>,
+}
+
+/// The settings of online mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Online {
+    /// Time between snapshots.
+    pub every: std::time::Duration,
+    /// Words per snapshot: `--top`, else 10.
+    pub top: usize,
+    /// Sliding window length; `None` counts all time.
+    pub window: Option<std::time::Duration>,
+    /// Follow files (`--tail`).
+    pub tail: bool,
 }
 
 impl Config {
@@ -226,6 +241,7 @@ impl Config {
         if args.max_attempts == 0 {
             return Err(usage("--max-attempts", "0", "must be at least 1"));
         }
+        let online = if args.online { Some(online(args, top)?) } else { None };
         let inputs = if args.inputs.is_empty() {
             vec![InputArg::Stdin]
         } else {
@@ -259,8 +275,29 @@ impl Config {
             max_attempts: args.max_attempts,
             spark_master: args.spark_master.clone().unwrap_or_else(|| format!("local[{jobs}]")),
             spark_submit: args.spark_submit.clone(),
+            online,
         })
     }
+}
+
+/// Validates the online-mode flags (clap already refused them without `--online`).
+fn online(args: &CountArgs, top: Option<usize>) -> Result<Online> {
+    if matches!(args.runner, RunnerKind::Procs | RunnerKind::Spark) {
+        let why = "--online runs in this process: use -r threads (the default) or -r local";
+        return Err(usage("--runner", &value_name(args.runner), why));
+    }
+    let duration = |flag: &str, text: &Option<String>, default: u64| -> Result<std::time::Duration> {
+        let Some(text) = text else { return Ok(std::time::Duration::from_secs(default)) };
+        parse_duration(text)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| usage(flag, text, "expected a positive duration such as 500ms, 2s, 5m or 1h"))
+    };
+    let every = duration("--every", &args.every, 2)?;
+    let window = match &args.window {
+        None => None,
+        Some(_) => Some(duration("--window", &args.window, 0)?),
+    };
+    Ok(Online { every, top: top.unwrap_or(10), window, tail: args.tail })
 }
 
 /// Validates `mrwc gen`'s flags.

@@ -10,6 +10,9 @@
 //! Order matters: children are killed and reaped first, so no worker writes into a directory
 //! being removed; and once the cleanup has started, a child registered late (the job's own
 //! threads keep running for a moment) is killed at once.
+//!
+//! Online mode ends normally on a signal: it registers a [`on_first_signal`] callback, which the
+//! first signal runs instead of the cleanup; a second signal still cleans up and exits.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, Once};
@@ -22,6 +25,9 @@ static PATHS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// Child processes to kill; `None` once the cleanup has started.
 static CHILDREN: Mutex<Option<Vec<u32>>> = Mutex::new(Some(Vec::new()));
 static INSTALL: Once = Once::new();
+/// Run by the first signal instead of exiting (online mode's graceful stop).
+static FIRST: Mutex<Option<Stop>> = Mutex::new(None);
+type Stop = Box<dyn FnOnce(i32) + Send>;
 
 /// Starts the signal thread (once per process).
 pub fn install() {
@@ -30,7 +36,12 @@ pub fn install() {
             return;
         };
         let spawned = std::thread::Builder::new().name("mrwc-signals".into()).spawn(move || {
-            if let Some(signal) = signals.forever().next() {
+            for signal in signals.forever() {
+                let first = FIRST.lock().unwrap_or_else(|p| p.into_inner()).take();
+                if let Some(stop) = first {
+                    stop(signal);
+                    continue;
+                }
                 let children = children().take().unwrap_or_default();
                 kill_and_reap(&children);
                 remove_registered();
@@ -40,6 +51,12 @@ pub fn install() {
         // Without the thread the default action (die) still applies; only cleanup is lost.
         drop(spawned);
     });
+}
+
+/// Makes the next SIGINT or SIGTERM call `stop` (with the signal number) instead of ending the
+/// process; the signal after that ends it as usual.
+pub fn on_first_signal(stop: impl FnOnce(i32) + Send + 'static) {
+    *FIRST.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(stop));
 }
 
 /// Removes `path` (a file or a whole directory) if the process is interrupted.

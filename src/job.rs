@@ -25,6 +25,9 @@ pub enum Outcome {
 /// Runs a counting job. Warnings (inputs skipped under `--keep-going`) go to stderr as they
 /// happen; the result goes where the config says.
 pub fn run(config: &Config) -> Result<Outcome> {
+    if let Some(online) = config.online {
+        return crate::online::run(config, online);
+    }
     let urls = config.runner == crate::config::RunnerKind::Spark;
     let plan = input::plan(&config.inputs, WalkOptions { recursive: config.recursive, follow: config.follow, urls });
     if !plan.errors.is_empty() && !config.keep_going {

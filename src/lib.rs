@@ -16,6 +16,8 @@
 //! - [`partition`] sends each combined word to reducer `hash(word) mod R`; [`shuffle`] regroups
 //!   the lists by partition; [`reduce`] merges each partition;
 //! - [`output`] orders, formats and commits the result atomically.
+//! - [`online`] runs the same stages on input that keeps arriving (`--online`): micro-batches
+//!   into running totals, with snapshots.
 //!
 //! A stage never knows which runner drives it; a runner only schedules.
 
@@ -28,6 +30,7 @@ pub mod input;
 pub mod interrupt;
 pub mod job;
 pub mod map;
+pub mod online;
 pub mod output;
 pub mod partition;
 pub mod progress;

@@ -5,7 +5,7 @@
 //! a table sized for the largest of them. A sum that would overflow a `u64` is an error, never
 //! a wrapped number.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::records::Records;
@@ -28,6 +28,15 @@ impl Reduced {
             Reduced::Disk { runs, .. } => runs.len(),
         }
     }
+}
+
+/// Merges the spilled runs of partition `p` into one run in `work`, removing the inputs;
+/// returns the merged run and its record count.
+pub fn reduce_spilled_partition(work: &Path, p: usize, runs: &[PathBuf]) -> crate::error::Result<(PathBuf, u64)> {
+    let out = work.join(format!("reduce-{p:05}.run"));
+    let records = crate::runfile::merge_files(runs, &out, work)?;
+    runs.iter().for_each(|path| drop(std::fs::remove_file(path)));
+    Ok((out, records))
 }
 
 /// Merges one partition's lists.

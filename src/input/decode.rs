@@ -98,11 +98,39 @@ impl Bom {
     }
 }
 
-/// Reads up to `HEAD` bytes from `reader` and returns them with a reader that yields them again
-/// followed by the rest.
+/// Magic numbers and byte-order marks: what [`peek`] must be able to see whole.
+const SIGNATURES: &[&[u8]] = &[
+    &[0x1f, 0x8b],
+    b"BZh",
+    &[0x28, 0xb5, 0x2f, 0xfd],
+    &[0xfd, b'7', b'z', b'X', b'Z', 0x00],
+    &[0xef, 0xbb, 0xbf],
+    &[0xff, 0xfe],
+    &[0xfe, 0xff],
+];
+
+/// Whether `head` could still turn into a signature with more bytes.
+fn undecided(head: &[u8]) -> bool {
+    head.len() < HEAD
+        && (head.is_empty()
+            || head.starts_with(b"BZh")
+            || SIGNATURES.iter().any(|s| s.len() > head.len() && s.starts_with(head)))
+}
+
+/// Reads the first bytes of `reader` and returns them with a reader that yields them again
+/// followed by the rest. It reads only as far as it must to tell a signature: a live stream
+/// whose first line is short is not held back waiting for more.
 pub fn peek(mut reader: Box<dyn Read + Send>) -> io::Result<(Vec<u8>, Box<dyn Read + Send>)> {
     let mut head = Vec::with_capacity(HEAD);
-    (&mut reader).take(HEAD as u64).read_to_end(&mut head)?;
+    let mut buf = [0u8; HEAD];
+    while undecided(&head) {
+        match reader.read(&mut buf[..HEAD - head.len()]) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
     let again = io::Cursor::new(head.clone()).chain(reader);
     Ok((head, Box::new(again)))
 }
@@ -273,6 +301,27 @@ mod tests {
         assert_eq!(sniff(b"hello", Some(Path::new("a.zst"))), Some(Codec::Zstd));
         assert_eq!(sniff(b"hello", Some(Path::new("a.txt"))), None);
         assert_eq!(sniff(b"", None), None);
+    }
+
+    #[test]
+    fn peeking_stops_as_soon_as_no_signature_can_match() {
+        // One byte at a time, as a slow pipe delivers them.
+        struct Trickle(Vec<u8>, usize);
+        impl Read for Trickle {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let Some(&b) = self.0.get(self.1) else { return Ok(0) };
+                self.1 += 1;
+                buf[0] = b;
+                Ok(1)
+            }
+        }
+        let (head, _) = peek(Box::new(Trickle(b"hi there".to_vec(), 0))).unwrap();
+        assert_eq!(head, b"h");
+        let (head, _) = peek(Box::new(Trickle(b"BZh9xyzwvut".to_vec(), 0))).unwrap();
+        assert_eq!(head, b"BZh9xyzwvu");
+        let (head, mut rest) = peek(Box::new(Trickle(b"\xef\xbb\xbfok".to_vec(), 0))).unwrap();
+        assert_eq!(head, b"\xef\xbb\xbf");
+        assert_eq!(read_all(&mut rest).unwrap(), b"\xef\xbb\xbfok");
     }
 
     #[test]

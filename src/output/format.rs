@@ -110,7 +110,7 @@ fn write_csv_field(out: &mut impl Write, word: &[u8]) -> io::Result<()> {
 
 /// Writes `word` as a JSON string. With `ascii_only`, behaves as Python's `json.dumps`
 /// (`ensure_ascii=True`): every character outside U+0020..U+007E is escaped.
-fn write_json_string(out: &mut impl Write, word: &[u8], ascii_only: bool) -> io::Result<()> {
+pub(crate) fn write_json_string(out: &mut impl Write, word: &[u8], ascii_only: bool) -> io::Result<()> {
     out.write_all(b"\"")?;
     for chunk in word.utf8_chunks() {
         let valid = chunk.valid();

@@ -11,7 +11,7 @@
 
 mod commit;
 mod external;
-mod format;
+pub mod format;
 
 use std::cmp::Ordering;
 use std::collections::HashSet;

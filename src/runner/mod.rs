@@ -35,8 +35,7 @@ use crate::input::Plan;
 use crate::map::{map_task, MapStats};
 use crate::progress::Progress;
 use crate::records::Records;
-use crate::reduce::{reduce_partition, Reduced};
-use crate::runfile;
+use crate::reduce::{reduce_partition, reduce_spilled_partition, Reduced};
 use crate::shuffle;
 use crate::spill::Spiller;
 use crate::split::Splitter;
@@ -239,12 +238,7 @@ fn pipeline<E: Executor, T: Tokenizer + Sync>(
         counters.spill.merge(&spiller.stats());
         let (runs, work) = spiller.into_runs().expect("spilled");
         let inputs: Vec<(usize, Vec<PathBuf>)> = runs.into_iter().enumerate().collect();
-        let merge = |(p, paths): (usize, Vec<PathBuf>)| -> Result<(PathBuf, u64)> {
-            let out = work.path().join(format!("reduce-{p:05}.run"));
-            let records = runfile::merge_files(&paths, &out, work.path())?;
-            paths.iter().for_each(|path| drop(std::fs::remove_file(path)));
-            Ok((out, records))
-        };
+        let merge = |(p, paths): (usize, Vec<PathBuf>)| reduce_spilled_partition(work.path(), p, &paths);
         let merged = exec.map_each(inputs, &merge).into_iter().collect::<Result<Vec<_>>>()?;
         counters.distinct_words = merged.iter().map(|(_, n)| n).sum();
         Reduced::Disk { runs: merged.into_iter().map(|(path, _)| path).collect(), work }

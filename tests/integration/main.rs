@@ -6,6 +6,7 @@ mod counting;
 mod errors;
 mod generate;
 mod memory;
+mod online;
 mod outputs;
 mod procs;
 mod property;

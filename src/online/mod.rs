@@ -1,0 +1,395 @@
+//! Online mode (`--online`): counting input that keeps arriving, as micro-batches.
+//!
+//! ```text
+//!  readers (one thread per input) ──raw reads──► event loop ──► batch of pieces
+//!  (follow.rs, bounded channel)                  cuts on token      │ map + combine (rayon)
+//!                                                boundaries         │ partition, shuffle, reduce
+//!                                                                   ▼
+//!                     every --every: snapshot ◄── running totals (totals.rs; window panes)
+//!                     to the writer thread (snapshot.rs; dropped when it is busy)
+//!  EOF / SIGINT / SIGTERM ─► last batch ─► final totals through the normal output stage
+//! ```
+//!
+//! Each batch goes through the same stages as a batch job: every worker maps its pieces into its
+//! own combining table (`map_task`, in-mapper combining that lasts across batches), and at each
+//! flush (every `--every`, or every pane of a window) the tables are drained into partitions
+//! (`into_partitions`), shuffled (`shuffle::by_partition`), reduced (`reduce_partition`) and
+//! merged into the totals. Old data is never read again. The event loop is the only owner of the
+//! totals, so a snapshot is consistent: it reflects whole batches. Memory is bounded: the channel
+//! holds at most 64 reads of 64 KiB, a batch at most `--chunk-size` per worker, the workers'
+//! tables are flushed early past a quarter of `--max-memory`, the writer holds one snapshot;
+//! totals past `--max-memory` keep their most frequent words and spill the rest to disk, where
+//! the final output merges them back (snapshots taken after a spill show the words kept in
+//! memory); with `--window`, expired counts are released.
+
+mod follow;
+mod snapshot;
+mod totals;
+
+use std::io::IsTerminal;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use rayon::prelude::*;
+
+use crate::config::{Config, Online, OutputTarget};
+use crate::counters::Counters;
+use crate::error::{Error, Result};
+use crate::input::{self, Plan, WalkOptions};
+use crate::interrupt;
+use crate::job::Outcome;
+use crate::map::{map_task, MapStats};
+use crate::output::{self, OutputSpec, Sink};
+use crate::records::Records;
+use crate::reduce::{reduce_partition, reduce_spilled_partition, Reduced};
+use crate::shuffle;
+use crate::spill::Spiller;
+use crate::table::CountTable;
+use crate::tokenize::{with_tokenizer, Tokenizer};
+
+use follow::Event;
+use snapshot::{Snapshot, Style, Writer};
+use totals::Totals;
+
+/// The longest the loop waits for input before looking at the clock and the stop flags.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Runs an online job to its end (EOF on every input, or a signal).
+pub fn run(config: &Config, online: Online) -> Result<Outcome> {
+    let opts = WalkOptions { recursive: config.recursive, follow: config.follow, urls: false };
+    let plan = input::plan(&config.inputs, opts);
+    if !plan.errors.is_empty() && !config.keep_going {
+        return Err(Error::BadInputs(plan.errors));
+    }
+    for e in &plan.errors {
+        crate::error::diag(e);
+    }
+    interrupt::install();
+    let sink = Sink::prepare(&config.output)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.jobs)
+        .thread_name(|i| format!("mrwc-worker-{i}"))
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {} worker threads: {e}", config.jobs)))?;
+    let style = match config.output {
+        OutputTarget::Stdout if std::io::stdout().is_terminal() => Style::Live,
+        _ => Style::Blocks(config.format),
+    };
+    with_tokenizer!(config.tokenize, |tokenizer| {
+        OnlineJob { config, online, plan: &plan, pool: &pool, tokenizer }.run(style, sink)
+    })
+}
+
+struct OnlineJob<'a, T> {
+    config: &'a Config,
+    online: Online,
+    plan: &'a Plan,
+    pool: &'a rayon::ThreadPool,
+    tokenizer: T,
+}
+
+/// One worker's tokenizer and combining table, kept from batch to batch until a flush.
+struct Worker<T> {
+    tokenizer: T,
+    table: CountTable,
+    stats: MapStats,
+}
+
+/// Bytes received per input, not yet cut into pieces, and the pieces waiting for a batch.
+struct Batcher {
+    carries: Vec<Vec<u8>>,
+    pieces: Vec<Vec<u8>>,
+    pending: usize,
+}
+
+impl Batcher {
+    /// Takes the text of input `idx` up to its last boundary byte, or all of it when `whole`
+    /// (the input ended, or restarted).
+    fn cut(&mut self, idx: usize, whole: bool, is_boundary: impl Fn(u8) -> bool) {
+        let carry = &mut self.carries[idx];
+        let end = if whole { carry.len() } else { carry.iter().rposition(|&b| is_boundary(b)).map_or(0, |k| k + 1) };
+        if end == 0 {
+            return;
+        }
+        let rest = carry.split_off(end);
+        let piece = std::mem::replace(carry, rest);
+        self.pending += piece.len();
+        self.pieces.push(piece);
+    }
+}
+
+impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
+    fn run(&self, style: Style, sink: Sink) -> Result<Outcome> {
+        let config = self.config;
+        let started = Instant::now();
+        let begun = SystemTime::now();
+        let (tx, rx) = mpsc::sync_channel(64);
+        let stop = Arc::new(AtomicBool::new(false));
+        let signaled = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&signaled);
+        interrupt::on_first_signal(move |_| flag.store(true, Ordering::Relaxed));
+        follow::spawn(&self.plan.sources, self.online.tail, tx, Arc::clone(&stop));
+
+        let mut writer = Writer::start(style);
+        let mut totals = Totals::new(config.partitions, self.online.window);
+        let workers: Vec<Mutex<Worker<T>>> = (0..self.pool.current_num_threads())
+            .map(|_| {
+                let w = Worker {
+                    tokenizer: self.tokenizer.clone(),
+                    table: CountTable::default(),
+                    stats: MapStats::default(),
+                };
+                Mutex::new(w)
+            })
+            .collect();
+        let spiller = Spiller::new(&config.tmp_dir, config.partitions);
+        let mut batcher =
+            Batcher { carries: vec![Vec::new(); self.plan.sources.len()], pieces: Vec::new(), pending: 0 };
+        let mut counters = Counters { runner: "online".into(), workers: config.jobs, ..Counters::default() };
+        let mut snapshots = Snapshots { number: 0, previous: Default::default() };
+        let mut open = self.plan.sources.len();
+        let mut bytes = 0u64;
+        let mut next_snapshot = started + self.online.every;
+        // A window needs its counts merged at least once per pane, to age them right.
+        let flush_every = self.online.window.map_or(self.online.every, |w| (w / totals::PANES).min(self.online.every));
+        let mut next_flush = started + flush_every;
+        let batch_bytes = config.chunk_size.saturating_mul(config.jobs);
+        let is_boundary = |b: u8| self.tokenizer.is_boundary(b);
+
+        while open > 0 && !signaled.load(Ordering::Relaxed) && !writer.closed.load(Ordering::Relaxed) {
+            let now = Instant::now();
+            if now >= next_flush {
+                (0..batcher.carries.len()).for_each(|i| batcher.cut(i, false, is_boundary));
+                self.map(&mut batcher, &workers);
+                self.flush(&workers, &mut totals, &spiller, &mut counters, started)?;
+                totals.expire(now - started);
+                // A loop that fell behind skips the missed ticks instead of bunching them.
+                next_flush = (next_flush + flush_every).max(now + flush_every / 2);
+            }
+            if now >= next_snapshot {
+                writer.offer(snapshots.take(&totals, bytes, begun, started, self.online, writer.dropped));
+                next_snapshot = (next_snapshot + self.online.every).max(now + self.online.every / 2);
+            }
+            let wait = next_flush.min(next_snapshot).saturating_duration_since(now).min(TICK);
+            match rx.recv_timeout(wait) {
+                Ok(event) => {
+                    if let Some(done) = self.handle(event, &mut batcher, &mut bytes, &mut counters)? {
+                        open -= usize::from(done);
+                    }
+                    if batcher.pending >= batch_bytes {
+                        self.map(&mut batcher, &workers);
+                        if workers_bytes(&workers) > config.max_memory / 4 {
+                            self.flush(&workers, &mut totals, &spiller, &mut counters, started)?;
+                        }
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => open = 0,
+            }
+        }
+        // Whatever was read is counted: the reads already queued, then every carry.
+        stop.store(true, Ordering::Relaxed);
+        while let Ok(event) = rx.try_recv() {
+            self.handle(event, &mut batcher, &mut bytes, &mut counters)?;
+        }
+        (0..batcher.carries.len()).for_each(|i| batcher.cut(i, true, is_boundary));
+        self.map(&mut batcher, &workers);
+        self.flush(&workers, &mut totals, &spiller, &mut counters, started)?;
+        totals.expire(started.elapsed());
+        // On a terminal the table is brought up to date once more; a pipe gets the final totals.
+        let last =
+            (style == Style::Live).then(|| snapshots.take(&totals, bytes, begun, started, self.online, writer.dropped));
+        writer.finish(last);
+        if writer.dropped > 0 {
+            crate::error::diag(format!(
+                "{} of {} snapshots were dropped: stdout did not keep up",
+                writer.dropped,
+                writer.dropped + writer.written
+            ));
+        }
+        counters.phases.push(("online", started.elapsed()));
+        if writer.closed.load(Ordering::Relaxed) && matches!(config.output, OutputTarget::Stdout) {
+            // The reader of stdout went away (`| head`): a normal, silent end.
+            return Ok(Outcome::Complete);
+        }
+        self.finish(totals, spiller, sink, counters)
+    }
+
+    /// Takes one reader event; `Some(true)` when an input is finished.
+    fn handle(
+        &self,
+        event: Event,
+        batcher: &mut Batcher,
+        bytes: &mut u64,
+        counters: &mut Counters,
+    ) -> Result<Option<bool>> {
+        let is_boundary = |b: u8| self.tokenizer.is_boundary(b);
+        Ok(match event {
+            Event::Data(idx, data) => {
+                *bytes += data.len() as u64;
+                batcher.carries[idx].extend_from_slice(&data);
+                if batcher.carries[idx].len() >= self.config.chunk_size {
+                    batcher.cut(idx, false, is_boundary);
+                }
+                None
+            }
+            Event::Reset(idx) => {
+                batcher.cut(idx, true, is_boundary);
+                None
+            }
+            Event::Eof(idx) => {
+                batcher.cut(idx, true, is_boundary);
+                counters.input_files += 1;
+                Some(true)
+            }
+            Event::Failed(idx, e) if self.config.keep_going => {
+                crate::error::diag(&e);
+                batcher.cut(idx, true, is_boundary);
+                counters.skipped_inputs += 1;
+                Some(true)
+            }
+            Event::Failed(_, e) => return Err(e),
+        })
+    }
+
+    /// Maps the waiting pieces, each worker into its own table; the pieces are shared out as
+    /// the workers become free.
+    fn map(&self, batcher: &mut Batcher, workers: &[Mutex<Worker<T>>]) {
+        if batcher.pieces.is_empty() {
+            return;
+        }
+        let pieces = std::mem::take(&mut batcher.pieces);
+        batcher.pending = 0;
+        let next = AtomicUsize::new(0);
+        self.pool.broadcast(|ctx| {
+            let mut worker = workers[ctx.index()].lock().unwrap_or_else(|p| p.into_inner());
+            let Worker { tokenizer, table, stats } = &mut *worker;
+            while let Some(piece) = pieces.get(next.fetch_add(1, Ordering::Relaxed)) {
+                map_task(tokenizer, piece, table, stats);
+                stats.tasks += 1;
+            }
+        });
+    }
+
+    /// Drains the workers' tables through partition, shuffle and reduce into the totals.
+    fn flush(
+        &self,
+        workers: &[Mutex<Worker<T>>],
+        totals: &mut Totals,
+        spiller: &Spiller,
+        counters: &mut Counters,
+        started: Instant,
+    ) -> Result<()> {
+        let partitions = self.config.partitions;
+        let mut lists = Vec::with_capacity(workers.len());
+        for worker in workers {
+            let mut worker = worker.lock().unwrap_or_else(|p| p.into_inner());
+            if worker.table.is_empty() {
+                continue;
+            }
+            counters.map.merge(&std::mem::take(&mut worker.stats));
+            counters.combine_output_records += worker.table.len() as u64;
+            lists.push(std::mem::take(&mut worker.table).into_partitions(partitions));
+        }
+        if lists.is_empty() {
+            return Ok(());
+        }
+        let reduced = self.pool.install(|| {
+            shuffle::by_partition(lists, partitions)
+                .into_par_iter()
+                .map(reduce_partition)
+                .collect::<std::result::Result<Vec<Records>, _>>()
+        });
+        let reduced = reduced.map_err(|e| Error::Job(e.to_string()))?;
+        self.pool.install(|| totals.add(started.elapsed(), reduced));
+        if self.online.window.is_none() && totals.memory_bytes() > self.config.max_memory {
+            // Keep what snapshots show (and then some); the rest waits on disk for the end.
+            let keep = self.online.top.saturating_mul(16).max(1024);
+            let evicted = self.pool.install(|| totals.evict(keep));
+            spiller.spill_lists(evicted)?;
+        }
+        Ok(())
+    }
+
+    /// The final totals, through the same output stage as a batch job.
+    fn finish(&self, totals: Totals, spiller: Spiller, sink: Sink, mut counters: Counters) -> Result<Outcome> {
+        let config = self.config;
+        let started = Instant::now();
+        counters.distinct_words = totals.distinct() as u64;
+        let reduced = if spiller.spilled() {
+            spiller.spill_lists(totals.into_records())?;
+            counters.spill.merge(&spiller.stats());
+            let (runs, work) = spiller.into_runs().expect("spilled");
+            let merged = self.pool.install(|| {
+                runs.into_par_iter()
+                    .enumerate()
+                    .map(|(p, paths)| reduce_spilled_partition(work.path(), p, &paths))
+                    .collect::<Result<Vec<_>>>()
+            })?;
+            counters.distinct_words = merged.iter().map(|(_, n)| n).sum();
+            Reduced::Disk { runs: merged.into_iter().map(|(path, _)| path).collect(), work }
+        } else {
+            Reduced::Memory(totals.into_records())
+        };
+        counters.reduce_partitions = config.partitions as u64;
+        let spec = OutputSpec {
+            sort: config.sort,
+            top: config.top,
+            min_count: config.min_count,
+            format: config.format,
+            parallel: config.jobs > 1,
+            budget: config.max_memory,
+        };
+        counters.output_records = self.pool.install(|| output::write(&reduced, &spec, sink))?;
+        counters.phases.push(("output", started.elapsed()));
+        if config.stats {
+            crate::error::stderr_text(&counters.report());
+        }
+        Ok(if counters.skipped_inputs > 0 || !self.plan.errors.is_empty() {
+            Outcome::Partial
+        } else {
+            Outcome::Complete
+        })
+    }
+}
+
+fn workers_bytes<T>(workers: &[Mutex<Worker<T>>]) -> usize {
+    workers.iter().map(|w| w.lock().unwrap_or_else(|p| p.into_inner()).table.memory_bytes()).sum()
+}
+
+/// Numbers snapshots and remembers the previous one's counts, for the change column.
+struct Snapshots {
+    number: u64,
+    previous: std::collections::HashMap<Box<[u8]>, u64>,
+}
+
+impl Snapshots {
+    fn take(
+        &mut self,
+        totals: &Totals,
+        bytes: u64,
+        begun: SystemTime,
+        started: Instant,
+        online: Online,
+        dropped: u64,
+    ) -> Snapshot {
+        self.number += 1;
+        let elapsed = started.elapsed();
+        let top: Vec<(Box<[u8]>, u64, Option<u64>)> =
+            totals.top(online.top).into_iter().map(|(w, c)| (w.clone(), c, self.previous.get(&w).copied())).collect();
+        self.previous = top.iter().map(|(w, c, _)| (w.clone(), *c)).collect();
+        Snapshot {
+            number: self.number,
+            time: begun + elapsed,
+            elapsed,
+            top,
+            tokens: totals.tokens(),
+            distinct: totals.distinct(),
+            bytes,
+            window: online.window,
+            dropped,
+        }
+    }
+}
