@@ -12,7 +12,8 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use mrwc::config::{Case, Normalize};
 use mrwc::map::{map_task, MapStats};
 use mrwc::table::CountTable;
@@ -42,57 +43,33 @@ fn corpus() -> Vec<u8> {
     out
 }
 
+/// Times `tok` over `text`, each word only summed by length.
+fn bench_tokenizer<T: Tokenizer>(group: &mut BenchmarkGroup<WallTime>, name: &str, mut tok: T, text: &[u8]) {
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            let mut total = 0usize;
+            tok.tokenize(black_box(text), |w| total += w.len());
+            total
+        })
+    });
+}
+
 fn tokenize(c: &mut Criterion) {
     let text = corpus();
+    let mapper = || WordMapper::new(Case::Lower, Normalize::None);
     let mut group = c.benchmark_group("tokenize");
     group.throughput(Throughput::Bytes(text.len() as u64));
-    group.bench_function("whitespace", |b| {
-        let mut tok = Whitespace::new(Case::Lower);
-        b.iter(|| {
-            let mut total = 0usize;
-            tok.tokenize(black_box(&text), |w| total += w.len());
-            total
-        })
-    });
-    group.bench_function("words", |b| {
-        let mut tok = Words::new(Case::Lower);
-        b.iter(|| {
-            let mut total = 0usize;
-            tok.tokenize(black_box(&text), |w| total += w.len());
-            total
-        })
-    });
-    let mapper = || WordMapper::new(Case::Lower, Normalize::None);
-    group.bench_function("mrjob", |b| {
-        let mut tok = Mrjob::with(mapper());
-        b.iter(|| {
-            let mut total = 0usize;
-            tok.tokenize(black_box(&text), |w| total += w.len());
-            total
-        })
-    });
-    group.bench_function("unicode", |b| {
-        let mut tok = Unicode::with(mapper());
-        b.iter(|| {
-            let mut total = 0usize;
-            tok.tokenize(black_box(&text), |w| total += w.len());
-            total
-        })
-    });
+    bench_tokenizer(&mut group, "whitespace", Whitespace::with(mapper()), &text);
+    bench_tokenizer(&mut group, "words", Words::with(mapper()), &text);
+    bench_tokenizer(&mut group, "mrjob", Mrjob::with(mapper()), &text);
+    bench_tokenizer(&mut group, "unicode", Unicode::with(mapper()), &text);
     group.finish();
 
     let zh = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/zh-modern-1mb.txt");
     if let Ok(text) = std::fs::read(zh) {
         let mut group = c.benchmark_group("tokenize-zh");
         group.throughput(Throughput::Bytes(text.len() as u64));
-        group.bench_function("words", |b| {
-            let mut tok = Words::new(Case::Lower);
-            b.iter(|| {
-                let mut total = 0usize;
-                tok.tokenize(black_box(&text), |w| total += w.len());
-                total
-            })
-        });
+        bench_tokenizer(&mut group, "words", Words::with(mapper()), &text);
         group.finish();
     }
 }

@@ -8,9 +8,7 @@
 //! (`'hello'` keeps its quotes). Because one bad byte changes how its whole line is read, only
 //! `\n` is a chunk boundary.
 
-use unicode_general_category::{get_general_category, GeneralCategory as Gc};
-
-use crate::tokenize::{class, Tokenizer, WordMapper};
+use crate::tokenize::{class, is_letter_or_number, Tokenizer, WordMapper};
 
 #[derive(Debug, Clone)]
 pub struct Mrjob {
@@ -27,20 +25,7 @@ impl Mrjob {
 /// Python's `[\w']` for one character.
 #[inline]
 fn is_token_char(c: char) -> bool {
-    if c.is_ascii() {
-        return c.is_ascii_alphanumeric() || c == '_' || c == '\'';
-    }
-    matches!(
-        get_general_category(c),
-        Gc::UppercaseLetter
-            | Gc::LowercaseLetter
-            | Gc::TitlecaseLetter
-            | Gc::ModifierLetter
-            | Gc::OtherLetter
-            | Gc::DecimalNumber
-            | Gc::LetterNumber
-            | Gc::OtherNumber
-    )
+    c == '_' || c == '\'' || is_letter_or_number(c)
 }
 
 impl Tokenizer for Mrjob {

@@ -20,6 +20,8 @@
 
 use unicode_general_category::{get_general_category, GeneralCategory as Gc};
 
+use crate::tokenize::is_letter_or_number;
+
 /// The script class of a word character, as far as word boundaries care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Script {
@@ -75,34 +77,15 @@ pub(crate) fn script_of(c: char) -> Script {
     }
 }
 
-fn is_mark(c: char) -> bool {
+pub(crate) fn is_mark(c: char) -> bool {
     matches!(get_general_category(c), Gc::NonspacingMark | Gc::SpacingMark | Gc::EnclosingMark)
-}
-
-/// Whether a segment is a word: it holds a letter or a number.
-fn has_letter_or_number(segment: &str) -> bool {
-    segment.chars().any(|c| {
-        c.is_ascii_alphanumeric()
-            || (!c.is_ascii()
-                && matches!(
-                    get_general_category(c),
-                    Gc::UppercaseLetter
-                        | Gc::LowercaseLetter
-                        | Gc::TitlecaseLetter
-                        | Gc::ModifierLetter
-                        | Gc::OtherLetter
-                        | Gc::DecimalNumber
-                        | Gc::LetterNumber
-                        | Gc::OtherNumber
-                ))
-    })
 }
 
 /// Cuts `run`, all of one script group (`group` as from [`Script::group`]), into words.
 /// `kana` says whether a Han-group run holds any kana.
 pub(crate) fn segment(run: &str, group: Script, kana: bool, emit: &mut dyn FnMut(&str)) {
     let mut keep = |w: &str| {
-        if has_letter_or_number(w) {
+        if w.chars().any(is_letter_or_number) {
             emit(w)
         }
     };

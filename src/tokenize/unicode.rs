@@ -4,10 +4,9 @@
 //! and keeps `can't`, `3.14` and `e.g` whole. Invalid UTF-8 bytes separate words. A newline
 //! always ends a segment (rule WB3a), so `\n` is the chunk boundary.
 
-use unicode_general_category::{get_general_category, GeneralCategory as Gc};
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::tokenize::{class, Tokenizer, WordMapper};
+use crate::tokenize::{class, is_letter_or_number, Tokenizer, WordMapper};
 
 #[derive(Debug, Clone)]
 pub struct Unicode {
@@ -18,23 +17,6 @@ impl Unicode {
     pub fn with(mapper: WordMapper) -> Unicode {
         Unicode { case: mapper }
     }
-}
-
-fn is_letter_or_number(c: char) -> bool {
-    if c.is_ascii() {
-        return c.is_ascii_alphanumeric();
-    }
-    matches!(
-        get_general_category(c),
-        Gc::UppercaseLetter
-            | Gc::LowercaseLetter
-            | Gc::TitlecaseLetter
-            | Gc::ModifierLetter
-            | Gc::OtherLetter
-            | Gc::DecimalNumber
-            | Gc::LetterNumber
-            | Gc::OtherNumber
-    )
 }
 
 impl Tokenizer for Unicode {

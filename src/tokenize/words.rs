@@ -11,11 +11,9 @@
 //! an apostrophe is a chunk boundary: no word or apostrophe rule can reach across it, and a
 //! UTF-8 sequence never contains an ASCII byte.
 
-use unicode_general_category::{get_general_category, GeneralCategory as Gc};
-
 use crate::config::{Case, Normalize};
 use crate::tokenize::segment::{self, script_of, Script};
-use crate::tokenize::{blocks, class, decode_utf8, Tokenizer, WordMapper};
+use crate::tokenize::{blocks, class, decode_utf8, is_letter_or_number, Tokenizer, WordMapper};
 
 #[derive(Debug, Clone)]
 pub struct Words {
@@ -35,24 +33,7 @@ impl Words {
 /// Whether a non-ASCII character belongs to words (letters, marks, numbers).
 #[inline]
 pub(crate) fn is_word_char(c: char) -> bool {
-    // CJK ideographs and Hangul syllables are all letters; skip the category search for them.
-    if matches!(c as u32, 0x4e00..=0x9fff | 0x3400..=0x4dbf | 0xac00..=0xd7a3) {
-        return true;
-    }
-    matches!(
-        get_general_category(c),
-        Gc::UppercaseLetter
-            | Gc::LowercaseLetter
-            | Gc::TitlecaseLetter
-            | Gc::ModifierLetter
-            | Gc::OtherLetter
-            | Gc::NonspacingMark
-            | Gc::SpacingMark
-            | Gc::EnclosingMark
-            | Gc::DecimalNumber
-            | Gc::LetterNumber
-            | Gc::OtherNumber
-    ) || c == '_'
+    is_letter_or_number(c) || c == '_' || segment::is_mark(c)
 }
 
 /// What the character at the start of `s` is, for the scanner: a word character (with its
