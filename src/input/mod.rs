@@ -33,7 +33,7 @@ pub struct Source {
     /// The name used in messages: `-` for stdin, otherwise the quoted path.
     pub name: String,
     /// The size of a regular file when it was planned (for the progress bar); `None` when
-    /// unknown until read (stdin, pipes, devices, `/proc` files).
+    /// unknown until read (stdin, pipes, devices, `/proc` files, compressed and UTF-16 files).
     pub size: Option<u64>,
 }
 
@@ -115,10 +115,17 @@ fn plan_path(path: &Path, opts: WalkOptions, plan: &mut Plan) {
 fn add_file(path: &Path, meta: &std::fs::Metadata, plan: &mut Plan) {
     let name = quote_path(path);
     if meta.is_file() {
-        if let Err(e) = File::open(path) {
-            return plan.errors.push(format!("{name}: {}", io_reason(&e)));
-        }
-        let size = (meta.len() > 0).then_some(meta.len());
+        let mut file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) => return plan.errors.push(format!("{name}: {}", io_reason(&e))),
+        };
+        // The text of a compressed or UTF-16 file is not its size: the progress bar must not
+        // promise a total it would overrun.
+        let mut head = [0u8; decode::HEAD];
+        let n = file.read(&mut head).unwrap_or(0);
+        let encoded = decode::sniff(&head[..n], Some(path)).is_some()
+            || matches!(decode::Bom::of(&head[..n]), Some(decode::Bom::Utf16Le | decode::Bom::Utf16Be));
+        let size = (meta.len() > 0 && !encoded).then_some(meta.len());
         plan.sources.push(Source { path: Some(path.to_path_buf()), name, size });
     } else {
         plan.sources.push(Source { path: Some(path.to_path_buf()), name, size: None });

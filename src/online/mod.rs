@@ -1,26 +1,28 @@
 //! Online mode (`--online`): counting input that keeps arriving, as micro-batches.
 //!
 //! ```text
-//!  readers (one thread per input) ──raw reads──► event loop ──► batch of pieces
-//!  (follow.rs, bounded channel)                  cuts on token      │ map + combine (rayon)
-//!                                                boundaries         │ partition, shuffle, reduce
-//!                                                                   ▼
-//!                     every --every: snapshot ◄── running totals (totals.rs; window panes)
-//!                     to the writer thread (snapshot.rs; dropped when it is busy)
-//!  EOF / SIGINT / SIGTERM ─► last batch ─► final totals through the normal output stage
+//!  readers (one thread per input) ──raw reads──► event loop ──pieces──► mapper threads
+//!  (follow.rs, bounded channel)                  cuts on token  (queue)  map + combine, one
+//!                                                boundaries               table per mapper
+//!                     each tick: wait for the mappers, drain the tables ──┘
+//!                     partition, shuffle, reduce ──► running totals (totals.rs; window panes)
+//!                     each --every: snapshot ──► writer thread (snapshot.rs; dropped if busy)
+//!  EOF / SIGINT / SIGTERM ─► last pieces ─► final totals through the normal output stage
 //! ```
 //!
-//! Each batch goes through the same stages as a batch job: every worker maps its pieces into its
-//! own combining table (`map_task`, in-mapper combining that lasts across batches), and at each
-//! flush (every `--every`, or every pane of a window) the tables are drained into partitions
+//! The data goes through the same stages as a batch job: each mapper maps pieces into its own
+//! combining table (`map_task`, in-mapper combining that lasts from tick to tick), and at each
+//! tick (every `--every`, or every pane of a window) the tables are drained into partitions
 //! (`into_partitions`), shuffled (`shuffle::by_partition`), reduced (`reduce_partition`) and
-//! merged into the totals. Old data is never read again. The event loop is the only owner of the
-//! totals, so a snapshot is consistent: it reflects whole batches. Memory is bounded: the channel
-//! holds at most 64 reads of 64 KiB, a batch at most `--chunk-size` per worker, the workers'
-//! tables are flushed early past a quarter of `--max-memory`, the writer holds one snapshot;
-//! totals past `--max-memory` keep their most frequent words and spill the rest to disk, where
-//! the final output merges them back (snapshots taken after a spill show the words kept in
-//! memory); with `--window`, expired counts are released.
+//! merged into the totals: one micro-batch. Old data is never read again. Reading and cutting go
+//! on while the mappers map, so a stream from a pipe is counted about as fast as in batch mode.
+//! The event loop is the only owner of the totals, so a snapshot is consistent: it reflects whole
+//! micro-batches. Memory is bounded: the reader channel holds at most 64 reads of 64 KiB, the
+//! piece queue two `--chunk-size` pieces per mapper, the mappers' tables are flushed early past a
+//! quarter of `--max-memory`, the writer holds one snapshot; totals past `--max-memory` keep
+//! their most frequent words and spill the rest to disk, where the final output merges them back
+//! (snapshots taken after a spill show the words kept in memory); with `--window`, expired counts
+//! are released.
 
 mod follow;
 mod snapshot;
@@ -29,7 +31,7 @@ mod totals;
 use std::io::IsTerminal;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use rayon::prelude::*;
@@ -90,18 +92,52 @@ struct OnlineJob<'a, T> {
     tokenizer: T,
 }
 
-/// One worker's tokenizer and combining table, kept from batch to batch until a flush.
+/// One worker's tokenizer and combining table, kept from piece to piece until a flush.
 struct Worker<T> {
     tokenizer: T,
     table: CountTable,
     stats: MapStats,
 }
 
-/// Bytes received per input, not yet cut into pieces, and the pieces waiting for a batch.
+/// The map side, as seen from the event loop: mapper threads take pieces from a bounded queue,
+/// so reading and cutting go on while they map (and wait when they fall behind).
+struct Mappers<'s, T> {
+    workers: &'s [Mutex<Worker<T>>],
+    /// Each worker's table size after its last piece, for the memory check.
+    sizes: &'s [AtomicUsize],
+    queue: mpsc::SyncSender<Vec<u8>>,
+    sent: u64,
+    /// Pieces mapped so far, and the signal that one more was.
+    done: &'s (Mutex<u64>, Condvar),
+}
+
+impl<T> Mappers<'_, T> {
+    fn dispatch(&mut self, batcher: &mut Batcher) {
+        for piece in batcher.pieces.drain(..) {
+            // The mappers live as long as the event loop: the queue cannot be closed here.
+            if self.queue.send(piece).is_ok() {
+                self.sent += 1;
+            }
+        }
+    }
+
+    /// Waits until every piece sent is mapped (the tables are then complete and idle).
+    fn wait(&self) {
+        let mut done = self.done.0.lock().unwrap_or_else(|p| p.into_inner());
+        while *done < self.sent {
+            done = self.done.1.wait(done).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn table_bytes(&self) -> usize {
+        self.sizes.iter().map(|s| s.load(Ordering::Relaxed)).sum()
+    }
+}
+
+/// Bytes received per input, not yet cut into pieces, and the pieces waiting to be mapped.
 struct Batcher {
     carries: Vec<Vec<u8>>,
     pieces: Vec<Vec<u8>>,
-    pending: usize,
 }
 
 impl Batcher {
@@ -115,13 +151,57 @@ impl Batcher {
         }
         let rest = carry.split_off(end);
         let piece = std::mem::replace(carry, rest);
-        self.pending += piece.len();
         self.pieces.push(piece);
     }
 }
 
 impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
     fn run(&self, style: Style, sink: Sink) -> Result<Outcome> {
+        let new_worker = |_| {
+            let w =
+                Worker { tokenizer: self.tokenizer.clone(), table: CountTable::default(), stats: MapStats::default() };
+            Mutex::new(w)
+        };
+        let workers: Vec<Mutex<Worker<T>>> = (0..self.config.jobs).map(new_worker).collect();
+        let sizes: Vec<AtomicUsize> = (0..self.config.jobs).map(|_| AtomicUsize::new(0)).collect();
+        let done = (Mutex::new(0u64), Condvar::new());
+        let (queue, pieces) = mpsc::sync_channel(2 * self.config.jobs);
+        let pieces = Mutex::new(pieces);
+        std::thread::scope(|scope| {
+            for (worker, size) in workers.iter().zip(&sizes) {
+                scope.spawn(|| self.mapper(worker, size, &pieces, &done));
+            }
+            // The loop owns the queue's sender: when it returns, however it returns, the
+            // mappers see the queue closed and end, and the scope can join them.
+            let mappers = Mappers { workers: &workers, sizes: &sizes, queue, sent: 0, done: &done };
+            self.event_loop(style, sink, mappers)
+        })
+    }
+
+    /// A mapper thread: maps pieces into its worker's table until the queue closes.
+    fn mapper(
+        &self,
+        worker: &Mutex<Worker<T>>,
+        size: &AtomicUsize,
+        pieces: &Mutex<mpsc::Receiver<Vec<u8>>>,
+        done: &(Mutex<u64>, Condvar),
+    ) {
+        loop {
+            let piece = pieces.lock().unwrap_or_else(|p| p.into_inner()).recv();
+            let Ok(piece) = piece else { return };
+            {
+                let mut worker = worker.lock().unwrap_or_else(|p| p.into_inner());
+                let Worker { tokenizer, table, stats } = &mut *worker;
+                map_task(tokenizer, &piece, table, stats);
+                stats.tasks += 1;
+                size.store(table.memory_bytes(), Ordering::Relaxed);
+            }
+            *done.0.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+            done.1.notify_all();
+        }
+    }
+
+    fn event_loop(&self, style: Style, sink: Sink, mut mappers: Mappers<T>) -> Result<Outcome> {
         let config = self.config;
         let started = Instant::now();
         let begun = SystemTime::now();
@@ -134,19 +214,8 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
 
         let mut writer = Writer::start(style);
         let mut totals = Totals::new(config.partitions, self.online.window);
-        let workers: Vec<Mutex<Worker<T>>> = (0..self.pool.current_num_threads())
-            .map(|_| {
-                let w = Worker {
-                    tokenizer: self.tokenizer.clone(),
-                    table: CountTable::default(),
-                    stats: MapStats::default(),
-                };
-                Mutex::new(w)
-            })
-            .collect();
         let spiller = Spiller::new(&config.tmp_dir, config.partitions);
-        let mut batcher =
-            Batcher { carries: vec![Vec::new(); self.plan.sources.len()], pieces: Vec::new(), pending: 0 };
+        let mut batcher = Batcher { carries: vec![Vec::new(); self.plan.sources.len()], pieces: Vec::new() };
         let mut counters = Counters { runner: "online".into(), workers: config.jobs, ..Counters::default() };
         let mut snapshots = Snapshots { number: 0, previous: Default::default() };
         let mut open = self.plan.sources.len();
@@ -155,15 +224,14 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
         // A window needs its counts merged at least once per pane, to age them right.
         let flush_every = self.online.window.map_or(self.online.every, |w| (w / totals::PANES).min(self.online.every));
         let mut next_flush = started + flush_every;
-        let batch_bytes = config.chunk_size.saturating_mul(config.jobs);
         let is_boundary = |b: u8| self.tokenizer.is_boundary(b);
 
         while open > 0 && !signaled.load(Ordering::Relaxed) && !writer.closed.load(Ordering::Relaxed) {
             let now = Instant::now();
             if now >= next_flush {
                 (0..batcher.carries.len()).for_each(|i| batcher.cut(i, false, is_boundary));
-                self.map(&mut batcher, &workers);
-                self.flush(&workers, &mut totals, &spiller, &mut counters, started)?;
+                mappers.dispatch(&mut batcher);
+                self.flush(&mappers, &mut totals, &spiller, &mut counters, started)?;
                 totals.expire(now - started);
                 // A loop that fell behind skips the missed ticks instead of bunching them.
                 next_flush = (next_flush + flush_every).max(now + flush_every / 2);
@@ -178,10 +246,10 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
                     if let Some(done) = self.handle(event, &mut batcher, &mut bytes, &mut counters)? {
                         open -= usize::from(done);
                     }
-                    if batcher.pending >= batch_bytes {
-                        self.map(&mut batcher, &workers);
-                        if workers_bytes(&workers) > config.max_memory / 4 {
-                            self.flush(&workers, &mut totals, &spiller, &mut counters, started)?;
+                    if !batcher.pieces.is_empty() {
+                        mappers.dispatch(&mut batcher);
+                        if mappers.table_bytes() > config.max_memory / 4 {
+                            self.flush(&mappers, &mut totals, &spiller, &mut counters, started)?;
                         }
                     }
                 }
@@ -195,8 +263,8 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
             self.handle(event, &mut batcher, &mut bytes, &mut counters)?;
         }
         (0..batcher.carries.len()).for_each(|i| batcher.cut(i, true, is_boundary));
-        self.map(&mut batcher, &workers);
-        self.flush(&workers, &mut totals, &spiller, &mut counters, started)?;
+        mappers.dispatch(&mut batcher);
+        self.flush(&mappers, &mut totals, &spiller, &mut counters, started)?;
         totals.expire(started.elapsed());
         // On a terminal the table is brought up to date once more; a pipe gets the final totals.
         let last =
@@ -254,37 +322,19 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
         })
     }
 
-    /// Maps the waiting pieces, each worker into its own table; the pieces are shared out as
-    /// the workers become free.
-    fn map(&self, batcher: &mut Batcher, workers: &[Mutex<Worker<T>>]) {
-        if batcher.pieces.is_empty() {
-            return;
-        }
-        let pieces = std::mem::take(&mut batcher.pieces);
-        batcher.pending = 0;
-        let next = AtomicUsize::new(0);
-        self.pool.broadcast(|ctx| {
-            let mut worker = workers[ctx.index()].lock().unwrap_or_else(|p| p.into_inner());
-            let Worker { tokenizer, table, stats } = &mut *worker;
-            while let Some(piece) = pieces.get(next.fetch_add(1, Ordering::Relaxed)) {
-                map_task(tokenizer, piece, table, stats);
-                stats.tasks += 1;
-            }
-        });
-    }
-
     /// Drains the workers' tables through partition, shuffle and reduce into the totals.
     fn flush(
         &self,
-        workers: &[Mutex<Worker<T>>],
+        mappers: &Mappers<T>,
         totals: &mut Totals,
         spiller: &Spiller,
         counters: &mut Counters,
         started: Instant,
     ) -> Result<()> {
         let partitions = self.config.partitions;
-        let mut lists = Vec::with_capacity(workers.len());
-        for worker in workers {
+        mappers.wait();
+        let mut lists = Vec::with_capacity(mappers.workers.len());
+        for (worker, size) in mappers.workers.iter().zip(mappers.sizes) {
             let mut worker = worker.lock().unwrap_or_else(|p| p.into_inner());
             if worker.table.is_empty() {
                 continue;
@@ -292,6 +342,7 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
             counters.map.merge(&std::mem::take(&mut worker.stats));
             counters.combine_output_records += worker.table.len() as u64;
             lists.push(std::mem::take(&mut worker.table).into_partitions(partitions));
+            size.store(0, Ordering::Relaxed);
         }
         if lists.is_empty() {
             return Ok(());
@@ -353,10 +404,6 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
             Outcome::Complete
         })
     }
-}
-
-fn workers_bytes<T>(workers: &[Mutex<Worker<T>>]) -> usize {
-    workers.iter().map(|w| w.lock().unwrap_or_else(|p| p.into_inner()).table.memory_bytes()).sum()
 }
 
 /// Numbers snapshots and remembers the previous one's counts, for the change column.
