@@ -79,7 +79,9 @@ pub struct GenArgs {
 #[derive(Debug, Args)]
 pub struct CountArgs {
     /// Files or directories to count; `-` or nothing means stdin. Directories are walked
-    /// recursively in byte order of names, hidden files included.
+    /// recursively in byte order of names, hidden files included. gzip, bzip2, zstd and xz
+    /// data is decompressed (found by its magic bytes or a .gz/.bz2/.zst/.xz name); a UTF-8
+    /// byte-order mark is skipped and UTF-16 text with a BOM is transcoded.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::Command;
 
-use crate::util::{parse_tsv, shared_corpus, Mrwc, TestDir};
+use crate::util::{assert_snapshot, fixture, parse_tsv, shared_corpus, Mrwc, TestDir};
 
 fn words(args: &[&str], text: &str) -> Vec<String> {
     let out = Mrwc::new().args(["--sort", "none", "--format", "tsv"]).args(args).stdin(text).stdout();
@@ -49,6 +49,17 @@ fn japanese_is_segmented_with_its_kana() {
     let got = words(&[], "東京都は日本の首都です。この仕組みはLinuxカーネルで動きます。");
     for w in ["東京", "日本", "首都", "仕組み", "linux", "カーネル"] {
         assert!(got.contains(&w.to_string()), "{w} missing from {got:?}");
+    }
+}
+
+/// The multilingual fixture as each tokenizer counts it, pinned: a change in segmentation shows
+/// up here as a diff of whole words.
+#[cfg(all(feature = "segment-zh", feature = "segment-icu"))]
+#[test]
+fn the_multilingual_fixture_is_pinned_for_every_tokenizer() {
+    for tokenizer in ["words", "whitespace", "mrjob", "unicode"] {
+        let out = Mrwc::new().args(["--sort", "word", "-t", tokenizer]).arg(fixture("multilingual.txt")).stdout();
+        assert_snapshot(&format!("multilingual-{tokenizer}.tsv"), &out);
     }
 }
 
