@@ -135,6 +135,14 @@ pub fn peek(mut reader: Box<dyn Read + Send>) -> io::Result<(Vec<u8>, Box<dyn Re
     Ok((head, Box::new(again)))
 }
 
+/// Whether the file at `path` is compressed or starts with a byte-order mark: whether its text
+/// differs from its bytes.
+pub fn needs_decoding(path: &Path) -> io::Result<bool> {
+    let mut head = Vec::with_capacity(HEAD);
+    std::fs::File::open(path)?.take(HEAD as u64).read_to_end(&mut head)?;
+    Ok(sniff(&head, Some(path)).is_some() || Bom::of(&head).is_some())
+}
+
 /// Wraps `reader` (the raw bytes, from their start) in `codec`'s decoder.
 pub fn decompress(codec: Codec, reader: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
     let consumed = Arc::new(AtomicU64::new(0));

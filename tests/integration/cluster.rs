@@ -47,7 +47,14 @@ fn spark_gives_byte_identical_output_to_threads() {
         return;
     }
     let t = TestDir::new();
-    let inputs = [fixture("sample.txt"), fixture("tree"), fixture("invalid-utf8.bin")];
+    // A gzip file without its extension: Spark would read it raw; mrwc hands it over decoded.
+    let data = TestDir::new();
+    let gz = data.write("sample-gz", {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut e, &std::fs::read(fixture("multilingual.txt")).unwrap()).unwrap();
+        e.finish().unwrap()
+    });
+    let inputs = [fixture("sample.txt"), fixture("tree"), fixture("invalid-utf8.bin"), gz];
     let want = Mrwc::new().args(&inputs).output();
     let run = t
         .cmd()

@@ -21,7 +21,7 @@
 //! error line is in mrwc's message.
 
 use std::fs;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -29,6 +29,7 @@ use std::time::Instant;
 
 use crate::counters::Counters;
 use crate::error::{io_reason, quote_path, Error, Result};
+use crate::input::{self, decode, Opened};
 use crate::partition::partition_of;
 use crate::records::Records;
 use crate::reduce::Reduced;
@@ -79,17 +80,34 @@ impl Spark {
         // Spark sees local inputs through neutral names: Hadoop's input format drops files whose
         // name starts with `.` or `_` even when named, and textFile splits its argument on
         // commas and expands glob characters.
+        // Text that mrwc decodes (compressed, UTF-16, with a BOM) and stdin are written out as
+        // plain text, since Spark would read them raw: Hadoop picks a codec by file name only.
         let mut inputs: Vec<String> = job.plan.urls.clone();
         for (i, source) in job.plan.sources.iter().enumerate() {
             let link = work.path().join(format!("input-{i:06}"));
-            match &source.path {
-                Some(p) => {
-                    let target = fs::canonicalize(p).map_err(|e| Error::input(&source.name, &e))?;
-                    std::os::unix::fs::symlink(&target, &link).map_err(|e| temp_err(&link, e))?;
-                }
-                None => {
-                    let mut file = fs::File::create(&link).map_err(|e| temp_err(&link, e))?;
-                    io::copy(&mut io::stdin().lock(), &mut file).map_err(|e| Error::input("-", &e))?;
+            let plain = match &source.path {
+                Some(p) => !decode::needs_decoding(p).map_err(|e| Error::input(&source.name, &e))?,
+                None => false,
+            };
+            if let (true, Some(p)) = (plain, &source.path) {
+                let target = fs::canonicalize(p).map_err(|e| Error::input(&source.name, &e))?;
+                std::os::unix::fs::symlink(&target, &link).map_err(|e| temp_err(&link, e))?;
+            } else {
+                let mut reader = match input::open(source, false)? {
+                    Opened::Stream(r) | Opened::Whole(r) => r,
+                    Opened::Mapped(..) => unreachable!("opened without mmap"),
+                };
+                let mut file = fs::File::create(&link).map_err(|e| temp_err(&link, e))?;
+                // A read error names the input; a write error, the work directory.
+                let mut buf = vec![0u8; 1 << 16];
+                loop {
+                    let n = match reader.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(Error::input(&source.name, &e)),
+                    };
+                    file.write_all(&buf[..n]).map_err(|e| temp_err(&link, e))?;
                 }
             }
             inputs.push(format!("file://{}", link.display()));
