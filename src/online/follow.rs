@@ -53,7 +53,7 @@ pub fn spawn(sources: &[Source], tail: bool, tx: SyncSender<Event>, stop: Arc<At
         let follow = tail && source.path.is_some();
         let body = move || {
             let tx = reader_tx;
-            let end = if follow { follow_file(idx, &source, &tx, &stop) } else { read_all(idx, &source, &tx) };
+            let end = if follow { follow_file(idx, &source, &tx, &stop) } else { read_all(idx, &source, &tx, &stop) };
             let _ = tx.send(match end {
                 Ok(()) => Event::Eof(idx),
                 Err(e) => Event::Failed(idx, e),
@@ -66,19 +66,26 @@ pub fn spawn(sources: &[Source], tail: bool, tx: SyncSender<Event>, stop: Arc<At
     }
 }
 
-fn read_all(idx: usize, source: &Source, tx: &SyncSender<Event>) -> Result<(), Error> {
+fn read_all(idx: usize, source: &Source, tx: &SyncSender<Event>, stop: &AtomicBool) -> Result<(), Error> {
     let mut reader = match input::open(source, false)? {
         Opened::Stream(r) | Opened::Whole(r) => r,
         Opened::Mapped(..) => unreachable!("opened without mmap"),
     };
-    pump(idx, source, reader.as_mut(), tx).map(drop)
+    pump(idx, source, reader.as_mut(), tx, stop).map(drop)
 }
 
-/// Sends everything `reader` has now; returns the bytes sent. `Ok` at EOF; a closed channel (the
-/// loop has finished) also ends the reader quietly.
-fn pump(idx: usize, source: &Source, reader: &mut dyn Read, tx: &SyncSender<Event>) -> Result<u64, Error> {
+/// Sends everything `reader` has now; returns the bytes sent. `Ok` at EOF, and once `stop` is
+/// raised (so that the loop, draining the channel, sees an end to what was read); a closed
+/// channel (the loop has finished) also ends the reader quietly.
+fn pump(
+    idx: usize,
+    source: &Source,
+    reader: &mut dyn Read,
+    tx: &SyncSender<Event>,
+    stop: &AtomicBool,
+) -> Result<u64, Error> {
     let mut sent = 0;
-    loop {
+    while !stop.load(Ordering::Relaxed) {
         // One read() at a time: a live stream sends what it has, and waiting for a full buffer
         // would hold back a slow stream's lines.
         let mut buf = vec![0u8; READ];
@@ -98,6 +105,7 @@ fn pump(idx: usize, source: &Source, reader: &mut dyn Read, tx: &SyncSender<Even
             return Ok(sent);
         }
     }
+    Ok(sent)
 }
 
 struct Followed {
@@ -130,7 +138,7 @@ fn follow_file(idx: usize, source: &Source, tx: &SyncSender<Event>, stop: &Atomi
             }
             continue;
         };
-        f.pos += pump(idx, source, &mut f.file, tx)?;
+        f.pos += pump(idx, source, &mut f.file, tx, stop)?;
         // Caught up: has the file been truncated, or replaced?
         match std::fs::metadata(&path) {
             Ok(meta) if meta.dev() != f.dev || meta.ino() != f.ino => {

@@ -57,6 +57,8 @@ use totals::Totals;
 
 /// The longest the loop waits for input before looking at the clock and the stop flags.
 const TICK: Duration = Duration::from_millis(100);
+/// At the end, how long the channel must stay quiet before the readers count as drained.
+const DRAIN: Duration = Duration::from_millis(20);
 
 /// Runs an online job to its end (EOF on every input, or a signal).
 pub fn run(config: &Config, online: Online) -> Result<Outcome> {
@@ -257,9 +259,10 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
                 Err(mpsc::RecvTimeoutError::Disconnected) => open = 0,
             }
         }
-        // Whatever was read is counted: the reads already queued, then every carry.
+        // Whatever was read is counted: the reads queued or being sent (a reader sends at most one
+        // more once `stop` is up), then every carry.
         stop.store(true, Ordering::Relaxed);
-        while let Ok(event) = rx.try_recv() {
+        while let Ok(event) = rx.recv_timeout(DRAIN) {
             self.handle(event, &mut batcher, &mut bytes, &mut counters)?;
         }
         (0..batcher.carries.len()).for_each(|i| batcher.cut(i, true, is_boundary));
