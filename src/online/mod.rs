@@ -77,10 +77,8 @@ pub fn run(config: &Config, online: Online) -> Result<Outcome> {
         .thread_name(|i| format!("mrwc-worker-{i}"))
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {} worker threads: {e}", config.jobs)))?;
-    let style = match config.output {
-        OutputTarget::Stdout if std::io::stdout().is_terminal() => Style::Live,
-        _ => Style::Blocks(config.format),
-    };
+    // Snapshots always go to stdout; the final totals go where -o or --output-dir say.
+    let style = if std::io::stdout().is_terminal() { Style::Live } else { Style::Blocks(config.format) };
     with_tokenizer!(config.tokenize, |tokenizer| {
         OnlineJob { config, online, plan: &plan, pool: &pool, tokenizer }.run(style, sink)
     })
