@@ -142,19 +142,8 @@ impl Alias {
     #[inline]
     fn sample(&self, rng: &mut Rng) -> usize {
         let r = rng.next();
-        self.resolve(r, self.column(r))
-    }
-
-    /// The column a random number picks. Columns are fewer than 2^32, so a 64-bit multiply-shift
-    /// picks one uniformly.
-    #[inline]
-    fn column(&self, r: u64) -> usize {
-        (((r >> 32) * self.table.len() as u64) >> 32) as usize
-    }
-
-    /// The column itself or its alias, by the low half of the same random number.
-    #[inline]
-    fn resolve(&self, r: u64, column: usize) -> usize {
+        // Columns are fewer than 2^32, so a 64-bit multiply-shift picks one uniformly.
+        let column = (((r >> 32) * self.table.len() as u64) >> 32) as usize;
         let (threshold, alias) = self.table[column];
         if (r as u32) < threshold {
             column
@@ -164,66 +153,88 @@ impl Alias {
     }
 }
 
-/// The generated vocabulary, in rank order. Every word fits in 15 bytes (at most five
-/// two-letter syllables, or three ideographs for the sizes allowed), so each is stored as a
-/// 16-byte entry with its length in the last byte and copied with one fixed-size store.
+/// The generated vocabulary, in rank order. The word of rank `r` is the digits of its place
+/// among the words of its length, in base `units.len()`, each digit written as its unit; every
+/// word fits in 15 bytes (at most five two-letter syllables, or three ideographs for the sizes
+/// allowed). The `HEAD` most frequent words are stored as 16-byte entries (length in the last
+/// byte), copied with one fixed-size store; the rarer ones are composed when drawn, since a
+/// table of all of them would be several MB, and a cache miss costs more than composing.
 struct Vocabulary {
     entries: Vec<[u8; 16]>,
+    /// Each unit padded to 4 bytes, with its length.
+    units: Vec<([u8; 4], u8)>,
+    /// `firsts[k]`: the first rank of the words of `k + 1` units.
+    firsts: Vec<usize>,
 }
 
 impl Vocabulary {
     fn new(units: &[String], size: usize) -> Vocabulary {
         let base = units.len();
-        let mut entries = Vec::with_capacity(size);
-        let (mut len, mut first_of_len, mut count_of_len) = (1u32, 0usize, base);
-        for rank in 0..size {
-            if rank - first_of_len == count_of_len {
-                first_of_len = rank;
-                len += 1;
-                count_of_len = count_of_len.saturating_mul(base);
-            }
-            // Digits of (rank - first_of_len) in base `base`, `len` of them.
-            let mut entry = [0u8; 16];
-            let mut n = 0;
-            let mut x = rank - first_of_len;
-            for _ in 0..len {
-                let unit = units[x % base].as_bytes();
-                assert!(n + unit.len() < 16, "generated words fit in 15 bytes");
-                entry[n..n + unit.len()].copy_from_slice(unit);
-                n += unit.len();
-                x /= base;
-            }
-            entry[15] = n as u8;
-            entries.push(entry);
+        let units: Vec<([u8; 4], u8)> = units
+            .iter()
+            .map(|u| {
+                let mut padded = [0u8; 4];
+                padded[..u.len()].copy_from_slice(u.as_bytes());
+                (padded, u.len() as u8)
+            })
+            .collect();
+        let mut firsts = vec![0usize];
+        let mut count = base;
+        while firsts.last().expect("one") + count < size {
+            firsts.push(firsts.last().expect("one") + count);
+            count = count.saturating_mul(base);
         }
-        Vocabulary { entries }
+        let longest = units.iter().map(|u| usize::from(u.1)).max().unwrap_or(0) * firsts.len();
+        assert!(longest < 16, "generated words fit in 15 bytes");
+        let mut v = Vocabulary { entries: Vec::new(), units, firsts };
+        v.entries = (0..size.min(HEAD))
+            .map(|rank| {
+                let mut entry = [0u8; 16];
+                let n = v.compose(rank, &mut entry);
+                entry[15] = n as u8;
+                entry
+            })
+            .collect();
+        v
+    }
+
+    /// Writes the word of `rank` at the start of `out`; returns its length.
+    #[inline]
+    fn compose(&self, rank: usize, out: &mut [u8; 16]) -> usize {
+        let len = self.firsts.iter().take_while(|&&f| f <= rank).count();
+        let base = self.units.len() as u32;
+        // Ranks are below 2^32 (--vocab is checked), so the digits take 32-bit divisions.
+        let mut x = (rank - self.firsts[len - 1]) as u32;
+        let mut buf = [0u8; 20];
+        let mut n = 0;
+        for _ in 0..len {
+            let (unit, unit_len) = self.units[(x % base) as usize];
+            buf[n..n + 4].copy_from_slice(&unit);
+            n += usize::from(unit_len);
+            x /= base;
+        }
+        out.copy_from_slice(&buf[..16]);
+        n
     }
 
     #[cfg(test)]
-    fn word(&self, rank: usize) -> &[u8] {
-        let e = &self.entries[rank];
-        &e[..usize::from(e[15])]
-    }
-
-    /// Asks the CPU to start loading the entry of `rank` (a hint: no effect on the result).
-    #[inline(always)]
-    fn prefetch(&self, rank: usize) {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(entry) = self.entries.get(rank) {
-            // SAFETY: a prefetch never faults and changes no state visible to the program; the
-            // address is of a live element besides. SSE is part of the x86_64 baseline.
-            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(entry.as_ptr().cast()) };
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = rank;
+    fn word(&self, rank: usize) -> Vec<u8> {
+        let mut buf = [0u8; 16];
+        let n = self.compose(rank, &mut buf);
+        buf[..n].to_vec()
     }
 
     /// Writes the word at `out[pos..]` (which must have 16 bytes of room); returns its length.
     #[inline(always)]
     fn put(&self, rank: usize, out: &mut [u8], pos: usize) -> usize {
-        let e = &self.entries[rank];
-        out[pos..pos + 16].copy_from_slice(e);
-        usize::from(e[15])
+        let dest: &mut [u8; 16] = (&mut out[pos..pos + 16]).try_into().expect("16 bytes");
+        match self.entries.get(rank) {
+            Some(e) => {
+                *dest = *e;
+                usize::from(e[15])
+            }
+            None => self.compose(rank, dest),
+        }
     }
 }
 
@@ -271,20 +282,11 @@ impl Sampler {
         Sampler { head: Alias::new(&head), tail: Some(Alias::new(tail)) }
     }
 
-    /// A rank. A draw from the tail touches two large tables: its alias column, then the word.
-    /// The word is usually the column's own (the alias is taken less often, and points to the
-    /// tail's frequent, cached start), so its entry is prefetched before the column is read,
-    /// and the two cache misses overlap instead of following each other.
     #[inline]
-    fn sample(&self, rng: &mut Rng, vocabulary: &Vocabulary) -> usize {
+    fn sample(&self, rng: &mut Rng) -> usize {
         let rank = self.head.sample(rng);
         match &self.tail {
-            Some(tail) if rank == HEAD => {
-                let r = rng.next();
-                let column = tail.column(r);
-                vocabulary.prefetch(HEAD + column);
-                HEAD + tail.resolve(r, column)
-            }
+            Some(tail) if rank == HEAD => HEAD + tail.sample(rng),
             _ => rank,
         }
     }
@@ -338,7 +340,7 @@ impl Generator {
                 // bits are 0 (one time in eight).
                 let commas = rng.next();
                 for i in 0..words {
-                    pos += self.han.put(self.alias.sample(&mut rng, &self.han), out, pos);
+                    pos += self.han.put(self.alias.sample(&mut rng), out, pos);
                     if i + 1 < words && (commas >> (3 * i)) & 7 == 0 {
                         out[pos..pos + 3].copy_from_slice("，".as_bytes());
                         pos += 3;
@@ -348,7 +350,7 @@ impl Generator {
                 pos += 3;
             } else {
                 for _ in 0..words {
-                    pos += self.latin.put(self.alias.sample(&mut rng, &self.latin), out, pos);
+                    pos += self.latin.put(self.alias.sample(&mut rng), out, pos);
                     out[pos] = b' ';
                     pos += 1;
                 }
@@ -439,12 +441,11 @@ mod tests {
         let weights: Vec<f64> = (1..=HEAD * 3).map(|r| 1.0 / r as f64).collect();
         let total: f64 = weights.iter().sum();
         let sampler = Sampler::new(&weights);
-        let vocabulary = Vocabulary::new(&latin_units(&mut Rng::new(1, 1)), weights.len());
         let mut rng = Rng::new(5, 5);
         let n = 400_000;
         let (mut first, mut tail) = (0u32, 0u32);
         for _ in 0..n {
-            match sampler.sample(&mut rng, &vocabulary) {
+            match sampler.sample(&mut rng) {
                 0 => first += 1,
                 r if r >= HEAD => tail += 1,
                 _ => {}
