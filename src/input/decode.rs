@@ -146,6 +146,7 @@ pub fn needs_decoding(path: &Path) -> io::Result<bool> {
 /// Wraps `reader` (the raw bytes, from their start) in `codec`'s decoder.
 pub fn decompress(codec: Codec, reader: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
     let consumed = Arc::new(AtomicU64::new(0));
+    let reader = RawErrors { inner: reader };
     let input = Counted { inner: BufReader::with_capacity(1 << 16, reader), consumed: Arc::clone(&consumed) };
     let decoder: Box<dyn Read + Send> = match codec {
         Codec::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(input)),
@@ -167,6 +168,30 @@ pub fn unbom(head: &[u8], reader: Box<dyn Read + Send>) -> io::Result<Box<dyn Re
         Bom::Utf16Be => Box::new(Utf16::new(reader, true)),
     })
 }
+
+/// The compressed file itself. Its read errors (a disk error, a file that shrank) are not the
+/// archive's fault: they are marked so that [`Explained`] passes them on unchanged.
+struct RawErrors {
+    inner: Box<dyn Read + Send>,
+}
+
+impl Read for RawErrors {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| io::Error::new(e.kind(), RawError(e)))
+    }
+}
+
+/// A read error of the compressed file, as opposed to one of the decoder.
+#[derive(Debug)]
+struct RawError(io::Error);
+
+impl std::fmt::Display for RawError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::error::io_reason(&self.0))
+    }
+}
+
+impl std::error::Error for RawError {}
 
 /// A buffered reader that counts the bytes its user consumed (the decoder's position).
 struct Counted<R> {
@@ -202,6 +227,9 @@ struct Explained {
 impl Read for Explained {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read(buf).map_err(|e| {
+            if e.get_ref().is_some_and(|inner| inner.is::<RawError>()) {
+                return e;
+            }
             let at = self.consumed.load(Ordering::Relaxed);
             let name = self.codec.name();
             let why = if e.kind() == io::ErrorKind::UnexpectedEof {
@@ -350,6 +378,40 @@ mod tests {
         bad[12] ^= 0xff;
         let err = read_all(&mut decompress(Codec::Gzip, boxed(bad)).unwrap()).unwrap_err();
         assert!(err.to_string().starts_with("corrupt gzip data near byte "), "{err}");
+    }
+
+    #[test]
+    fn a_read_error_of_the_file_is_not_called_corruption() {
+        // The archive is fine; the file fails after its first 20 bytes.
+        struct Failing(io::Cursor<Vec<u8>>);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0.position() >= 20 {
+                    return Err(io::Error::other("file changed while being read"));
+                }
+                let n = buf.len().min(20 - self.0.position() as usize);
+                self.0.read(&mut buf[..n])
+            }
+        }
+        for codec in [Codec::Gzip, Codec::Bzip2, Codec::Zstd, Codec::Xz] {
+            let data = match codec {
+                Codec::Gzip => gzip(&b"word ".repeat(10_000)),
+                Codec::Bzip2 => {
+                    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+                    e.write_all(&b"word ".repeat(10_000)).unwrap();
+                    e.finish().unwrap()
+                }
+                Codec::Zstd => zstd::encode_all(&b"word ".repeat(10_000)[..], 3).unwrap(),
+                Codec::Xz => {
+                    let mut e = liblzma::write::XzEncoder::new(Vec::new(), 6);
+                    e.write_all(&b"word ".repeat(10_000)).unwrap();
+                    e.finish().unwrap()
+                }
+            };
+            let reader = Box::new(Failing(io::Cursor::new(data)));
+            let err = read_all(&mut decompress(codec, reader).unwrap()).unwrap_err();
+            assert_eq!(err.to_string(), "file changed while being read", "{codec:?}");
+        }
     }
 
     #[test]
