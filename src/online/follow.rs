@@ -14,8 +14,9 @@
 //!        └──────────────────  more bytes?           ─► read them
 //! ```
 //!
-//! A followed file that does not exist yet (or between a rotation's rename and create) is
-//! waited for. Followed files are read as raw bytes, without decompression.
+//! A followed file that disappears (between a rotation's rename and create) is waited for.
+//! Followed files are read as raw bytes, without decompression; inputs that are not regular files
+//! (stdin, FIFOs, devices) are read to their end as without `--tail`.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -50,7 +51,8 @@ const READ: usize = 1 << 16;
 pub fn spawn(sources: &[Source], tail: bool, tx: SyncSender<Event>, stop: Arc<AtomicBool>) {
     for (idx, source) in sources.iter().enumerate() {
         let (source, reader_tx, stop) = (source.clone(), tx.clone(), Arc::clone(&stop));
-        let follow = tail && source.path.is_some();
+        // Only regular files can grow, rotate and shrink; a FIFO or a device is read as a stream.
+        let follow = tail && source.path.as_ref().is_some_and(|p| p.metadata().is_ok_and(|m| m.is_file()));
         let body = move || {
             let tx = reader_tx;
             let end = if follow { follow_file(idx, &source, &tx, &stop) } else { read_all(idx, &source, &tx, &stop) };
