@@ -15,6 +15,7 @@
 //! first signal runs instead of the cleanup; a second signal still cleans up and exits.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, Once};
 use std::time::Duration;
 
@@ -25,6 +26,8 @@ static PATHS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// Child processes to kill; `None` once the cleanup has started.
 static CHILDREN: Mutex<Option<Vec<u32>>> = Mutex::new(Some(Vec::new()));
 static INSTALL: Once = Once::new();
+/// Set once the signal thread has started cleaning up; it will end the process.
+static CLEANING: AtomicBool = AtomicBool::new(false);
 /// Run by the first signal instead of exiting (online mode's graceful stop).
 static FIRST: Mutex<Option<Stop>> = Mutex::new(None);
 type Stop = Box<dyn FnOnce(i32) + Send>;
@@ -42,6 +45,7 @@ pub fn install() {
                     stop(signal);
                     continue;
                 }
+                CLEANING.store(true, Ordering::SeqCst);
                 let children = children().take().unwrap_or_default();
                 kill_and_reap(&children);
                 remove_registered();
@@ -57,6 +61,14 @@ pub fn install() {
 /// process; the signal after that ends it as usual.
 pub fn on_first_signal(stop: impl FnOnce(i32) + Send + 'static) {
     *FIRST.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(stop));
+}
+
+/// Blocks forever once a signal's cleanup has started: the signal thread exits the process with
+/// the signal's status.
+pub fn wait_if_interrupted() {
+    while CLEANING.load(Ordering::SeqCst) {
+        std::thread::park();
+    }
 }
 
 /// Removes `path` (a file or a whole directory) if the process is interrupted.
