@@ -100,29 +100,45 @@ pub(crate) mod class {
     }
 }
 
+/// What a character is to the tokenizers, from one look at its general category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A letter (L*) or a number (N*).
+    LetterOrNumber,
+    /// A combining mark (M*).
+    Mark,
+    Other,
+}
+
+#[inline]
+pub(crate) fn kind_of(c: char) -> Kind {
+    use unicode_general_category::{get_general_category, GeneralCategory as Gc};
+    if c.is_ascii() {
+        return if c.is_ascii_alphanumeric() { Kind::LetterOrNumber } else { Kind::Other };
+    }
+    // CJK ideographs and Hangul syllables are all letters; skip the category search for them.
+    if matches!(c as u32, 0x4e00..=0x9fff | 0x3400..=0x4dbf | 0xac00..=0xd7a3) {
+        return Kind::LetterOrNumber;
+    }
+    match get_general_category(c) {
+        Gc::UppercaseLetter
+        | Gc::LowercaseLetter
+        | Gc::TitlecaseLetter
+        | Gc::ModifierLetter
+        | Gc::OtherLetter
+        | Gc::DecimalNumber
+        | Gc::LetterNumber
+        | Gc::OtherNumber => Kind::LetterOrNumber,
+        Gc::NonspacingMark | Gc::SpacingMark | Gc::EnclosingMark => Kind::Mark,
+        _ => Kind::Other,
+    }
+}
+
 /// Whether `c` is a letter (L*) or a number (N*): what makes a segment a word for the
 /// segmenters and the `unicode` tokenizer, and Python's `\w` (with `_`) for `mrjob`.
 #[inline]
 pub(crate) fn is_letter_or_number(c: char) -> bool {
-    use unicode_general_category::{get_general_category, GeneralCategory as Gc};
-    if c.is_ascii() {
-        return c.is_ascii_alphanumeric();
-    }
-    // CJK ideographs and Hangul syllables are all letters; skip the category search for them.
-    if matches!(c as u32, 0x4e00..=0x9fff | 0x3400..=0x4dbf | 0xac00..=0xd7a3) {
-        return true;
-    }
-    matches!(
-        get_general_category(c),
-        Gc::UppercaseLetter
-            | Gc::LowercaseLetter
-            | Gc::TitlecaseLetter
-            | Gc::ModifierLetter
-            | Gc::OtherLetter
-            | Gc::DecimalNumber
-            | Gc::LetterNumber
-            | Gc::OtherNumber
-    )
+    kind_of(c) == Kind::LetterOrNumber
 }
 
 /// Decodes one UTF-8 character at the start of `s`, rejecting overlong forms, surrogates and

@@ -18,9 +18,7 @@
 //! Without the Cargo features (`segment-zh`, `segment-icu`) a run is kept whole, or Chinese
 //! falls back to ICU4X when only `segment-icu` is on.
 
-use unicode_general_category::{get_general_category, GeneralCategory as Gc};
-
-use crate::tokenize::is_letter_or_number;
+use crate::tokenize::{is_letter_or_number, Kind};
 
 /// The script class of a word character, as far as word boundaries care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,13 +53,14 @@ impl Script {
     }
 }
 
-/// The script class of a non-ASCII word character (letters, marks, numbers).
+/// The script class of a non-ASCII word character (letters, marks, numbers) of kind `kind`
+/// (the caller has looked it up already).
 #[inline]
-pub(crate) fn script_of(c: char) -> Script {
+pub(crate) fn script_of(c: char, kind: Kind) -> Script {
     let u = c as u32;
     if u < 0x0e00 {
-        // Latin, Greek, Cyrillic, Hebrew, Arabic, Indic...: only their marks need a look.
-        return if u >= 0x0300 && is_mark(c) { Script::Inherited } else { Script::Other };
+        // Latin, Greek, Cyrillic, Hebrew, Arabic, Indic...: only their marks differ.
+        return if kind == Kind::Mark { Script::Inherited } else { Script::Other };
     }
     match u {
         0x4e00..=0x9fff | 0x3400..=0x4dbf | 0xf900..=0xfaff | 0x20000..=0x3ffff => Script::Han,
@@ -72,13 +71,9 @@ pub(crate) fn script_of(c: char) -> Script {
         0x0e80..=0x0eff => Script::Lao,
         0x1780..=0x17ff | 0x19e0..=0x19ff => Script::Khmer,
         0x1000..=0x109f | 0xa9e0..=0xa9ff | 0xaa60..=0xaa7f => Script::Myanmar,
-        _ if is_mark(c) => Script::Inherited,
+        _ if kind == Kind::Mark => Script::Inherited,
         _ => Script::Other,
     }
-}
-
-pub(crate) fn is_mark(c: char) -> bool {
-    matches!(get_general_category(c), Gc::NonspacingMark | Gc::SpacingMark | Gc::EnclosingMark)
 }
 
 /// Cuts `run`, all of one script group (`group` as from [`Script::group`]), into words.
@@ -196,24 +191,29 @@ mod tests {
     #[cfg(any(feature = "segment-zh", feature = "segment-icu"))]
     fn cut(run: &str) -> Vec<String> {
         let first = run.chars().next().unwrap();
-        let group = script_of(first).group();
-        let kana = run.chars().any(|c| script_of(c) == Script::Kana);
+        let group = script(first).group();
+        let kana = run.chars().any(|c| script(c) == Script::Kana);
         let mut out = Vec::new();
         segment(run, group, kana, &mut |w| out.push(w.to_string()));
         out
     }
 
+    fn script(c: char) -> Script {
+        use crate::tokenize::kind_of;
+        script_of(c, kind_of(c))
+    }
+
     #[test]
     fn scripts_are_classified() {
-        assert_eq!(script_of('中'), Script::Han);
-        assert_eq!(script_of('々'), Script::Han);
-        assert_eq!(script_of('み'), Script::Kana);
-        assert_eq!(script_of('ー'), Script::Kana);
-        assert_eq!(script_of('ｶ'), Script::Kana);
-        assert_eq!(script_of('ก'), Script::Thai);
-        assert_eq!(script_of('é'), Script::Other);
-        assert_eq!(script_of('\u{301}'), Script::Inherited);
-        assert_eq!(script_of('한'), Script::Other);
+        assert_eq!(script('中'), Script::Han);
+        assert_eq!(script('々'), Script::Han);
+        assert_eq!(script('み'), Script::Kana);
+        assert_eq!(script('ー'), Script::Kana);
+        assert_eq!(script('ｶ'), Script::Kana);
+        assert_eq!(script('ก'), Script::Thai);
+        assert_eq!(script('é'), Script::Other);
+        assert_eq!(script('\u{301}'), Script::Inherited);
+        assert_eq!(script('한'), Script::Other);
         assert!(Script::Kana.joins(Script::Han));
         assert!(!Script::Other.joins(Script::Han));
     }

@@ -13,7 +13,7 @@
 
 use crate::config::{Case, Normalize};
 use crate::tokenize::segment::{self, script_of, Script};
-use crate::tokenize::{blocks, class, decode_utf8, is_letter_or_number, Tokenizer, WordMapper};
+use crate::tokenize::{blocks, class, decode_utf8, kind_of, Kind, Tokenizer, WordMapper};
 
 #[derive(Debug, Clone)]
 pub struct Words {
@@ -28,12 +28,6 @@ impl Words {
     pub fn with(mapper: WordMapper) -> Words {
         Words { case: mapper }
     }
-}
-
-/// Whether a non-ASCII character belongs to words (letters, marks, numbers).
-#[inline]
-pub(crate) fn is_word_char(c: char) -> bool {
-    is_letter_or_number(c) || c == '_' || segment::is_mark(c)
 }
 
 /// What the character at the start of `s` is, for the scanner: a word character (with its
@@ -57,9 +51,13 @@ fn unit_at(s: &[u8]) -> Unit {
         return Unit::Separator(1);
     }
     match decode_utf8(s) {
-        Some((ch, len)) if is_word_char(ch) => Unit::Word(len, script_of(ch)),
-        Some(('\u{2019}', len)) => Unit::Apostrophe(len),
-        Some((_, len)) => Unit::Separator(len),
+        // Letters, marks and numbers belong to words; one category look-up decides both that
+        // and a mark's script.
+        Some((ch, len)) => match kind_of(ch) {
+            Kind::Other if ch == '\u{2019}' => Unit::Apostrophe(len),
+            Kind::Other => Unit::Separator(len),
+            kind => Unit::Word(len, script_of(ch, kind)),
+        },
         None => Unit::Separator(1),
     }
 }
