@@ -40,7 +40,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
     interrupt::install();
     let sink = Sink::prepare(&config.output)?;
 
-    let total = plan.sources.iter().all(|s| s.size.is_some()).then(|| plan.known_bytes());
+    let total = if config.progress { plan.text_bytes() } else { None };
     let big_enough = total.is_none_or(|n| n >= 16 << 20);
     let progress = Progress::new(config.progress && big_enough, total);
     let warn = |e: &Error| crate::error::diag(e);

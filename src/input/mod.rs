@@ -32,8 +32,8 @@ pub struct Source {
     pub path: Option<PathBuf>,
     /// The name used in messages: `-` for stdin, otherwise the quoted path.
     pub name: String,
-    /// The size of a regular file when it was planned (for the progress bar); `None` when
-    /// unknown until read (stdin, pipes, devices, `/proc` files, compressed and UTF-16 files).
+    /// The size of a regular file when it was planned; `None` when unknown until read (stdin,
+    /// pipes, devices, `/proc` files).
     pub size: Option<u64>,
 }
 
@@ -49,9 +49,19 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Sum of the known sizes, for the progress bar.
+    /// Sum of the known sizes.
     pub fn known_bytes(&self) -> u64 {
         self.sources.iter().filter_map(|s| s.size).sum()
+    }
+
+    /// The bytes of text the inputs hold, when that is known before reading: every size is
+    /// known and no input is compressed or transcoded (whose text is not its size). Looks at
+    /// the first bytes of every file, so only the progress bar asks.
+    pub fn text_bytes(&self) -> Option<u64> {
+        let plain = |s: &Source| {
+            s.size.is_some() && s.path.as_deref().is_some_and(|p| decode::needs_decoding(p).is_ok_and(|d| !d))
+        };
+        self.sources.iter().all(plain).then(|| self.known_bytes())
     }
 
     /// How many inputs are files (stdin counts as one).
@@ -115,17 +125,10 @@ fn plan_path(path: &Path, opts: WalkOptions, plan: &mut Plan) {
 fn add_file(path: &Path, meta: &std::fs::Metadata, plan: &mut Plan) {
     let name = quote_path(path);
     if meta.is_file() {
-        let mut file = match File::open(path) {
-            Ok(f) => f,
-            Err(e) => return plan.errors.push(format!("{name}: {}", io_reason(&e))),
-        };
-        // The text of a compressed or UTF-16 file is not its size: the progress bar must not
-        // promise a total it would overrun.
-        let mut head = [0u8; decode::HEAD];
-        let n = file.read(&mut head).unwrap_or(0);
-        let encoded = decode::sniff(&head[..n], Some(path)).is_some()
-            || matches!(decode::Bom::of(&head[..n]), Some(decode::Bom::Utf16Le | decode::Bom::Utf16Be));
-        let size = (meta.len() > 0 && !encoded).then_some(meta.len());
+        if let Err(e) = File::open(path) {
+            return plan.errors.push(format!("{name}: {}", io_reason(&e)));
+        }
+        let size = (meta.len() > 0).then_some(meta.len());
         plan.sources.push(Source { path: Some(path.to_path_buf()), name, size });
     } else {
         plan.sources.push(Source { path: Some(path.to_path_buf()), name, size: None });
