@@ -212,7 +212,7 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
         interrupt::on_first_signal(move |_| flag.store(true, Ordering::Relaxed));
         follow::spawn(&self.plan.sources, self.online.tail, tx, Arc::clone(&stop));
 
-        let mut writer = Writer::start(style);
+        let mut writer = Writer::start(style)?;
         let mut totals = Totals::new(config.partitions, self.online.window);
         let spiller = Spiller::new(&config.tmp_dir, config.partitions);
         let mut batcher = Batcher { carries: vec![Vec::new(); self.plan.sources.len()], pieces: Vec::new() };

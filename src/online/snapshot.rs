@@ -58,16 +58,15 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(style: Style) -> Writer {
+    pub fn start(style: Style) -> crate::error::Result<Writer> {
         let (tx, rx) = mpsc::sync_channel(1);
         let closed = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&closed);
-        let thread =
-            std::thread::Builder::new().name("mrwc-snapshots".into()).spawn(move || write_all(rx, style, &flag)).ok();
-        if thread.is_none() {
-            closed.store(true, Ordering::Relaxed);
-        }
-        Writer { slot: Some(tx), thread, closed, dropped: 0, written: 0 }
+        let thread = std::thread::Builder::new()
+            .name("mrwc-snapshots".into())
+            .spawn(move || write_all(rx, style, &flag))
+            .map_err(|e| crate::error::Error::Job(format!("cannot start the snapshot writer thread: {e}")))?;
+        Ok(Writer { slot: Some(tx), thread: Some(thread), closed, dropped: 0, written: 0 })
     }
 
     /// Hands a snapshot to the writer, or drops it if the previous one is still being written.
