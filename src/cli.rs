@@ -152,7 +152,7 @@ pub struct CountArgs {
     pub format: Format,
 
     /// Write the result to FILE atomically (a temp file in the same directory, renamed into
-    /// place) instead of stdout.
+    /// place) instead of stdout. A device or named pipe (/dev/null) is written in place.
     #[arg(short = 'o', long, value_name = "FILE", conflicts_with = "output_dir")]
     pub output: Option<PathBuf>,
 

@@ -5,13 +5,17 @@
 //! - `-o FILE`: a temp file `.mrwc-*.tmp` is created in FILE's directory *before* the job starts
 //!   (so an unwritable directory fails fast), filled, synced and renamed over FILE. A failed or
 //!   interrupted run removes the temp file; FILE is either the old one or the complete new one.
+//!   A symbolic link is followed: the file it names is replaced, the link stays. A FILE that is
+//!   not a regular file (`/dev/null`, `/dev/stdout`, a named pipe) is opened before the job
+//!   starts and written in place, since renaming over it would replace the device node or pipe
+//!   with a regular file; such an output cannot be atomic.
 //! - `--output-dir DIR`: Hadoop's output committer. DIR and `DIR/_temporary/` are created when
 //!   the job starts; parts are written under `_temporary/`, renamed into DIR, `_temporary/` is
 //!   removed, and `_SUCCESS` is created last. A failed or interrupted run removes DIR. A run
 //!   killed outright (SIGKILL) can leave DIR without `_SUCCESS`: the marker is what readers
 //!   trust, as with Hadoop.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -28,7 +32,15 @@ const BUFFER: usize = 1 << 16;
 /// An output prepared before the job runs.
 pub enum Sink {
     Stdout,
-    File { path: PathBuf, temp: NamedTempFile },
+    File {
+        path: PathBuf,
+        temp: NamedTempFile,
+    },
+    /// A device or FIFO, written in place.
+    Special {
+        path: PathBuf,
+        file: File,
+    },
     Dir(DirCommit),
 }
 
@@ -37,15 +49,24 @@ impl Sink {
         match target {
             OutputTarget::Stdout => Ok(Sink::Stdout),
             OutputTarget::File(path) => {
+                let error = |e: io::Error| Error::output(quote_path(path), &e);
+                if fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+                    let file = OpenOptions::new().write(true).open(path).map_err(error)?;
+                    return Ok(Sink::Special { path: path.clone(), file });
+                }
+                let target = match fs::symlink_metadata(path) {
+                    Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).map_err(error)?,
+                    _ => path.clone(),
+                };
                 let temp = tempfile::Builder::new()
                     .prefix(".mrwc-")
                     .suffix(".tmp")
                     .permissions(fs::Permissions::from_mode(0o666))
-                    .tempfile_in(parent_dir(path))
-                    .map_err(|e| Error::output(quote_path(path), &e))?;
+                    .tempfile_in(parent_dir(&target))
+                    .map_err(error)?;
                 interrupt::register(temp.path());
                 sigbus::register_cleanup(temp.path());
-                Ok(Sink::File { path: path.clone(), temp })
+                Ok(Sink::File { path: target, temp })
             }
             OutputTarget::Dir { path, force } => DirCommit::start(path, *force).map(Sink::Dir),
         }
@@ -82,6 +103,14 @@ impl Sink {
                 interrupt::unregister(&temp_path);
                 sigbus::unregister_cleanup(&temp_path);
                 result.map_err(|e| Error::output(quote_path(&path), &e))
+            }
+            Sink::Special { path, file } => {
+                let mut out = BufWriter::with_capacity(BUFFER, file);
+                match write(&mut out).and_then(|()| out.flush()) {
+                    Ok(()) => Ok(()),
+                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                    Err(e) => Err(Error::output(quote_path(&path), &e)),
+                }
             }
             Sink::Dir(_) => unreachable!("a directory sink takes parts"),
         }
@@ -223,6 +252,38 @@ mod tests {
         let sink = Sink::prepare(&OutputTarget::File(path.clone())).unwrap();
         sink.write_one(|w| w.write_all(b"new\n")).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "new\n");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temp file left behind");
+    }
+
+    #[test]
+    fn a_symlinked_target_is_replaced_through_its_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let (real, link) = (dir.path().join("real.tsv"), dir.path().join("link.tsv"));
+        fs::write(&real, "old").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        Sink::prepare(&OutputTarget::File(link.clone())).unwrap().write_one(|w| w.write_all(b"new\n")).unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+        assert_eq!(fs::read_to_string(&real).unwrap(), "new\n");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "temp file left behind");
+    }
+
+    #[test]
+    fn a_fifo_target_is_written_in_place() {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let c_path = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+        // SAFETY: mkfifo reads a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read_to_string(fifo).unwrap())
+        };
+        Sink::prepare(&OutputTarget::File(fifo.clone())).unwrap().write_one(|w| w.write_all(b"a\t1\n")).unwrap();
+        // Checked before joining: a reader of a replaced FIFO would wait forever.
+        assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO was replaced by a file");
+        assert_eq!(reader.join().unwrap(), "a\t1\n");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temp file left behind");
     }
 
