@@ -19,6 +19,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tempfile::NamedTempFile;
 
@@ -117,22 +118,30 @@ impl Sink {
     }
 }
 
-/// Whether stdout was closed when mrwc started (`mrwc f >&-`). Rust's runtime reopens a closed
-/// standard descriptor on /dev/null, read-write, before `main`; a shell's `> /dev/null` opens it
-/// write-only. So /dev/null opened read-write on fd 1 means output would silently vanish: GNU
-/// tools report `write error: Bad file descriptor` there, and so does mrwc.
+/// Whether stdout was closed when mrwc started (`mrwc f >&-`): output would silently vanish,
+/// and GNU tools report `write error: Bad file descriptor` there, as mrwc does. Rust's runtime
+/// reopens a closed standard descriptor on /dev/null before `main`, so the descriptor is looked
+/// at earlier, by a function the C runtime calls from `.init_array` (a /dev/null opened
+/// read-write by the caller, as Python's `subprocess.DEVNULL` does, looks the same after `main`
+/// starts and is not an error).
 fn stdout_was_closed() -> bool {
-    // SAFETY: fstat and fcntl on fd 1 only read kernel state into `st`.
-    unsafe {
-        let mut st: libc::stat = std::mem::zeroed();
-        if libc::fstat(1, &mut st) != 0 {
-            return true;
-        }
-        let is_null = (st.st_mode & libc::S_IFMT) == libc::S_IFCHR && st.st_rdev == libc::makedev(1, 3);
-        let flags = libc::fcntl(1, libc::F_GETFL);
-        is_null && flags >= 0 && (flags & libc::O_ACCMODE) == libc::O_RDWR
+    STDOUT_CLOSED_AT_START.load(Ordering::Relaxed)
+}
+
+static STDOUT_CLOSED_AT_START: AtomicBool = AtomicBool::new(false);
+
+#[cfg(target_os = "linux")]
+extern "C" fn note_closed_stdout() {
+    // SAFETY: F_GETFD only reads the descriptor's flags.
+    if unsafe { libc::fcntl(1, libc::F_GETFD) } == -1 {
+        STDOUT_CLOSED_AT_START.store(true, Ordering::Relaxed);
     }
 }
+
+#[cfg(target_os = "linux")]
+#[used]
+#[link_section = ".init_array"]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
 
 /// Whether `path` is the output directory of a run that was killed outright: no `_SUCCESS`, and
 /// a `_temporary/owner-PID` whose process is gone. Such a directory holds nothing a reader may

@@ -274,3 +274,13 @@ fn closed_stdout_is_a_write_error() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "mrwc: write error: Bad file descriptor\n");
 }
+
+#[test]
+fn stdout_on_dev_null_opened_read_write_is_not_an_error() {
+    // Python's subprocess.DEVNULL opens /dev/null read-write, as Rust's runtime does for a
+    // closed descriptor; only the latter is an error.
+    let null = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null").unwrap();
+    let out = std::process::Command::new(bin()).arg(fixture("sample.txt")).stdout(null).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty());
+}
