@@ -31,7 +31,7 @@ impl MapStats {
 pub fn map_task<T: Tokenizer>(tokenizer: &mut T, chunk: &[u8], table: &mut CountTable, stats: &mut MapStats) {
     let mut tokens = 0u64;
     tokenizer.tokenize(chunk, |word| {
-        table.add_one(word);
+        table.add_token(word);
         tokens += 1;
     });
     stats.input_bytes += chunk.len() as u64;

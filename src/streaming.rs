@@ -131,7 +131,7 @@ fn map_with<T: Tokenizer>(mut tokenizer: T, limit: usize, report: bool) -> Resul
                 |piece| {
                     bytes += piece.len() as u64;
                     tokenizer.tokenize(piece, |word| {
-                        table.add_one(word);
+                        table.add_token(word);
                         tokens += 1;
                     });
                 },

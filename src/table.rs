@@ -8,29 +8,32 @@
 //!                                                 arena: Vec<u8> = long|words|back|to|back
 //! ```
 //!
-//! Most words are short, so a word of up to 16 bytes lives in its slot as two overlapping
-//! little-endian loads: bytes `0..8` and `len-8..len` (or `0..4` and `len-4..len` for 4 to 7
-//! bytes; first, middle and last byte below 4). Together with the length this determines the
-//! word, so comparing is two integer compares, with no pointer to chase and no `memcmp` call,
-//! and the two loads are the whole input of the hash (one folded 64x64->128-bit multiply).
-//! Longer words are appended to one arena and hashed with ahash (fixed seeds). Looking up a word
-//! already present never allocates.
+//! Most words are short, so a word of up to 16 bytes lives in its slot as two little-endian
+//! words: bytes `0..8` in `a` and `8..16` in `b`, zero past the word's end. Together with the
+//! length this determines the word, so comparing is two integer compares, with no pointer to
+//! chase and no `memcmp` call, and the two words are the whole input of the hash (one folded
+//! 64x64->128-bit multiply). A [`Token`] whose buffer has 16 bytes from the word's start gives
+//! the key as two unaligned loads and a mask computed from the length, with no branch on the
+//! length; other words are assembled with a few branches. Longer words are appended to one
+//! arena and hashed with ahash (fixed seeds). Looking up a word already present never allocates.
 //!
 //! Only the lookup costs: profiling the map phase on English text showed the table at two
-//! thirds of the time, most of it in hashing and in `memcmp` on arena keys.
+//! thirds of the time, most of it in hashing and in `memcmp` on arena keys; with keys inline,
+//! the mispredicted branches on word length were the next cost.
 
 use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 
 use crate::partition::partition_of;
 use crate::records::Records;
+use crate::tokenize::{Token, WINDOW};
 
 /// A count that would not fit in a `u64`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("count overflow: the total for one word exceeds 18446744073709551615")]
 pub struct CountOverflow;
 
-const INLINE: usize = 16;
+const INLINE: usize = WINDOW;
 const SEED_A: u64 = 0x243f_6a88_85a3_08d3;
 const SEED_B: u64 = 0x1319_8a2e_0370_7344;
 
@@ -52,14 +55,31 @@ fn load4(s: &[u8]) -> u64 {
     u64::from(u32::from_le_bytes(s[..4].try_into().expect("4 bytes")))
 }
 
-/// The inline form of a word of at most 16 bytes.
+/// The low `k` bytes of a word (all 8 for `k >= 8`).
+#[inline(always)]
+fn low_bytes(k: usize) -> u64 {
+    if k >= 8 {
+        !0
+    } else {
+        !(!0u64 << (8 * k))
+    }
+}
+
+/// The inline form of a word of at most 16 bytes, read from its window.
+#[inline(always)]
+fn window_key(window: &[u8; WINDOW], n: usize) -> (u64, u64) {
+    (load8(window) & low_bytes(n), load8(&window[8..]) & low_bytes(n.saturating_sub(8)))
+}
+
+/// The inline form of a word of at most 16 bytes, for a word without a window: overlapping
+/// loads, shifted so that bytes past the word's end are zero.
 #[inline(always)]
 fn inline_key(w: &[u8]) -> (u64, u64) {
     let n = w.len();
     match n {
-        8..=16 => (load8(w), load8(&w[n - 8..])),
-        4..=7 => (load4(w) | load4(&w[n - 4..]) << 32, 0),
-        1..=3 => (u64::from(w[0]) | u64::from(w[n / 2]) << 8 | u64::from(w[n - 1]) << 16, 0),
+        8..=16 => (load8(w), load8(&w[n - 8..]).checked_shr(8 * (16 - n) as u32).unwrap_or(0)),
+        4..=7 => (load4(w) | (load4(&w[n - 4..]) >> (8 * (8 - n))) << 32, 0),
+        1..=3 => (u64::from(w[0]) | u64::from(w[n / 2]) << (8 * (n / 2)) | u64::from(w[n - 1]) << (8 * (n - 1)), 0),
         _ => (0, 0),
     }
 }
@@ -67,22 +87,8 @@ fn inline_key(w: &[u8]) -> (u64, u64) {
 /// Rebuilds the bytes of an inline word into `buf`.
 #[inline]
 fn inline_word(a: u64, b: u64, n: usize, buf: &mut [u8; INLINE]) -> &[u8] {
-    match n {
-        8..=16 => {
-            buf[..8].copy_from_slice(&a.to_le_bytes());
-            buf[n - 8..n].copy_from_slice(&b.to_le_bytes());
-        }
-        4..=7 => {
-            buf[..4].copy_from_slice(&(a as u32).to_le_bytes());
-            buf[n - 4..n].copy_from_slice(&((a >> 32) as u32).to_le_bytes());
-        }
-        1..=3 => {
-            buf[0] = a as u8;
-            buf[n / 2] = (a >> 8) as u8;
-            buf[n - 1] = (a >> 16) as u8;
-        }
-        _ => {}
-    }
+    buf[..8].copy_from_slice(&a.to_le_bytes());
+    buf[8..].copy_from_slice(&b.to_le_bytes());
     &buf[..n]
 }
 
@@ -154,6 +160,17 @@ impl CountTable {
         slot.count = slot.count.wrapping_add(1);
     }
 
+    /// [`add_one`](Self::add_one) for a token from a tokenizer, using its window when it has one.
+    #[inline]
+    pub fn add_token(&mut self, token: Token<'_>) {
+        let n = token.len();
+        let slot = match token.window() {
+            Some(window) if n <= INLINE => self.inline_slot_mut(window_key(window, n), n),
+            _ => self.slot_mut(&token),
+        };
+        slot.count = slot.count.wrapping_add(1);
+    }
+
     /// Adds `n` occurrences of `word`, failing instead of wrapping.
     #[inline]
     pub fn add(&mut self, word: &[u8], n: u64) -> Result<(), CountOverflow> {
@@ -166,20 +183,24 @@ impl CountTable {
     fn slot_mut(&mut self, word: &[u8]) -> &mut Slot {
         let n = word.len();
         if n <= INLINE {
-            let (a, b) = inline_key(word);
-            let hash = inline_hash(a, b, n);
-            let len = n as u64;
-            let arena = &self.arena;
-            let rehash = |s: &Slot| slot_hash(s, arena, &self.long_hasher);
-            return match self.slots.entry(hash, |s| s.a == a && s.b == b && s.len == len, rehash) {
-                Entry::Occupied(slot) => slot.into_mut(),
-                Entry::Vacant(vacant) => {
-                    self.word_bytes += n;
-                    vacant.insert(Slot { a, b, len, count: 0 }).into_mut()
-                }
-            };
+            return self.inline_slot_mut(inline_key(word), n);
         }
         self.long_slot_mut(word)
+    }
+
+    #[inline(always)]
+    fn inline_slot_mut(&mut self, (a, b): (u64, u64), n: usize) -> &mut Slot {
+        let hash = inline_hash(a, b, n);
+        let len = n as u64;
+        let arena = &self.arena;
+        let rehash = |s: &Slot| slot_hash(s, arena, &self.long_hasher);
+        match self.slots.entry(hash, |s| s.a == a && s.b == b && s.len == len, rehash) {
+            Entry::Occupied(slot) => slot.into_mut(),
+            Entry::Vacant(vacant) => {
+                self.word_bytes += n;
+                vacant.insert(Slot { a, b, len, count: 0 }).into_mut()
+            }
+        }
     }
 
     #[inline(never)]
@@ -295,6 +316,29 @@ mod tests {
             }
         }
         assert_eq!(sorted(&t), want);
+    }
+
+    #[test]
+    fn a_word_with_a_window_and_without_is_one_entry() {
+        // Each slice is counted once through its window (the bytes after it are not zero) and
+        // once as a bare slice, which takes the branchy key path. The text's bytes are all
+        // different, so every non-empty slice is a different word.
+        let text: Vec<u8> = (0..48u8).map(|i| b'!' + i).collect();
+        let mut t = CountTable::default();
+        let mut distinct = std::collections::BTreeSet::new();
+        for start in 0..8 {
+            for end in start..=start + 24 {
+                let token = Token::at(&text, start, end);
+                assert!(token.window().is_some());
+                t.add_token(token);
+                t.add_one(&text[start..end]);
+                distinct.insert(&text[start..end]);
+            }
+        }
+        assert_eq!(t.len(), distinct.len(), "a key differs between the two paths");
+        for (w, c) in sorted(&t) {
+            assert_eq!(c, if w.is_empty() { 16 } else { 2 }, "{w:?}");
+        }
     }
 
     #[test]

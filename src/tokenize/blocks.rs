@@ -90,9 +90,11 @@ fn below(k: u32) -> u64 {
 /// Classifies `text` block by block and calls `emit(start, end, flags)` for every maximal run
 /// of bytes whose bit is set in `member(block, next)`, where `next` is the byte after the block
 /// (if any) and `flags` holds [`class::UPPER`] and [`class::NON_ASCII`] when the run has such
-/// bytes. The last partial block is padded with spaces, which no tokenizer takes into words.
+/// bytes (always 0 without `FLAGS`: text already lowered and known to be ASCII needs no flags,
+/// and computing them is a fifth of the scan's work). The last partial block is padded with
+/// spaces, which no tokenizer takes into words.
 #[inline(always)]
-pub(crate) fn for_each_run(
+pub(crate) fn for_each_run<const FLAGS: bool>(
     text: &[u8],
     mut member: impl FnMut(&Block, Option<u8>) -> u64,
     mut emit: impl FnMut(usize, usize, u8),
@@ -130,12 +132,14 @@ pub(crate) fn for_each_run(
             if let Some(start) = pending {
                 let from = start.saturating_sub(base) as u32;
                 if ends == 0 {
-                    pending_flags |= flag_of(!below(from));
+                    if FLAGS {
+                        pending_flags |= flag_of(!below(from));
+                    }
                     break;
                 }
                 let e = ends.trailing_zeros();
                 ends &= ends - 1;
-                let flags = pending_flags | flag_of(below(e) & !below(from));
+                let flags = if FLAGS { pending_flags | flag_of(below(e) & !below(from)) } else { 0 };
                 emit(start, base + e as usize, flags);
                 pending = None;
                 pending_flags = 0;
@@ -151,6 +155,18 @@ pub(crate) fn for_each_run(
     }
     if let Some(start) = pending {
         emit(start, n, pending_flags);
+    }
+}
+
+/// Where the segment of about `size` bytes that starts at `pos` ends: just after the first
+/// boundary byte at or after `pos + size - 1` (so cutting there keeps every word whole), or at
+/// the end of `text`.
+#[inline]
+pub(crate) fn segment_end(text: &[u8], pos: usize, size: usize, is_boundary: impl Fn(u8) -> bool) -> usize {
+    let nominal = (pos + size).min(text.len());
+    match text[nominal - 1..].iter().position(|&b| is_boundary(b)) {
+        Some(k) => nominal + k,
+        None => text.len(),
     }
 }
 
@@ -171,7 +187,7 @@ mod tests {
 
     fn runs(text: &[u8]) -> Vec<(usize, usize, u8)> {
         let mut out = Vec::new();
-        for_each_run(text, |b, _| !b.space, |s, e, f| out.push((s, e, f)));
+        for_each_run::<true>(text, |b, _| !b.space, |s, e, f| out.push((s, e, f)));
         out
     }
 
@@ -203,6 +219,26 @@ mod tests {
         let mut text = vec![b'x'; 130];
         text[1] = 0xc3;
         assert_eq!(runs(&text), vec![(0, 130, flags_high)]);
+    }
+
+    #[test]
+    fn runs_without_flags_are_the_same_runs() {
+        let text = b"The END.  of\tA\xc3\xa9 line\nZ";
+        let mut plain = Vec::new();
+        for_each_run::<false>(text, |b, _| !b.space, |s, e, f| plain.push((s, e, f)));
+        let flagged: Vec<_> = runs(text).into_iter().map(|(s, e, _)| (s, e, 0)).collect();
+        assert_eq!(plain, flagged);
+    }
+
+    #[test]
+    fn segments_end_after_a_boundary_byte() {
+        let text = b"aaaa bbbb cccc";
+        let space = |b: u8| b == b' ';
+        assert_eq!(segment_end(text, 0, 3, space), 5);
+        assert_eq!(segment_end(text, 0, 5, space), 5);
+        assert_eq!(segment_end(text, 5, 1, space), 10);
+        assert_eq!(segment_end(text, 10, 2, space), 14);
+        assert_eq!(segment_end(text, 0, 100, space), 14);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use unicode_normalization::{is_nfc_quick, is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 use crate::config::{Case, Normalize};
-use crate::tokenize::class;
+use crate::tokenize::{class, Token, WINDOW};
 
 #[derive(Debug, Clone)]
 pub struct WordMapper {
@@ -31,31 +31,45 @@ impl WordMapper {
     /// The word after normalization and case mapping. `flags` is the OR of [`class::of`] over
     /// the word's bytes.
     #[inline]
-    pub fn apply<'a>(&'a mut self, word: &'a [u8], flags: u8) -> &'a [u8] {
+    pub fn apply<'a>(&'a mut self, word: Token<'a>, flags: u8) -> Token<'a> {
         if flags & class::NON_ASCII == 0 {
             if self.case == Case::Keep || flags & class::UPPER == 0 {
                 return word;
             }
             self.scratch.clear();
-            self.scratch.extend_from_slice(word);
+            self.scratch.extend_from_slice(&word);
             self.scratch.make_ascii_lowercase();
-            return &self.scratch;
+            return self.scratch_token();
         }
         if self.case == Case::Keep && self.normalize == Normalize::None {
             return word;
         }
-        self.map_unicode(word, self.case);
-        &self.scratch
+        self.map_unicode(&word, self.case);
+        self.scratch_token()
     }
 
     /// For words of scripts without case (Han, kana, Thai...): normalization only.
     #[inline]
-    pub fn apply_caseless<'a>(&'a mut self, word: &'a [u8]) -> &'a [u8] {
+    pub fn apply_caseless<'a>(&'a mut self, word: Token<'a>) -> Token<'a> {
         if self.normalize == Normalize::None {
             return word;
         }
-        self.map_unicode(word, Case::Keep);
-        &self.scratch
+        self.map_unicode(&word, Case::Keep);
+        self.scratch_token()
+    }
+
+    /// Whether ASCII capitals change (they do under `lower` and `fold`): tokenizers that scan
+    /// ASCII text lower it up front, in [`Lowered`], instead of word by word.
+    #[inline]
+    pub fn lowers_ascii(&self) -> bool {
+        self.case != Case::Keep
+    }
+
+    /// The mapped word in the scratch buffer, padded so that it has a full window.
+    fn scratch_token(&mut self) -> Token<'_> {
+        let n = self.scratch.len();
+        self.scratch.extend_from_slice(&[0; WINDOW]);
+        Token::at(&self.scratch, 0, n)
     }
 
     #[cold]
@@ -96,6 +110,29 @@ impl WordMapper {
     }
 }
 
+/// ASCII text with its capitals lowered, for the tokenizers' bitmask paths: one pass over a
+/// few kilobytes (which the compiler vectorizes) replaces a capital check and a copy per word.
+/// The copy ends with [`WINDOW`] spaces, so every word in it has a full window, and spaces are
+/// never part of a word.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Lowered {
+    buf: Vec<u8>,
+}
+
+impl Lowered {
+    /// `text` with A-Z lowered, followed by the padding; the words of the result are those of
+    /// `text`, lowered, at the same offsets.
+    #[inline]
+    pub fn lower(&mut self, text: &[u8]) -> &[u8] {
+        self.buf.clear();
+        self.buf.resize(text.len() + WINDOW, b' ');
+        for (dst, &b) in self.buf.iter_mut().zip(text) {
+            *dst = b | (u8::from(b.wrapping_sub(b'A') < 26) << 5);
+        }
+        &self.buf
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,11 +143,11 @@ mod tests {
 
     fn map(case: Case, normalize: Normalize, word: &str) -> String {
         let mut m = WordMapper::new(case, normalize);
-        String::from_utf8(m.apply(word.as_bytes(), flags(word.as_bytes())).to_vec()).unwrap()
+        String::from_utf8(m.apply(Token::new(word.as_bytes()), flags(word.as_bytes())).to_vec()).unwrap()
     }
 
     fn lower(word: &[u8]) -> Vec<u8> {
-        WordMapper::new(Case::Lower, Normalize::None).apply(word, flags(word)).to_vec()
+        WordMapper::new(Case::Lower, Normalize::None).apply(Token::new(word), flags(word)).to_vec()
     }
 
     #[test]
@@ -124,6 +161,27 @@ mod tests {
     }
 
     #[test]
+    fn lowered_text_keeps_offsets_and_pads_with_spaces() {
+        let mut l = Lowered::default();
+        let all: Vec<u8> = (0..=255u8).collect();
+        let got = l.lower(&all).to_vec();
+        assert_eq!(got.len(), 256 + WINDOW);
+        for (i, &b) in all.iter().enumerate() {
+            assert_eq!(got[i], b.to_ascii_lowercase(), "byte {b:#x}");
+        }
+        assert!(got[256..].iter().all(|&b| b == b' '));
+        assert_eq!(l.lower(b"AbC"), b"abc                ");
+    }
+
+    #[test]
+    fn mapped_words_carry_a_full_window() {
+        let mut m = WordMapper::new(Case::Lower, Normalize::None);
+        let t = m.apply(Token::new(b"Hi"), class::UPPER);
+        assert_eq!(&*t, b"hi");
+        assert_eq!(t.window().map(|w| w.to_vec()), Some(b"hi\0\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec()));
+    }
+
+    #[test]
     fn invalid_bytes_are_kept_around_mapped_text() {
         assert_eq!(lower(b"AB\xffC\x80"), b"ab\xffc\x80");
     }
@@ -131,7 +189,7 @@ mod tests {
     #[test]
     fn keep_returns_the_word_unchanged() {
         let mut m = WordMapper::new(Case::Keep, Normalize::None);
-        assert_eq!(m.apply(b"MiXeD", flags(b"MiXeD")), b"MiXeD");
+        assert_eq!(&*m.apply(Token::new(b"MiXeD"), flags(b"MiXeD")), b"MiXeD");
     }
 
     #[test]
@@ -155,8 +213,8 @@ mod tests {
     #[test]
     fn caseless_words_are_only_normalized() {
         let mut m = WordMapper::new(Case::Lower, Normalize::Nfkc);
-        assert_eq!(m.apply_caseless("ｶﾀｶﾅ".as_bytes()), "カタカナ".as_bytes());
+        assert_eq!(&*m.apply_caseless(Token::new("ｶﾀｶﾅ".as_bytes())), "カタカナ".as_bytes());
         let mut m = WordMapper::new(Case::Lower, Normalize::None);
-        assert_eq!(m.apply_caseless("中文".as_bytes()), "中文".as_bytes());
+        assert_eq!(&*m.apply_caseless(Token::new("中文".as_bytes())), "中文".as_bytes());
     }
 }

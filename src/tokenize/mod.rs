@@ -17,6 +17,7 @@ mod unicode;
 mod whitespace;
 mod words;
 
+pub(crate) use case::Lowered;
 pub use case::WordMapper;
 pub use mrjob::Mrjob;
 pub use unicode::Unicode;
@@ -60,7 +61,51 @@ pub trait Tokenizer: Clone + Send {
     fn is_boundary(&self, b: u8) -> bool;
 
     /// Calls `emit` with each word of `text`, in order, after case mapping.
-    fn tokenize<F: FnMut(&[u8])>(&mut self, text: &[u8], emit: F);
+    fn tokenize<F: FnMut(Token<'_>)>(&mut self, text: &[u8], emit: F);
+}
+
+/// Bytes a [`Token`] may carry from its word's start: the longest word the counting table keeps
+/// inline in its slot.
+pub const WINDOW: usize = 16;
+
+/// A word as a tokenizer hands it over, and derefs to: its bytes, plus, when the buffer the word
+/// was cut from holds [`WINDOW`] bytes from the word's start, those bytes. With them the
+/// counting table loads a short word's key as two fixed-size loads and a mask, with no branch on
+/// the word's length (word lengths in text are random, so such branches mispredict).
+#[derive(Debug, Clone, Copy)]
+pub struct Token<'a> {
+    word: &'a [u8],
+    window: Option<&'a [u8; WINDOW]>,
+}
+
+impl<'a> Token<'a> {
+    /// The word `text[start..end]`.
+    #[inline(always)]
+    pub fn at(text: &'a [u8], start: usize, end: usize) -> Token<'a> {
+        let window = text.get(start..start + WINDOW).map(|w| w.try_into().expect("WINDOW bytes"));
+        Token { word: &text[start..end], window }
+    }
+
+    /// A word cut from a buffer of its own.
+    #[inline]
+    pub fn new(word: &'a [u8]) -> Token<'a> {
+        Token::at(word, 0, word.len())
+    }
+
+    /// The word's bytes followed by whatever follows it in its buffer, when there are enough.
+    #[inline(always)]
+    pub fn window(&self) -> Option<&'a [u8; WINDOW]> {
+        self.window
+    }
+}
+
+impl std::ops::Deref for Token<'_> {
+    type Target = [u8];
+
+    #[inline(always)]
+    fn deref(&self) -> &[u8] {
+        self.word
+    }
 }
 
 /// Byte classes shared by the tokenizers' lookup table.
@@ -174,7 +219,7 @@ pub(crate) mod testing {
     /// All words of `text` as strings (lossy), for readable assertions.
     pub fn words_of<T: Tokenizer>(tok: &mut T, text: &[u8]) -> Vec<String> {
         let mut out = Vec::new();
-        tok.tokenize(text, |w| out.push(String::from_utf8_lossy(w).into_owned()));
+        tok.tokenize(text, |w| out.push(String::from_utf8_lossy(&w).into_owned()));
         out
     }
 

@@ -8,7 +8,7 @@
 //! (`'hello'` keeps its quotes). Because one bad byte changes how its whole line is read, only
 //! `\n` is a chunk boundary.
 
-use crate::tokenize::{class, is_letter_or_number, Tokenizer, WordMapper};
+use crate::tokenize::{class, is_letter_or_number, Token, Tokenizer, WordMapper};
 
 #[derive(Debug, Clone)]
 pub struct Mrjob {
@@ -34,7 +34,7 @@ impl Tokenizer for Mrjob {
         b == b'\n'
     }
 
-    fn tokenize<F: FnMut(&[u8])>(&mut self, text: &[u8], mut emit: F) {
+    fn tokenize<F: FnMut(Token<'_>)>(&mut self, text: &[u8], mut emit: F) {
         for line in text.split(|&b| b == b'\n') {
             match std::str::from_utf8(line) {
                 Ok(line) => tokens(line, &mut self.case, &mut emit),
@@ -49,7 +49,7 @@ impl Tokenizer for Mrjob {
     }
 }
 
-fn tokens<F: FnMut(&[u8])>(line: &str, case: &mut WordMapper, emit: &mut F) {
+fn tokens<F: FnMut(Token<'_>)>(line: &str, case: &mut WordMapper, emit: &mut F) {
     let mut start = None;
     let mut flags = 0;
     for (i, c) in line.char_indices() {
@@ -57,12 +57,12 @@ fn tokens<F: FnMut(&[u8])>(line: &str, case: &mut WordMapper, emit: &mut F) {
             start.get_or_insert(i);
             flags |= class::of(line.as_bytes()[i]);
         } else if let Some(s) = start.take() {
-            emit(case.apply(&line.as_bytes()[s..i], flags));
+            emit(case.apply(Token::at(line.as_bytes(), s, i), flags));
             flags = 0;
         }
     }
     if let Some(s) = start {
-        emit(case.apply(&line.as_bytes()[s..], flags));
+        emit(case.apply(Token::at(line.as_bytes(), s, line.len()), flags));
     }
 }
 

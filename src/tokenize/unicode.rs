@@ -6,7 +6,7 @@
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::tokenize::{class, is_letter_or_number, Tokenizer, WordMapper};
+use crate::tokenize::{class, is_letter_or_number, Token, Tokenizer, WordMapper};
 
 #[derive(Debug, Clone)]
 pub struct Unicode {
@@ -25,12 +25,12 @@ impl Tokenizer for Unicode {
         b == b'\n'
     }
 
-    fn tokenize<F: FnMut(&[u8])>(&mut self, text: &[u8], mut emit: F) {
+    fn tokenize<F: FnMut(Token<'_>)>(&mut self, text: &[u8], mut emit: F) {
         for chunk in text.utf8_chunks() {
             for segment in chunk.valid().split_word_bounds() {
                 if segment.chars().any(is_letter_or_number) {
                     let flags = segment.bytes().fold(0, |f, b| f | class::of(b));
-                    emit(self.case.apply(segment.as_bytes(), flags));
+                    emit(self.case.apply(Token::new(segment.as_bytes()), flags));
                 }
             }
         }

@@ -1,14 +1,23 @@
 //! `--tokenizer whitespace`: a word is a maximal run of bytes that are not ASCII whitespace
 //! (space, \t, \n, \v, \f, \r). Punctuation and invalid UTF-8 stay inside words, as in Hadoop's
 //! WordCount and `tr -s ' ' '\n' | sort | uniq -c`. Every whitespace byte is a chunk boundary.
+//!
+//! Text is scanned in segments of a few kilobytes cut after whitespace. An ASCII segment is
+//! lowered as a whole (when the case rule lowers) and its words are emitted with no per-word
+//! case work; a segment with any byte >= 0x80 tracks, per word, whether it needs Unicode case
+//! mapping.
 
 use crate::config::{Case, Normalize};
-use crate::tokenize::{blocks, class, Tokenizer, WordMapper};
+use crate::tokenize::{blocks, class, Lowered, Token, Tokenizer, WordMapper};
 
 #[derive(Debug, Clone)]
 pub struct Whitespace {
     case: WordMapper,
+    lowered: Lowered,
 }
+
+/// Segment size: the lowered copy stays in the L1 cache while it is scanned.
+const SEGMENT: usize = 4096;
 
 impl Whitespace {
     pub fn new(case: Case) -> Whitespace {
@@ -16,7 +25,7 @@ impl Whitespace {
     }
 
     pub fn with(mapper: WordMapper) -> Whitespace {
-        Whitespace { case: mapper }
+        Whitespace { case: mapper, lowered: Lowered::default() }
     }
 }
 
@@ -27,13 +36,25 @@ impl Tokenizer for Whitespace {
     }
 
     #[inline]
-    fn tokenize<F: FnMut(&[u8])>(&mut self, text: &[u8], mut emit: F) {
-        let case = &mut self.case;
-        blocks::for_each_run(
-            text,
-            |block, _| !block.space,
-            |start, end, flags| emit(case.apply(&text[start..end], flags)),
-        );
+    fn tokenize<F: FnMut(Token<'_>)>(&mut self, text: &[u8], mut emit: F) {
+        let member = |block: &blocks::Block, _| !block.space;
+        let mut pos = 0;
+        while pos < text.len() {
+            let end = blocks::segment_end(text, pos, SEGMENT, |b| self.is_boundary(b));
+            let segment = &text[pos..end];
+            if !segment.is_ascii() {
+                let case = &mut self.case;
+                blocks::for_each_run::<true>(segment, member, |s, e, flags| {
+                    emit(case.apply(Token::at(text, pos + s, pos + e), flags))
+                });
+            } else if self.case.lowers_ascii() {
+                let lowered = self.lowered.lower(segment);
+                blocks::for_each_run::<false>(segment, member, |s, e, _| emit(Token::at(lowered, s, e)));
+            } else {
+                blocks::for_each_run::<false>(segment, member, |s, e, _| emit(Token::at(text, pos + s, pos + e)));
+            }
+            pos = end;
+        }
     }
 }
 
@@ -68,6 +89,27 @@ mod tests {
         let mut got = Vec::new();
         t.tokenize(b"A\xff\xfeB c", |w| got.push(w.to_vec()));
         assert_eq!(got, vec![b"a\xff\xfeb".to_vec(), b"c".to_vec()]);
+    }
+
+    #[test]
+    fn long_text_matches_a_naive_split_across_segments() {
+        // Several segments, some all ASCII (lowered as a whole), some not (mapped word by word).
+        let ascii = ["The", "END.", "x", "WORDS-and", "Q", "plain"];
+        let mixed = ["Élan", "naïve", "ΣΟΦΟΣ", "a\u{a0}b", "The", "x"];
+        let mut text = String::new();
+        let mut seed = 7u32;
+        for i in 0..6000 {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            // Stretches of 1,500 ASCII words, so that whole segments are ASCII.
+            let pieces = if (i / 1500) % 2 == 0 { ascii } else { mixed };
+            text.push_str(pieces[(seed >> 16) as usize % pieces.len()]);
+            text.push_str([" ", "\n", "\t", "  "][(seed >> 8) as usize % 4]);
+        }
+        assert!(text.len() > 4 * SEGMENT);
+        let want: Vec<String> = text.split_ascii_whitespace().map(str::to_lowercase).collect();
+        assert_eq!(words_of(&mut Whitespace::new(Case::Lower), text.as_bytes()), want);
+        let kept: Vec<String> = text.split_ascii_whitespace().map(String::from).collect();
+        assert_eq!(words_of(&mut Whitespace::new(Case::Keep), text.as_bytes()), kept);
     }
 
     #[test]

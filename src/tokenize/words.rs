@@ -13,11 +13,12 @@
 
 use crate::config::{Case, Normalize};
 use crate::tokenize::segment::{self, script_of, Script};
-use crate::tokenize::{blocks, class, decode_utf8, kind_of, Kind, Tokenizer, WordMapper};
+use crate::tokenize::{blocks, class, decode_utf8, kind_of, Kind, Lowered, Token, Tokenizer, WordMapper};
 
 #[derive(Debug, Clone)]
 pub struct Words {
     case: WordMapper,
+    lowered: Lowered,
 }
 
 impl Words {
@@ -26,7 +27,7 @@ impl Words {
     }
 
     pub fn with(mapper: WordMapper) -> Words {
-        Words { case: mapper }
+        Words { case: mapper, lowered: Lowered::default() }
     }
 }
 
@@ -78,20 +79,14 @@ impl Tokenizer for Words {
         is_boundary(b)
     }
 
-    fn tokenize<F: FnMut(&[u8])>(&mut self, text: &[u8], mut emit: F) {
+    fn tokenize<F: FnMut(Token<'_>)>(&mut self, text: &[u8], mut emit: F) {
         let mut pos = 0;
         while pos < text.len() {
-            // Cutting after a boundary byte never changes the words (see `Tokenizer`).
-            let nominal = (pos + SEGMENT).min(text.len());
-            let end = match text[nominal - 1..].iter().position(|&b| is_boundary(b)) {
-                Some(k) => nominal + k,
-                None => text.len(),
-            };
-            let segment = &text[pos..end];
-            if segment.is_ascii() {
-                self.tokenize_ascii(segment, &mut emit);
+            let end = blocks::segment_end(text, pos, SEGMENT, is_boundary);
+            if text[pos..end].is_ascii() {
+                self.tokenize_ascii(text, pos, end, &mut emit);
             } else {
-                self.tokenize_unicode(segment, &mut emit);
+                self.tokenize_unicode(&text[pos..end], &mut emit);
             }
             pos = end;
         }
@@ -99,21 +94,26 @@ impl Tokenizer for Words {
 }
 
 impl Words {
-    /// The bitmask path, for text without a byte >= 0x80.
+    /// The bitmask path, for the segment `text[pos..end]` when it has no byte >= 0x80.
     #[inline]
-    fn tokenize_ascii<F: FnMut(&[u8])>(&mut self, text: &[u8], emit: &mut F) {
-        let case = &mut self.case;
+    fn tokenize_ascii<F: FnMut(Token<'_>)>(&mut self, text: &[u8], pos: usize, end: usize, emit: &mut F) {
+        let segment = &text[pos..end];
         let mut prev_word = 0;
         let member = |block: &blocks::Block, next: Option<u8>| {
             let m = blocks::ascii_words(block, prev_word, next);
             prev_word = block.word >> 63;
             m
         };
-        blocks::for_each_run(text, member, |start, end, flags| emit(case.apply(&text[start..end], flags)));
+        if self.case.lowers_ascii() {
+            let lowered = self.lowered.lower(segment);
+            blocks::for_each_run::<false>(segment, member, |s, e, _| emit(Token::at(lowered, s, e)));
+        } else {
+            blocks::for_each_run::<false>(segment, member, |s, e, _| emit(Token::at(text, pos + s, pos + e)));
+        }
     }
 
     /// The scalar path: decodes non-ASCII characters and looks up their category and script.
-    fn tokenize_unicode<F: FnMut(&[u8])>(&mut self, text: &[u8], emit: &mut F) {
+    fn tokenize_unicode<F: FnMut(Token<'_>)>(&mut self, text: &[u8], emit: &mut F) {
         let n = text.len();
         let mut i = 0;
         while i < n {
@@ -157,12 +157,12 @@ impl Words {
             }
             let word = &text[start..i];
             if group == Script::Other {
-                emit(self.case.apply(word, flags));
+                emit(self.case.apply(Token::at(text, start, i), flags));
             } else {
                 // Only whole, valid characters were taken, so the word is UTF-8.
                 let run = std::str::from_utf8(word).expect("scanned characters are valid UTF-8");
                 let case = &mut self.case;
-                segment::segment(run, group, kana, &mut |w| emit(case.apply_caseless(w.as_bytes())));
+                segment::segment(run, group, kana, &mut |w| emit(case.apply_caseless(Token::new(w.as_bytes()))));
             }
         }
     }
