@@ -36,7 +36,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
     for e in &plan.errors {
         crate::error::diag(e);
     }
-    let runner = Runner::new(config)?;
+    let runner = Runner::new(config, &plan)?;
     interrupt::install();
     let sink = Sink::prepare(&config.output)?;
 

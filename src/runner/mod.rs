@@ -72,10 +72,17 @@ pub enum Runner {
 }
 
 impl Runner {
-    pub fn new(config: &Config) -> Result<Runner> {
+    /// The runner `config` asks for, for the inputs of `plan`. An input of known size that fits
+    /// in one chunk is one map task: `-r threads` then runs it with one worker, on the calling
+    /// thread, since starting the pool would cost more (about a millisecond) than it saves.
+    pub fn new(config: &Config, plan: &Plan) -> Result<Runner> {
         match config.runner {
             RunnerKind::Local => Ok(Runner::Local(Local)),
-            RunnerKind::Threads => Threads::new(config.jobs).map(Runner::Threads),
+            RunnerKind::Threads => {
+                let sized = plan.sources.iter().all(|s| s.size.is_some());
+                let one_task = sized && plan.known_bytes() <= config.chunk_size as u64;
+                Threads::new(if one_task { 1 } else { config.jobs }).map(Runner::Threads)
+            }
             RunnerKind::Procs => Ok(Runner::Procs(Procs {
                 workers: config.jobs,
                 task_timeout: config.task_timeout,

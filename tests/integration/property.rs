@@ -176,7 +176,7 @@ fn engine(args: &[String], path: &std::path::Path) -> Counts {
     let cli = Cli::try_parse_from(&argv).expect("flags parse");
     let config = Config::from_cli(&cli.count).expect("valid config");
     let plan = plan(&config.inputs, WalkOptions { recursive: true, follow: false, urls: false });
-    let runner = Runner::new(&config).expect("runner");
+    let runner = Runner::new(&config, &plan).expect("runner");
     let progress = Progress::hidden();
     let warn = |e: &mrwc::Error| panic!("unexpected warning: {e}");
     let job = Job { config: &config, plan: &plan, progress: &progress, warn: &warn };
