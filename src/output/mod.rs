@@ -46,16 +46,41 @@ fn by_count(a: &Record, b: &Record) -> Ordering {
     b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0))
 }
 
-fn by_word(a: &Record, b: &Record) -> Ordering {
-    a.0.cmp(b.0)
+/// Sorts by `cmp`, which must order by `(major(record), word)`. Each record is sorted with its
+/// major key and the first 8 bytes of its word as one integer, so most comparisons are two
+/// integer compares instead of a `memcmp` call through two pointers (profiling the output stage
+/// of 28,000 words showed the comparisons at nearly all of its time).
+fn sort(records: &mut [Record], major: fn(&Record) -> u64, parallel: bool) {
+    let prefix = |w: &[u8]| {
+        let mut bytes = [0u8; 8];
+        let n = w.len().min(8);
+        bytes[..n].copy_from_slice(&w[..n]);
+        u64::from_be_bytes(bytes)
+    };
+    // Zero padding keeps the order: a word that ends inside the prefix sorts before a longer
+    // one with the same bytes, or ties with one that continues with zero bytes, and the full
+    // comparison decides.
+    let key = |r: &Record| u128::from(major(r)) << 64 | u128::from(prefix(r.0));
+    let mut keyed: Vec<(u128, Record)> = records.iter().map(|r| (key(r), *r)).collect();
+    let cmp = |a: &(u128, Record), b: &(u128, Record)| a.0.cmp(&b.0).then_with(|| a.1 .0.cmp(b.1 .0));
+    if parallel {
+        keyed.par_sort_unstable_by(cmp);
+    } else {
+        keyed.sort_unstable_by(cmp);
+    }
+    for (slot, (_, record)) in records.iter_mut().zip(keyed) {
+        *slot = record;
+    }
 }
 
-fn sort(records: &mut [Record], cmp: fn(&Record, &Record) -> Ordering, parallel: bool) {
-    if parallel {
-        records.par_sort_unstable_by(cmp);
-    } else {
-        records.sort_unstable_by(cmp);
-    }
+/// The major sort key of count order: larger counts first.
+fn count_major(r: &Record) -> u64 {
+    u64::MAX - r.1
+}
+
+/// Word order has no major key.
+fn word_major(_: &Record) -> u64 {
+    0
 }
 
 /// Filters, selects and orders the records of all partitions.
@@ -67,12 +92,12 @@ pub fn arrange<'a>(partitions: &'a [Records], spec: &OutputSpec) -> Vec<Record<'
         records.truncate(n);
         if spec.sort == SortOrder::None {
             // Unordered is allowed, but the top N in count order is more useful and cheap.
-            sort(&mut records, by_count, spec.parallel);
+            sort(&mut records, count_major, spec.parallel);
         }
     }
     match spec.sort {
-        SortOrder::Count => sort(&mut records, by_count, spec.parallel),
-        SortOrder::Word => sort(&mut records, by_word, spec.parallel),
+        SortOrder::Count => sort(&mut records, count_major, spec.parallel),
+        SortOrder::Word => sort(&mut records, word_major, spec.parallel),
         SortOrder::None => {}
     }
     records
@@ -162,6 +187,41 @@ mod tests {
     fn word_order_is_bytewise() {
         let p = parts();
         assert_eq!(words(&arrange(&p, &spec(SortOrder::Word, None, 1))), ["a:2", "b:2", "c:5", "y:1", "z:1"]);
+    }
+
+    #[test]
+    fn prefix_keys_sort_like_full_comparison() {
+        // Zero bytes, words that end inside the 8-byte prefix, and words that differ after it.
+        let words: [&[u8]; 14] = [
+            b"a",
+            b"a\0",
+            b"a\0\0",
+            b"a\0b",
+            b"ab",
+            b"",
+            b"abcdefgh",
+            b"abcdefgh\0",
+            b"abcdefghi",
+            b"abcdefghh",
+            b"\xff",
+            b"\xff\0",
+            b"zzzzzzzzzzzz",
+            b"zzzzzzzzzzz",
+        ];
+        let mut records: Vec<Record> = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            records.push((w, (i % 3) as u64));
+        }
+        for parallel in [false, true] {
+            let mut got = records.clone();
+            sort(&mut got, count_major, parallel);
+            let mut want = records.clone();
+            want.sort_by(by_count);
+            assert_eq!(got, want);
+            sort(&mut got, word_major, parallel);
+            want.sort_by(|a, b| a.0.cmp(b.0));
+            assert_eq!(got, want);
+        }
     }
 
     #[test]
