@@ -8,8 +8,10 @@
 //!   (`han`), numbered in bijective base: rank 0.. are one unit long, then two units, and so on,
 //!   so frequent words are short (as in real text) and every word is distinct by construction;
 //! - Zipf weights `1 / rank^s` are computed with basic IEEE arithmetic only (a hand-written
-//!   `ln`/`exp`, not the platform's `powf`), then turned into a Vose alias table, so sampling is
-//!   one random number and one table lookup;
+//!   `ln`/`exp`, not the platform's `powf`), then turned into Vose alias tables (a small head
+//!   table and, for large vocabularies, a tail table; see `Sampler`), so sampling is one random
+//!   number per word and one or two table lookups; lines are drawn 32 at a time, so that the
+//!   tail lookups, cache misses for large vocabularies, overlap;
 //! - output is produced in blocks of 4 MiB; block `i` draws from its own generator seeded with
 //!   `(seed, i)` and holds whole lines only, so blocks are generated in parallel and written in
 //!   order. The output never exceeds `--size` and falls short of it by less than one line per
@@ -139,28 +141,35 @@ impl Alias {
         Alias { table }
     }
 
-    #[inline]
+    #[cfg(test)]
     fn sample(&self, rng: &mut Rng) -> usize {
-        let r = rng.next();
+        self.pick(rng.next())
+    }
+
+    /// The index the random number `r` picks.
+    #[inline]
+    fn pick(&self, r: u64) -> usize {
         // Columns are fewer than 2^32, so a 64-bit multiply-shift picks one uniformly.
-        let column = (((r >> 32) * self.table.len() as u64) >> 32) as usize;
-        let (threshold, alias) = self.table[column];
-        if (r as u32) < threshold {
-            column
-        } else {
-            alias as usize
-        }
+        let column = ((r >> 32) * self.table.len() as u64) >> 32;
+        let (threshold, alias) = self.table[column as usize];
+        // Without a branch: which one is taken is random, so a branch mispredicts often.
+        let keep = u64::from((r as u32) < threshold).wrapping_neg();
+        ((column & keep) | (u64::from(alias) & !keep)) as usize
     }
 }
 
 /// The generated vocabulary, in rank order. The word of rank `r` is the digits of its place
 /// among the words of its length, in base `units.len()`, each digit written as its unit; every
 /// word fits in 15 bytes (at most five two-letter syllables, or three ideographs for the sizes
-/// allowed). The `HEAD` most frequent words are stored as 16-byte entries (length in the last
+/// allowed), with the separator that follows it in a line (a space for Latin words, nothing
+/// for Han). The `HEAD` most frequent words are stored as 16-byte entries (length in the last
 /// byte), copied with one fixed-size store; the rarer ones are composed when drawn, since a
 /// table of all of them would be several MB, and a cache miss costs more than composing.
 struct Vocabulary {
-    entries: Vec<[u8; 16]>,
+    /// Little-endian: the bytes, then the length in the top byte.
+    entries: Vec<u128>,
+    /// Written after every word: `b" "` or `b""`.
+    separator: &'static [u8],
     /// Each unit padded to 4 bytes, with its length.
     units: Vec<([u8; 4], u8)>,
     /// `firsts[k]`: the first rank of the words of `k + 1` units.
@@ -168,7 +177,7 @@ struct Vocabulary {
 }
 
 impl Vocabulary {
-    fn new(units: &[String], size: usize) -> Vocabulary {
+    fn new(units: &[String], separator: &'static [u8], size: usize) -> Vocabulary {
         let base = units.len();
         let units: Vec<([u8; 4], u8)> = units
             .iter()
@@ -185,14 +194,14 @@ impl Vocabulary {
             count = count.saturating_mul(base);
         }
         let longest = units.iter().map(|u| usize::from(u.1)).max().unwrap_or(0) * firsts.len();
-        assert!(longest < 16, "generated words fit in 15 bytes");
-        let mut v = Vocabulary { entries: Vec::new(), units, firsts };
+        assert!(longest + separator.len() < 16, "generated words and separators fit in 15 bytes");
+        let mut v = Vocabulary { entries: Vec::new(), separator, units, firsts };
         v.entries = (0..size.min(HEAD))
             .map(|rank| {
                 let mut entry = [0u8; 16];
                 let n = v.compose(rank, &mut entry);
                 entry[15] = n as u8;
-                entry
+                u128::from_le_bytes(entry)
             })
             .collect();
         v
@@ -202,36 +211,42 @@ impl Vocabulary {
     #[inline]
     fn compose(&self, rank: usize, out: &mut [u8; 16]) -> usize {
         let len = self.firsts.iter().take_while(|&&f| f <= rank).count();
-        let base = self.units.len() as u32;
-        // Ranks are below 2^32 (--vocab is checked), so the digits take 32-bit divisions.
-        let mut x = (rank - self.firsts[len - 1]) as u32;
+        let base = self.units.len() as u64;
+        // Ranks are below 2^32 (--vocab is checked), so dividing by the base is a multiply by
+        // ceil(2^64 / base) and a shift: exact for every x below 2^64 / base^2, and a 32-bit
+        // division would take most of the time of composing.
+        let reciprocal = u64::MAX / base + 1;
+        let mut x = (rank - self.firsts[len - 1]) as u64;
         let mut buf = [0u8; 20];
         let mut n = 0;
         for _ in 0..len {
-            let (unit, unit_len) = self.units[(x % base) as usize];
+            let q = ((u128::from(x) * u128::from(reciprocal)) >> 64) as u64;
+            let (unit, unit_len) = self.units[(x - q * base) as usize];
             buf[n..n + 4].copy_from_slice(&unit);
             n += usize::from(unit_len);
-            x /= base;
+            x = q;
         }
+        buf[n..n + self.separator.len()].copy_from_slice(self.separator);
         out.copy_from_slice(&buf[..16]);
-        n
+        n + self.separator.len()
     }
 
     #[cfg(test)]
     fn word(&self, rank: usize) -> Vec<u8> {
         let mut buf = [0u8; 16];
-        let n = self.compose(rank, &mut buf);
+        let n = self.compose(rank, &mut buf) - self.separator.len();
         buf[..n].to_vec()
     }
 
-    /// Writes the word at `out[pos..]` (which must have 16 bytes of room); returns its length.
+    /// Writes the word and its separator at `out[pos..]` (which must have 16 bytes of room);
+    /// returns their length.
     #[inline(always)]
     fn put(&self, rank: usize, out: &mut [u8], pos: usize) -> usize {
         let dest: &mut [u8; 16] = (&mut out[pos..pos + 16]).try_into().expect("16 bytes");
         match self.entries.get(rank) {
-            Some(e) => {
-                *dest = *e;
-                usize::from(e[15])
+            Some(&e) => {
+                *dest = e.to_le_bytes();
+                (e >> 120) as usize
             }
             None => self.compose(rank, dest),
         }
@@ -282,14 +297,65 @@ impl Sampler {
         Sampler { head: Alias::new(&head), tail: Some(Alias::new(tail)) }
     }
 
-    #[inline]
+    #[cfg(test)]
     fn sample(&self, rng: &mut Rng) -> usize {
-        let rank = self.head.sample(rng);
-        match &self.tail {
-            Some(tail) if rank == HEAD => HEAD + tail.sample(rng),
-            _ => rank,
+        let r = rng.next();
+        match self.head_rank(r) {
+            HEAD => self.tail_rank(r),
+            rank => rank,
         }
     }
+
+    /// The rank the random number `r` picks in the head table: [`HEAD`] stands for the tail,
+    /// whose rank [`Sampler::tail_rank`] picks from the same `r`. Every word takes exactly one
+    /// random number, so drawing never waits for a table lookup to know whether to draw again.
+    #[inline]
+    fn head_rank(&self, r: u64) -> usize {
+        self.head.pick(r)
+    }
+
+    fn has_tail(&self) -> bool {
+        self.tail.is_some()
+    }
+
+    /// The tail rank of a draw whose head rank was [`HEAD`]. The bits of `r` that chose the
+    /// tail column are not random any more, so `r` is rehashed first (splitmix64's finalizer,
+    /// whose every output bit depends on every input bit).
+    #[inline]
+    fn tail_rank(&self, r: u64) -> usize {
+        let mut t = r ^ (r >> 30);
+        t = t.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        t ^= t >> 27;
+        t = t.wrapping_mul(0x94d0_49bb_1331_11eb);
+        t ^= t >> 31;
+        HEAD + self.tail.as_ref().expect("a tail draw needs a tail").pick(t)
+    }
+}
+
+/// Words per line.
+const MIN_WORDS: usize = 6;
+const MAX_WORDS: usize = 16;
+
+/// Lines drawn before any is written. Their tail-table lookups (a cache miss each once the
+/// table outgrows the caches: 8 MB at a million words) are then made in one loop of
+/// independent loads, which the CPU overlaps, instead of one at a time between writes.
+const LINES: usize = 32;
+
+/// One drawn line: its script, and where its ranks are in [`Drawn::ranks`].
+struct Line {
+    han: bool,
+    commas: u64,
+    ranks: std::ops::Range<usize>,
+}
+
+/// The draws of a batch of lines, kept between batches so nothing is allocated per line.
+#[derive(Default)]
+struct Drawn {
+    lines: Vec<Line>,
+    ranks: Vec<usize>,
+    /// Tail samples: the index in `ranks` to fill, and the random number of the draw. Sized
+    /// for a whole batch, so a draw is written without a branch and kept by counting it.
+    tails: Vec<(usize, u64)>,
 }
 
 struct Generator {
@@ -306,8 +372,8 @@ impl Generator {
         // Both unit lists are always drawn, so a script's words do not depend on the other's.
         let (latin_units, han_units) = (latin_units(&mut rng), han_units(&mut rng));
         let size_for = |used: bool| if used { vocab } else { 0 };
-        let latin = Vocabulary::new(&latin_units, size_for(spec.script != Script::Han));
-        let han = Vocabulary::new(&han_units, size_for(spec.script != Script::Latin));
+        let latin = Vocabulary::new(&latin_units, b" ", size_for(spec.script != Script::Han));
+        let han = Vocabulary::new(&han_units, b"", size_for(spec.script != Script::Latin));
         let s = spec.zipf;
         let weights: Vec<f64> =
             (1..=vocab).map(|r| if s == 1.0 { 1.0 / r as f64 } else { det_exp(-s * det_ln(r as f64)) }).collect();
@@ -326,42 +392,70 @@ impl Generator {
         let mut rng = Rng::new(seed, index);
         let mut pos = 0;
         let mut line_no = index;
+        let mut drawn = Drawn::default();
         loop {
-            let line_start = pos;
+            // The random numbers are drawn in the order in which lines are written; lines
+            // drawn past the block's end are dropped with the rest of the block's generator.
+            self.draw_lines(&mut rng, &mut line_no, &mut drawn);
+            for line in &drawn.lines {
+                let line_start = pos;
+                let ranks = &drawn.ranks[line.ranks.clone()];
+                if line.han {
+                    for (i, &rank) in ranks.iter().enumerate() {
+                        pos += self.han.put(rank, out, pos);
+                        // After word i when its three bits are 0 (one time in eight).
+                        if i + 1 < ranks.len() && (line.commas >> (3 * i)) & 7 == 0 {
+                            out[pos..pos + 3].copy_from_slice("，".as_bytes());
+                            pos += 3;
+                        }
+                    }
+                    out[pos..pos + 3].copy_from_slice("。".as_bytes());
+                    pos += 3;
+                } else {
+                    for &rank in ranks {
+                        pos += self.latin.put(rank, out, pos);
+                    }
+                    out[line_start].make_ascii_uppercase();
+                    out[pos - 1] = b'.';
+                }
+                out[pos] = b'\n';
+                pos += 1;
+                if pos > limit {
+                    return line_start;
+                }
+            }
+        }
+    }
+
+    /// Draws the next [`LINES`] lines: 6 to 16 words each, and for a Han line one random number
+    /// whose bits place its commas.
+    fn draw_lines(&self, rng: &mut Rng, line_no: &mut u64, drawn: &mut Drawn) {
+        drawn.lines.clear();
+        drawn.ranks.clear();
+        drawn.tails.resize(LINES * MAX_WORDS, (0, 0));
+        let has_tail = self.alias.has_tail();
+        let mut tails = 0;
+        for _ in 0..LINES {
             let han = match self.script {
                 Script::Latin => false,
                 Script::Han => true,
-                Script::Mixed => line_no % 2 == 1,
+                Script::Mixed => *line_no % 2 == 1,
             };
-            line_no += 1;
-            let words = 6 + rng.below(11) as usize;
-            if han {
-                // One random word decides the commas of the line: after word i when its three
-                // bits are 0 (one time in eight).
-                let commas = rng.next();
-                for i in 0..words {
-                    pos += self.han.put(self.alias.sample(&mut rng), out, pos);
-                    if i + 1 < words && (commas >> (3 * i)) & 7 == 0 {
-                        out[pos..pos + 3].copy_from_slice("，".as_bytes());
-                        pos += 3;
-                    }
-                }
-                out[pos..pos + 3].copy_from_slice("。".as_bytes());
-                pos += 3;
-            } else {
-                for _ in 0..words {
-                    pos += self.latin.put(self.alias.sample(&mut rng), out, pos);
-                    out[pos] = b' ';
-                    pos += 1;
-                }
-                out[line_start].make_ascii_uppercase();
-                out[pos - 1] = b'.';
+            *line_no += 1;
+            let words = MIN_WORDS + rng.below((MAX_WORDS - MIN_WORDS + 1) as u64) as usize;
+            let commas = if han { rng.next() } else { 0 };
+            let first = drawn.ranks.len();
+            for _ in 0..words {
+                let r = rng.next();
+                let rank = self.alias.head_rank(r);
+                drawn.tails[tails] = (drawn.ranks.len(), r);
+                tails += usize::from(has_tail && rank == HEAD);
+                drawn.ranks.push(rank);
             }
-            out[pos] = b'\n';
-            pos += 1;
-            if pos > limit {
-                return line_start;
-            }
+            drawn.lines.push(Line { han, commas, ranks: first..drawn.ranks.len() });
+        }
+        for &(i, r) in &drawn.tails[..tails] {
+            drawn.ranks[i] = self.alias.tail_rank(r);
         }
     }
 }
@@ -406,7 +500,7 @@ mod tests {
     #[test]
     fn vocabulary_words_are_distinct_and_grow_in_length() {
         let mut rng = Rng::new(7, 0);
-        let v = Vocabulary::new(&latin_units(&mut rng), 20_000);
+        let v = Vocabulary::new(&latin_units(&mut rng), b" ", 20_000);
         let mut seen = std::collections::HashSet::new();
         for r in 0..20_000 {
             assert!(seen.insert(v.word(r).to_vec()), "duplicate at rank {r}");
@@ -443,17 +537,25 @@ mod tests {
         let sampler = Sampler::new(&weights);
         let mut rng = Rng::new(5, 5);
         let n = 400_000;
-        let (mut first, mut tail) = (0u32, 0u32);
+        let (mut first, mut tail, mut tail_start, mut tail_end) = (0u32, 0u32, 0u32, 0u32);
         for _ in 0..n {
             match sampler.sample(&mut rng) {
                 0 => first += 1,
-                r if r >= HEAD => tail += 1,
+                r if r >= HEAD => {
+                    tail += 1;
+                    // The tail's rank comes from the rehashed draw: its shape is checked too.
+                    tail_start += u32::from(r < HEAD + 1000);
+                    tail_end += u32::from(r >= 2 * HEAD);
+                }
                 _ => {}
             }
         }
-        let tail_share: f64 = weights[HEAD..].iter().sum::<f64>() / total;
-        assert!((f64::from(first) / n as f64 - 1.0 / total).abs() < 0.005, "{first}");
-        assert!((f64::from(tail) / n as f64 - tail_share).abs() < 0.005, "{tail}");
+        let share = |ranks: std::ops::Range<usize>| weights[ranks].iter().sum::<f64>() / total;
+        let close = |count: u32, want: f64| (f64::from(count) / n as f64 - want).abs() < 0.002;
+        assert!(close(first, 1.0 / total), "{first}");
+        assert!(close(tail, share(HEAD..weights.len())), "{tail}");
+        assert!(close(tail_start, share(HEAD..HEAD + 1000)), "{tail_start}");
+        assert!(close(tail_end, share(2 * HEAD..weights.len())), "{tail_end}");
     }
 
     #[test]
