@@ -46,6 +46,24 @@ fn words_follow_the_zipf_law_over_the_vocabulary() {
 }
 
 #[test]
+fn a_large_vocabulary_reaches_its_rare_words_in_zipf_proportion() {
+    // 100,000 words: draws beyond the 16,384 most frequent take the generator's second
+    // (tail) table. Under Zipf(1) they are 1 - H(16384) / H(100000) = 15.0% of the words.
+    let text = gen(&["--size", "8M", "--vocab", "100000", "--seed", "5", "--script", "latin"]);
+    let counts = Mrwc::new().args(["-f", "tsv"]).stdin(text).stdout();
+    let counts: Vec<u64> = counts.lines().map(|l| l.rsplit('\t').next().unwrap().parse().unwrap()).collect();
+    assert!(counts.len() > 30_000, "only {} distinct words", counts.len());
+    let total: u64 = counts.iter().sum();
+    let rare: u64 = counts.iter().skip(16_384).sum();
+    let share = rare as f64 / total as f64;
+    assert!((share - 0.150).abs() < 0.02, "rare words are {share:.3} of the text");
+    for r in [2usize, 3, 5] {
+        let ratio = counts[0] as f64 / counts[r - 1] as f64;
+        assert!((ratio / r as f64 - 1.0).abs() < 0.1, "rank {r}: ratio {ratio}");
+    }
+}
+
+#[test]
 fn han_script_is_valid_utf8_without_spaces() {
     let text = gen(&["--size", "64K", "--script", "han"]);
     let text = String::from_utf8(text).unwrap();
