@@ -331,6 +331,13 @@ fn check_output(output: &OutputTarget) -> Result<()> {
         OutputTarget::File(p) | OutputTarget::Dir { path: p, .. } => (p, parent_dir(p)),
     };
     let bad = |reason: &str| Error::Usage(format!("{}: {reason}", quote_path(path)));
+    // `-o LINK` writes the file the link names.
+    let parent = match output {
+        OutputTarget::File(p) if p.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) => {
+            link_target(p).map(|t| parent_dir(&t)).map_err(|e| bad(&crate::error::io_reason(&e)))?
+        }
+        _ => parent,
+    };
     if !parent.is_dir() {
         return Err(bad("parent directory does not exist"));
     }
@@ -350,6 +357,18 @@ pub fn parent_dir(path: &std::path::Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
+    }
+}
+
+/// The file a symlink names, which may not exist yet: as with `sort -o`, an output is created
+/// through a dangling link.
+pub fn link_target(link: &std::path::Path) -> std::io::Result<PathBuf> {
+    match std::fs::canonicalize(link) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let target = std::fs::read_link(link)?;
+            Ok(if target.is_absolute() { target } else { parent_dir(link).join(target) })
+        }
+        resolved => resolved,
     }
 }
 

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tempfile::NamedTempFile;
 
-use crate::config::{parent_dir, OutputTarget};
+use crate::config::{link_target, parent_dir, OutputTarget};
 use crate::error::{io_reason, quote_path, Error, Result};
 use crate::input::sigbus;
 use crate::interrupt;
@@ -56,7 +56,7 @@ impl Sink {
                     return Ok(Sink::Special { path: path.clone(), file });
                 }
                 let target = match fs::symlink_metadata(path) {
-                    Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).map_err(error)?,
+                    Ok(m) if m.file_type().is_symlink() => link_target(path).map_err(error)?,
                     _ => path.clone(),
                 };
                 let temp = tempfile::Builder::new()
@@ -274,6 +274,12 @@ mod tests {
         assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
         assert_eq!(fs::read_to_string(&real).unwrap(), "new\n");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "temp file left behind");
+        // A dangling link: the file it names is created.
+        let (missing, dangling) = (dir.path().join("new.tsv"), dir.path().join("dangling.tsv"));
+        std::os::unix::fs::symlink("new.tsv", &dangling).unwrap();
+        Sink::prepare(&OutputTarget::File(dangling.clone())).unwrap().write_one(|w| w.write_all(b"x\n")).unwrap();
+        assert!(fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(&missing).unwrap(), "x\n");
     }
 
     #[test]

@@ -64,6 +64,22 @@ fn output_file_in_a_missing_directory_fails_before_counting() {
 }
 
 #[test]
+fn output_through_a_symlink_writes_the_file_it_names() {
+    let t = TestDir::new();
+    t.write("in.txt", "x y x");
+    std::os::unix::fs::symlink("made.tsv", t.join("link.tsv")).unwrap();
+    t.cmd().args(["-o", "link.tsv", "in.txt"]).output().assert_code(0);
+    assert_eq!(std::fs::read_to_string(t.join("made.tsv")).unwrap(), "x\t2\ny\t1\n");
+    assert!(std::fs::symlink_metadata(t.join("link.tsv")).unwrap().file_type().is_symlink());
+    // A link into a missing directory fails like a missing directory, before counting.
+    std::os::unix::fs::symlink("no/such/out.tsv", t.join("bad.tsv")).unwrap();
+    let run = t.cmd().args(["-o", "bad.tsv", "in.txt"]).output();
+    run.assert_code(2);
+    run.assert_stderr("mrwc: bad.tsv: parent directory does not exist\n");
+    assert_eq!(t.list("."), ["bad.tsv", "in.txt", "link.tsv", "made.tsv"]);
+}
+
+#[test]
 fn output_dir_has_one_part_per_partition_and_success_last() {
     let t = TestDir::new();
     let run = t.cmd().args(["--output-dir", "out", "-p", "3", "--sort", "word"]).arg(fixture("sample.txt")).output();
