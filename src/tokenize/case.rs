@@ -113,7 +113,10 @@ impl WordMapper {
 /// ASCII text with its capitals lowered, for the tokenizers' bitmask paths: one pass over a
 /// few kilobytes (which the compiler vectorizes) replaces a capital check and a copy per word.
 /// The copy ends with [`WINDOW`] spaces, so every word in it has a full window, and spaces are
-/// never part of a word.
+/// never part of a word. Segments are a few KiB unless one word is longer; past
+/// [`LOWERED_MAX`] they are lowered word by word instead, so a huge word is not held twice.
+pub(crate) const LOWERED_MAX: usize = 256 << 10;
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Lowered {
     buf: Vec<u8>,

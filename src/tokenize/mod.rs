@@ -17,8 +17,8 @@ mod unicode;
 mod whitespace;
 mod words;
 
-pub(crate) use case::Lowered;
 pub use case::WordMapper;
+pub(crate) use case::{Lowered, LOWERED_MAX};
 pub use mrjob::Mrjob;
 pub use unicode::Unicode;
 pub use whitespace::Whitespace;

@@ -8,7 +8,7 @@
 //! mapping.
 
 use crate::config::{Case, Normalize};
-use crate::tokenize::{blocks, class, Lowered, Token, Tokenizer, WordMapper};
+use crate::tokenize::{blocks, class, Lowered, Token, Tokenizer, WordMapper, LOWERED_MAX};
 
 #[derive(Debug, Clone)]
 pub struct Whitespace {
@@ -42,7 +42,7 @@ impl Tokenizer for Whitespace {
         while pos < text.len() {
             let end = blocks::segment_end(text, pos, SEGMENT, |b| self.is_boundary(b));
             let segment = &text[pos..end];
-            if !segment.is_ascii() {
+            if !segment.is_ascii() || (self.case.lowers_ascii() && segment.len() > LOWERED_MAX) {
                 let case = &mut self.case;
                 blocks::for_each_run::<true>(segment, member, |s, e, flags| {
                     emit(case.apply(Token::at(text, pos + s, pos + e), flags))
@@ -110,6 +110,14 @@ mod tests {
         assert_eq!(words_of(&mut Whitespace::new(Case::Lower), text.as_bytes()), want);
         let kept: Vec<String> = text.split_ascii_whitespace().map(String::from).collect();
         assert_eq!(words_of(&mut Whitespace::new(Case::Keep), text.as_bytes()), kept);
+    }
+
+    #[test]
+    fn a_word_longer_than_a_lowered_segment_is_lowered_on_its_own() {
+        let huge = format!("Ab{}c", "X".repeat(LOWERED_MAX));
+        let text = format!("The {huge} END\nof it");
+        let want = ["the".to_string(), huge.to_lowercase(), "end".into(), "of".into(), "it".into()];
+        assert_eq!(words_of(&mut Whitespace::new(Case::Lower), text.as_bytes()), want);
     }
 
     #[test]

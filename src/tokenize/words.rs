@@ -13,7 +13,7 @@
 
 use crate::config::{Case, Normalize};
 use crate::tokenize::segment::{self, script_of, Script};
-use crate::tokenize::{blocks, class, decode_utf8, kind_of, Kind, Lowered, Token, Tokenizer, WordMapper};
+use crate::tokenize::{blocks, class, decode_utf8, kind_of, Kind, Lowered, Token, Tokenizer, WordMapper, LOWERED_MAX};
 
 #[derive(Debug, Clone)]
 pub struct Words {
@@ -104,7 +104,12 @@ impl Words {
             prev_word = block.word >> 63;
             m
         };
-        if self.case.lowers_ascii() {
+        if self.case.lowers_ascii() && segment.len() > LOWERED_MAX {
+            let case = &mut self.case;
+            blocks::for_each_run::<true>(segment, member, |s, e, flags| {
+                emit(case.apply(Token::at(text, pos + s, pos + e), flags))
+            });
+        } else if self.case.lowers_ascii() {
             let lowered = self.lowered.lower(segment);
             blocks::for_each_run::<false>(segment, member, |s, e, _| emit(Token::at(lowered, s, e)));
         } else {
@@ -175,6 +180,14 @@ mod tests {
 
     fn lower(text: &str) -> Vec<String> {
         words_of(&mut Words::new(Case::Lower), text.as_bytes())
+    }
+
+    #[test]
+    fn a_word_longer_than_a_lowered_segment_is_lowered_on_its_own() {
+        let huge = format!("Ab{}c", "X".repeat(LOWERED_MAX));
+        let text = format!("The {huge}, END.");
+        let want = ["the".to_string(), huge.to_lowercase(), "end".into()];
+        assert_eq!(lower(&text), want);
     }
 
     #[test]
