@@ -8,10 +8,10 @@
 //!   (`han`), numbered in bijective base: rank 0.. are one unit long, then two units, and so on,
 //!   so frequent words are short (as in real text) and every word is distinct by construction;
 //! - Zipf weights `1 / rank^s` are computed with basic IEEE arithmetic only (a hand-written
-//!   `ln`/`exp`, not the platform's `powf`), then turned into Vose alias tables (a small head
-//!   table and, for large vocabularies, a tail table; see `Sampler`), so sampling is one random
-//!   number per word and one or two table lookups; lines are drawn 32 at a time, so that the
-//!   tail lookups, cache misses for large vocabularies, overlap;
+//!   `ln`/`exp`, not the platform's `powf`), then turned into Vose alias tables (one over the
+//!   most frequent ranks, and for large vocabularies one over buckets of rarer ranks with
+//!   rejection inside a bucket; see `Sampler` and `Tail`), small enough to stay in cache, so
+//!   sampling is one random number per word and one or two table lookups;
 //! - output is produced in blocks of 4 MiB; block `i` draws from its own generator seeded with
 //!   `(seed, i)` and holds whole lines only, so blocks are generated in parallel and written in
 //!   order. The output never exceeds `--size` and falls short of it by less than one line per
@@ -279,23 +279,103 @@ fn han_units(rng: &mut Rng) -> Vec<String> {
 /// would miss the cache. The head table covers the `HEAD` most frequent ranks plus one column
 /// standing for all the others (at s = 1 the head takes 80% of the draws with 200,000 words,
 /// 71% with a million; its table is 128 KiB, the head words' entries 256 KiB, both within L2);
-/// only draws that land in that column touch the large tail table.
+/// only draws that land in that column go to the [`Tail`].
 struct Sampler {
     head: Alias,
-    tail: Option<Alias>,
+    tail: Option<Tail>,
+}
+
+/// Ranks per bucket of the tail.
+const BUCKET: usize = 64;
+
+/// The ranks after the head, in buckets of [`BUCKET`] consecutive ranks. A draw picks a bucket
+/// from an alias table weighted by its size times the weight of its first (largest) rank, a rank
+/// uniformly inside it, and keeps that rank with probability `w(rank) / w(first)`, else draws
+/// again: rejection under a flat envelope, so the ranks come out exactly in proportion to their
+/// weights. Past the head the weights within a bucket differ by less than `(1 + 64 / 16384)^s`,
+/// so draws are almost never rejected, and the tables (8 bytes per 64 ranks, plus 4) stay in L2
+/// even for millions of ranks: an alias table per rank would be a cache miss per draw.
+struct Tail {
+    buckets: Alias,
+    /// Per bucket: `w(last) / w(first)` out of 2^32. A draw below it is kept without computing
+    /// its rank's weight.
+    sure: Vec<u32>,
+    ranks: usize,
+    zipf: f64,
+}
+
+/// The Zipf weight of the word of rank `r` (counted from 1), from basic IEEE operations only.
+fn zipf_weight(s: f64, r: usize) -> f64 {
+    if s == 1.0 {
+        1.0 / r as f64
+    } else {
+        det_exp(-s * det_ln(r as f64))
+    }
+}
+
+impl Tail {
+    fn new(zipf: f64, ranks: usize) -> Tail {
+        // Tail index j is the word of rank HEAD + j + 1 (ranks count from 1).
+        let w = |j: usize| zipf_weight(zipf, HEAD + j + 1);
+        let buckets = ranks.div_ceil(BUCKET);
+        let envelope: Vec<f64> =
+            (0..buckets).map(|b| w(b * BUCKET) * (ranks - b * BUCKET).min(BUCKET) as f64).collect();
+        let sure = (0..buckets)
+            .map(|b| {
+                let (first, last) = (b * BUCKET, (b * BUCKET + BUCKET).min(ranks) - 1);
+                (w(last) / w(first) * 4_294_967_296.0).min(4_294_967_295.0) as u32
+            })
+            .collect();
+        Tail { buckets: Alias::new(&envelope), sure, ranks, zipf }
+    }
+
+    /// The tail index that the random number `r` (and, after a rejection, its rehashes) picks.
+    #[inline]
+    fn pick(&self, mut r: u64) -> usize {
+        loop {
+            r = mix(r);
+            let bucket = self.buckets.pick(r);
+            r = mix(r);
+            let first = bucket * BUCKET;
+            let size = (self.ranks - first).min(BUCKET) as u64;
+            let j = first + (((r >> 32) * size) >> 32) as usize;
+            let u = r as u32;
+            if u < self.sure[bucket] || self.keeps(first, j, u) {
+                return j;
+            }
+        }
+    }
+
+    #[cold]
+    fn keeps(&self, first: usize, j: usize, u: u32) -> bool {
+        let ratio = zipf_weight(self.zipf, HEAD + j + 1) / zipf_weight(self.zipf, HEAD + first + 1);
+        f64::from(u) < ratio * 4_294_967_296.0
+    }
+}
+
+/// splitmix64's finalizer: every output bit depends on every input bit. Turns a random number
+/// whose bits have been used into a fresh one.
+#[inline]
+fn mix(r: u64) -> u64 {
+    let mut t = r ^ (r >> 30);
+    t = t.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    t ^= t >> 27;
+    t = t.wrapping_mul(0x94d0_49bb_1331_11eb);
+    t ^ (t >> 31)
 }
 
 const HEAD: usize = 16384;
 
 impl Sampler {
-    fn new(weights: &[f64]) -> Sampler {
-        if weights.len() <= HEAD {
-            return Sampler { head: Alias::new(weights), tail: None };
+    /// A sampler of ranks `0..ranks` (the word of rank `r + 1` in Zipf's terms) with exponent
+    /// `zipf`.
+    fn new(zipf: f64, ranks: usize) -> Sampler {
+        let mut weights: Vec<f64> = (1..=ranks.min(HEAD)).map(|r| zipf_weight(zipf, r)).collect();
+        if ranks <= HEAD {
+            return Sampler { head: Alias::new(&weights), tail: None };
         }
-        let (head, tail) = weights.split_at(HEAD);
-        let mut head = head.to_vec();
-        head.push(tail.iter().sum());
-        Sampler { head: Alias::new(&head), tail: Some(Alias::new(tail)) }
+        weights.push((HEAD + 1..=ranks).map(|r| zipf_weight(zipf, r)).sum());
+        Sampler { head: Alias::new(&weights), tail: Some(Tail::new(zipf, ranks - HEAD)) }
     }
 
     #[cfg(test)]
@@ -320,16 +400,10 @@ impl Sampler {
     }
 
     /// The tail rank of a draw whose head rank was [`HEAD`]. The bits of `r` that chose the
-    /// tail column are not random any more, so `r` is rehashed first (splitmix64's finalizer,
-    /// whose every output bit depends on every input bit).
+    /// tail column are not random any more, so the tail rehashes `r` before using it.
     #[inline]
     fn tail_rank(&self, r: u64) -> usize {
-        let mut t = r ^ (r >> 30);
-        t = t.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        t ^= t >> 27;
-        t = t.wrapping_mul(0x94d0_49bb_1331_11eb);
-        t ^= t >> 31;
-        HEAD + self.tail.as_ref().expect("a tail draw needs a tail").pick(t)
+        HEAD + self.tail.as_ref().expect("a tail draw needs a tail").pick(r)
     }
 }
 
@@ -337,9 +411,8 @@ impl Sampler {
 const MIN_WORDS: usize = 6;
 const MAX_WORDS: usize = 16;
 
-/// Lines drawn before any is written. Their tail-table lookups (a cache miss each once the
-/// table outgrows the caches: 8 MB at a million words) are then made in one loop of
-/// independent loads, which the CPU overlaps, instead of one at a time between writes.
+/// Lines drawn before any is written. Their tail draws are then resolved in one loop of
+/// independent work, which the CPU overlaps, instead of one at a time between writes.
 const LINES: usize = 32;
 
 /// One drawn line: its script, and where its ranks are in [`Drawn::ranks`].
@@ -375,10 +448,8 @@ impl Generator {
         let size_for = |used: bool| if used { vocab } else { 0 };
         let latin = Vocabulary::new(&latin_units, b" ", size_for(spec.script != Script::Han));
         let han = Vocabulary::new(&han_units, b"", size_for(spec.script != Script::Latin));
-        let s = spec.zipf;
-        let weights: Vec<f64> =
-            (1..=vocab).map(|r| if s == 1.0 { 1.0 / r as f64 } else { det_exp(-s * det_ln(r as f64)) }).collect();
-        Generator { latin, han, alias: Sampler::new(&weights), script: spec.script }
+
+        Generator { latin, han, alias: Sampler::new(spec.zipf, vocab), script: spec.script }
     }
 
     /// One block: whole lines only, at most `limit` bytes, written at the start of `out`
@@ -510,6 +581,26 @@ mod tests {
     }
 
     #[test]
+    fn composed_words_are_their_digits_in_units() {
+        let mut rng = Rng::new(7, 0);
+        for (units, size) in [(latin_units(&mut rng), 1_000_000), (han_units(&mut rng), 100_000)] {
+            let v = Vocabulary::new(&units, b"", size);
+            let base = units.len();
+            for rank in (0..size).step_by(7) {
+                // The digits of the rank's place among the words of its length, least first.
+                let len = v.firsts.iter().take_while(|&&f| f <= rank).count();
+                let mut x = rank - v.firsts[len - 1];
+                let mut want = Vec::new();
+                for _ in 0..len {
+                    want.extend_from_slice(units[x % base].as_bytes());
+                    x /= base;
+                }
+                assert_eq!(v.word(rank), want, "rank {rank}");
+            }
+        }
+    }
+
+    #[test]
     fn alias_table_follows_the_weights() {
         let alias = Alias::new(&[4.0, 2.0, 1.0, 1.0]);
         let mut rng = Rng::new(1, 2);
@@ -535,7 +626,7 @@ mod tests {
     fn two_level_sampler_keeps_the_distribution() {
         let weights: Vec<f64> = (1..=HEAD * 3).map(|r| 1.0 / r as f64).collect();
         let total: f64 = weights.iter().sum();
-        let sampler = Sampler::new(&weights);
+        let sampler = Sampler::new(1.0, weights.len());
         let mut rng = Rng::new(5, 5);
         let n = 400_000;
         let (mut first, mut tail, mut tail_start, mut tail_end) = (0u32, 0u32, 0u32, 0u32);
