@@ -72,15 +72,18 @@ pub enum Runner {
 }
 
 impl Runner {
-    /// The runner `config` asks for, for the inputs of `plan`. An input of known size that fits
-    /// in one chunk is one map task: `-r threads` then runs it with one worker, on the calling
-    /// thread, since starting the pool would cost more (about a millisecond) than it saves.
+    /// The runner `config` asks for, for the inputs of `plan`. A single input of known size that
+    /// fits in one chunk is one map task (every input is at least one): `-r threads` then runs
+    /// it with one worker, on the calling thread, since starting the pool would cost more
+    /// (about a millisecond) than it saves.
     pub fn new(config: &Config, plan: &Plan) -> Result<Runner> {
         match config.runner {
             RunnerKind::Local => Ok(Runner::Local(Local)),
             RunnerKind::Threads => {
-                let sized = plan.sources.iter().all(|s| s.size.is_some());
-                let one_task = sized && plan.known_bytes() <= config.chunk_size as u64;
+                let one_task = match plan.sources.as_slice() {
+                    [only] => only.size.is_some_and(|n| n <= config.chunk_size as u64),
+                    _ => false,
+                };
                 Threads::new(if one_task { 1 } else { config.jobs }).map(Runner::Threads)
             }
             RunnerKind::Procs => Ok(Runner::Procs(Procs {
