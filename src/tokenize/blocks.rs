@@ -15,7 +15,7 @@
 //! On x86_64 the classification uses SSE2 (part of the x86_64 baseline, so no runtime
 //! detection); elsewhere a table lookup per byte builds the same masks.
 
-use crate::tokenize::class;
+use crate::tokenize::{class, Lowered, Token, WordMapper, LOWERED_MAX};
 
 /// The masks of one 64-byte block.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -155,6 +155,32 @@ pub(crate) fn for_each_run<const FLAGS: bool>(
     }
     if let Some(start) = pending {
         emit(start, n, pending_flags);
+    }
+}
+
+/// Emits the runs of the segment `text[pos..end]` (see [`for_each_run`]) as tokens after case
+/// mapping. An all-ASCII segment (`ascii`) of at most [`LOWERED_MAX`] bytes takes no per-word
+/// case work: it is lowered as a whole when the case rule lowers, and left as it is otherwise;
+/// any other segment is mapped word by word, with the flags of each run.
+#[inline(always)]
+pub(crate) fn case_mapped_runs(
+    text: &[u8],
+    (pos, end): (usize, usize),
+    ascii: bool,
+    member: impl FnMut(&Block, Option<u8>) -> u64,
+    case: &mut WordMapper,
+    lowered: &mut Lowered,
+    emit: &mut impl FnMut(Token<'_>),
+) {
+    let segment = &text[pos..end];
+    let lowers = case.lowers_ascii();
+    if !ascii || (lowers && segment.len() > LOWERED_MAX) {
+        for_each_run::<true>(segment, member, |s, e, flags| emit(case.apply(Token::at(text, pos + s, pos + e), flags)));
+    } else if lowers {
+        let lowered = lowered.lower(segment);
+        for_each_run::<false>(segment, member, |s, e, _| emit(Token::at(lowered, s, e)));
+    } else {
+        for_each_run::<false>(segment, member, |s, e, _| emit(Token::at(text, pos + s, pos + e)));
     }
 }
 

@@ -8,7 +8,7 @@
 //! mapping.
 
 use crate::config::{Case, Normalize};
-use crate::tokenize::{blocks, class, Lowered, Token, Tokenizer, WordMapper, LOWERED_MAX};
+use crate::tokenize::{blocks, class, Lowered, Token, Tokenizer, WordMapper};
 
 #[derive(Debug, Clone)]
 pub struct Whitespace {
@@ -41,18 +41,8 @@ impl Tokenizer for Whitespace {
         let mut pos = 0;
         while pos < text.len() {
             let end = blocks::segment_end(text, pos, SEGMENT, |b| self.is_boundary(b));
-            let segment = &text[pos..end];
-            if !segment.is_ascii() || (self.case.lowers_ascii() && segment.len() > LOWERED_MAX) {
-                let case = &mut self.case;
-                blocks::for_each_run::<true>(segment, member, |s, e, flags| {
-                    emit(case.apply(Token::at(text, pos + s, pos + e), flags))
-                });
-            } else if self.case.lowers_ascii() {
-                let lowered = self.lowered.lower(segment);
-                blocks::for_each_run::<false>(segment, member, |s, e, _| emit(Token::at(lowered, s, e)));
-            } else {
-                blocks::for_each_run::<false>(segment, member, |s, e, _| emit(Token::at(text, pos + s, pos + e)));
-            }
+            let ascii = text[pos..end].is_ascii();
+            blocks::case_mapped_runs(text, (pos, end), ascii, member, &mut self.case, &mut self.lowered, &mut emit);
             pos = end;
         }
     }
@@ -62,6 +52,7 @@ impl Tokenizer for Whitespace {
 mod tests {
     use super::*;
     use crate::tokenize::testing::{assert_boundaries_hold, words_of};
+    use crate::tokenize::LOWERED_MAX;
 
     #[test]
     fn splits_on_ascii_whitespace_only() {

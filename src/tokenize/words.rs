@@ -13,7 +13,7 @@
 
 use crate::config::{Case, Normalize};
 use crate::tokenize::segment::{self, script_of, Script};
-use crate::tokenize::{blocks, class, decode_utf8, kind_of, Kind, Lowered, Token, Tokenizer, WordMapper, LOWERED_MAX};
+use crate::tokenize::{blocks, class, decode_utf8, kind_of, Kind, Lowered, Token, Tokenizer, WordMapper};
 
 #[derive(Debug, Clone)]
 pub struct Words {
@@ -97,24 +97,13 @@ impl Words {
     /// The bitmask path, for the segment `text[pos..end]` when it has no byte >= 0x80.
     #[inline]
     fn tokenize_ascii<F: FnMut(Token<'_>)>(&mut self, text: &[u8], pos: usize, end: usize, emit: &mut F) {
-        let segment = &text[pos..end];
         let mut prev_word = 0;
         let member = |block: &blocks::Block, next: Option<u8>| {
             let m = blocks::ascii_words(block, prev_word, next);
             prev_word = block.word >> 63;
             m
         };
-        if self.case.lowers_ascii() && segment.len() > LOWERED_MAX {
-            let case = &mut self.case;
-            blocks::for_each_run::<true>(segment, member, |s, e, flags| {
-                emit(case.apply(Token::at(text, pos + s, pos + e), flags))
-            });
-        } else if self.case.lowers_ascii() {
-            let lowered = self.lowered.lower(segment);
-            blocks::for_each_run::<false>(segment, member, |s, e, _| emit(Token::at(lowered, s, e)));
-        } else {
-            blocks::for_each_run::<false>(segment, member, |s, e, _| emit(Token::at(text, pos + s, pos + e)));
-        }
+        blocks::case_mapped_runs(text, (pos, end), true, member, &mut self.case, &mut self.lowered, emit);
     }
 
     /// The scalar path: decodes non-ASCII characters and looks up their category and script.
@@ -177,6 +166,7 @@ impl Words {
 mod tests {
     use super::*;
     use crate::tokenize::testing::{assert_boundaries_hold, words_of};
+    use crate::tokenize::LOWERED_MAX;
 
     fn lower(text: &str) -> Vec<String> {
         words_of(&mut Words::new(Case::Lower), text.as_bytes())
