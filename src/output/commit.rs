@@ -80,13 +80,7 @@ impl Sink {
                 if stdout_was_closed() {
                     return Err(Error::output("write error", &io::Error::from_raw_os_error(libc::EBADF)));
                 }
-                let stdout = io::stdout();
-                let mut out = BufWriter::with_capacity(BUFFER, stdout.lock());
-                match write(&mut out).and_then(|()| out.flush()) {
-                    Ok(()) => Ok(()),
-                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-                    Err(e) => Err(Error::output("write error", &e)),
-                }
+                stream_to(io::stdout().lock(), write).map_err(|e| Error::output("write error", &e))
             }
             Sink::File { path, temp } => {
                 let written = (|| {
@@ -105,16 +99,19 @@ impl Sink {
                 sigbus::unregister_cleanup(&temp_path);
                 result.map_err(|e| Error::output(quote_path(&path), &e))
             }
-            Sink::Special { path, file } => {
-                let mut out = BufWriter::with_capacity(BUFFER, file);
-                match write(&mut out).and_then(|()| out.flush()) {
-                    Ok(()) => Ok(()),
-                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-                    Err(e) => Err(Error::output(quote_path(&path), &e)),
-                }
-            }
+            Sink::Special { path, file } => stream_to(file, write).map_err(|e| Error::output(quote_path(&path), &e)),
             Sink::Dir(_) => unreachable!("a directory sink takes parts"),
         }
+    }
+}
+
+/// Writes through a buffer to a stream (stdout, a device, a pipe), flushing explicitly; a reader
+/// that went away (`| head -1`) ends the output quietly.
+fn stream_to(stream: impl Write, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    let mut out = BufWriter::with_capacity(BUFFER, stream);
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        result => result,
     }
 }
 
