@@ -65,9 +65,23 @@ impl Rng {
 
     #[inline]
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0xa076_1d64_78bd_642f);
-        let t = u128::from(self.0).wrapping_mul(u128::from(self.0 ^ 0xe703_7ed1_a0b4_28db));
+        self.0 = self.0.wrapping_add(Self::STEP);
+        Self::output(self.0)
+    }
+
+    const STEP: u64 = 0xa076_1d64_78bd_642f;
+
+    #[inline]
+    fn output(state: u64) -> u64 {
+        let t = u128::from(state).wrapping_mul(u128::from(state ^ 0xe703_7ed1_a0b4_28db));
         (t as u64) ^ ((t >> 64) as u64)
+    }
+
+    /// What the `steps`-th call of `next` from now will return (the state only moves by a
+    /// constant), without drawing it.
+    #[inline]
+    fn peek(&self, steps: u64) -> u64 {
+        Self::output(self.0.wrapping_add(steps.wrapping_mul(Self::STEP)))
     }
 
     /// Uniform in `0..n` (Lemire's multiply-shift; the tiny bias is irrelevant here).
@@ -162,94 +176,162 @@ impl Alias {
 /// among the words of its length, in base `units.len()`, each digit written as its unit; every
 /// word fits in 15 bytes (at most five two-letter syllables, or three ideographs for the sizes
 /// allowed), with the separator that follows it in a line (a space for Latin words, nothing
-/// for Han). The `HEAD` most frequent words are stored as 16-byte entries (length in the last
-/// byte), copied with one fixed-size store; the rarer ones are composed when drawn, since a
-/// table of all of them would be several MB, and a cache miss costs more than composing.
+/// for Han). A word travels as an [`Entry`]. The `HEAD` most frequent words are stored, in
+/// the head sampler's columns; the rarer ones are composed when drawn, since a table of all of
+/// them would be several MB, and a cache miss costs more than composing.
 struct Vocabulary {
-    /// Little-endian: the bytes, then the length in the top byte.
-    entries: Vec<u128>,
+    /// The head sampler's alias table (see [`Sampler`]), with each column's own word: a draw
+    /// reads its column's threshold, alias and word from one 16-byte slot, and the aliases
+    /// are mostly the few heaviest ranks, whose slots stay in L1. With separate tables a draw
+    /// missed the cache twice (profiled: nearly half the time went to waiting on those loads).
+    /// Column `HEAD`, if any, stands for the tail: its word is the empty [`Short`] 0, replaced
+    /// once the tail rank is drawn.
+    columns: Vec<Column>,
+    /// How many ranks have their word in `columns` (`HEAD`, or every rank if fewer).
+    stored: usize,
     /// Written after every word: `b" "` or `b""`.
     separator: &'static [u8],
-    /// Each unit padded to 4 bytes, with its length.
-    units: Vec<([u8; 4], u8)>,
-    /// `firsts[k]`: the first rank of the words of `k + 1` units.
-    firsts: Vec<usize>,
+    /// Each unit as little-endian bytes, padded with zeros, and its length.
+    units: Vec<(u32, u8)>,
+    /// `firsts[k]`: the first rank of the words of `k + 1` units; `usize::MAX` past the
+    /// longest (a word has at most five units: see `Vocabulary::new`).
+    firsts: [usize; 6],
+    /// `ceil(2^64 / units.len())`, for dividing by the base without a division instruction.
+    reciprocal: u64,
+}
+
+/// A word and its separator as little-endian bytes (zero after the end), with their length
+/// in the top byte: written out with one 16-byte store.
+type Entry = u128;
+
+/// A stored word and its separator, in at most 7 bytes, with their length in the top byte
+/// (every head word is that short: three Latin syllables and a space, or two ideographs).
+type Short = u64;
+
+/// The [`Entry`] of a [`Short`].
+#[inline]
+fn widen(short: Short) -> Entry {
+    Entry::from(short & ((1 << 56) - 1)) | Entry::from(short >> 56) << 120
+}
+
+/// A column of the head sampler's alias table, with the word of its own rank (see
+/// [`Vocabulary::columns`]).
+#[derive(Clone, Copy)]
+#[repr(C, align(16))]
+struct Column {
+    /// Out of 2^32: below it the column's own rank is drawn, else its alias's.
+    threshold: u32,
+    alias: u32,
+    word: Short,
 }
 
 impl Vocabulary {
-    fn new(units: &[String], separator: &'static [u8], size: usize) -> Vocabulary {
+    /// The first `size` words; `head` is the sampler's head table (unused when `size` is 0).
+    fn new(units: &[String], separator: &'static [u8], size: usize, head: &Alias) -> Vocabulary {
         let base = units.len();
-        let units: Vec<([u8; 4], u8)> = units
+        let units: Vec<(u32, u8)> = units
             .iter()
             .map(|u| {
                 let mut padded = [0u8; 4];
                 padded[..u.len()].copy_from_slice(u.as_bytes());
-                (padded, u.len() as u8)
+                (u32::from_le_bytes(padded), u.len() as u8)
             })
             .collect();
-        let mut firsts = vec![0usize];
-        let mut count = base;
-        while firsts.last().expect("one") + count < size {
-            firsts.push(firsts.last().expect("one") + count);
+        let mut firsts = [usize::MAX; 6];
+        let (mut lengths, mut first, mut count) = (1, 0, base);
+        firsts[0] = 0;
+        while first + count < size {
+            first += count;
+            firsts[lengths] = first;
+            lengths += 1;
             count = count.saturating_mul(base);
         }
-        let longest = units.iter().map(|u| usize::from(u.1)).max().unwrap_or(0) * firsts.len();
+        let longest = units.iter().map(|u| usize::from(u.1)).max().unwrap_or(0) * lengths;
         assert!(longest + separator.len() < 16, "generated words and separators fit in 15 bytes");
-        let mut v = Vocabulary { entries: Vec::new(), separator, units, firsts };
-        v.entries = (0..size.min(HEAD))
-            .map(|rank| {
-                let mut entry = [0u8; 16];
-                let n = v.compose(rank, &mut entry);
-                entry[15] = n as u8;
-                u128::from_le_bytes(entry)
-            })
-            .collect();
+        let reciprocal = (u64::MAX / base as u64).wrapping_add(1);
+        let mut v = Vocabulary { columns: Vec::new(), stored: 0, separator, units, firsts, reciprocal };
+        if size == 0 {
+            return v;
+        }
+        assert_eq!(head.table.len(), size.min(HEAD + 1), "one column per stored rank, and the tail's");
+        v.columns = head.table.iter().map(|&(threshold, alias)| Column { threshold, alias, word: 0 }).collect();
+        // Each word is composed from shorter ones already stored (see `compose`).
+        for rank in 0..size.min(HEAD) {
+            let entry = v.compose(rank);
+            let len = (entry >> 120) as u64;
+            assert!(len < 8, "a head word and its separator fit in 7 bytes");
+            v.columns[rank].word = entry as u64 & ((1 << 56) - 1) | len << 56;
+            v.stored += 1;
+        }
         v
     }
 
-    /// Writes the word of `rank` at the start of `out`; returns its length.
+    /// The entry of the word of `rank`. A word of `k` units whose place among them is `x` is
+    /// the unit of digit `x % base` followed by the word of `k - 1` units at place `x / base`:
+    /// units are peeled off the front until the rest is a stored (head) word or a single unit.
+    /// A tail word thus costs one or two divisions and a lookup, not one per unit.
     #[inline]
-    fn compose(&self, rank: usize, out: &mut [u8; 16]) -> usize {
-        let len = self.firsts.iter().take_while(|&&f| f <= rank).count();
+    fn compose(&self, rank: usize) -> Entry {
         let base = self.units.len() as u64;
-        // Ranks are below 2^32 (--vocab is checked), so dividing by the base is a multiply by
-        // ceil(2^64 / base) and a shift: exact for every x below 2^64 / base^2, and a 32-bit
-        // division would take most of the time of composing.
-        let reciprocal = u64::MAX / base + 1;
-        let mut x = (rank - self.firsts[len - 1]) as u64;
-        let mut buf = [0u8; 20];
-        let mut n = 0;
-        for _ in 0..len {
-            let q = ((u128::from(x) * u128::from(reciprocal)) >> 64) as u64;
+        let (mut prefix, mut prefix_len) = (0 as Entry, 0);
+        let mut rank = rank;
+        let rest = loop {
+            if rank < self.stored {
+                break widen(self.columns[rank].word);
+            }
+            let len = self.firsts.iter().filter(|&&f| f <= rank).count();
+            let x = (rank - self.firsts[len - 1]) as u64;
+            // Ranks are below 2^32 (--vocab is checked), so dividing by the base is a multiply
+            // by ceil(2^64 / base) and a shift: exact for every x below 2^64 / base^2.
+            let q = ((u128::from(x) * u128::from(self.reciprocal)) >> 64) as u64;
             let (unit, unit_len) = self.units[(x - q * base) as usize];
-            buf[n..n + 4].copy_from_slice(&unit);
-            n += usize::from(unit_len);
-            x = q;
+            if len == 1 {
+                let mut entry = Entry::from(unit);
+                for (k, &b) in self.separator.iter().enumerate() {
+                    entry |= Entry::from(b) << (8 * (usize::from(unit_len) + k));
+                }
+                break entry | ((usize::from(unit_len) + self.separator.len()) as Entry) << 120;
+            }
+            prefix |= Entry::from(unit) << (8 * prefix_len);
+            prefix_len += usize::from(unit_len);
+            rank = self.firsts[len - 2] + q as usize;
+        };
+        let rest_len = (rest >> 120) as usize;
+        let bytes = (rest & ((1 << 120) - 1)) << (8 * prefix_len) | prefix;
+        bytes | ((prefix_len + rest_len) as Entry) << 120
+    }
+
+    /// [`Vocabulary::compose`] for a tail rank, whose word is nearly always one unit and a
+    /// stored word (a three-syllable Latin word, or two ideographs, for vocabularies up to
+    /// about 900,000): that case takes one multiply-divide and a lookup, and assembles the
+    /// entry in two 64-bit halves (a 128-bit shift by a variable amount is several
+    /// instructions and a branch).
+    #[inline(always)]
+    fn compose_tail(&self, rank: usize) -> Entry {
+        let len = self.firsts.iter().filter(|&&f| f <= rank).count();
+        if len >= 2 {
+            let x = (rank - self.firsts[len - 1]) as u64;
+            let q = ((u128::from(x) * u128::from(self.reciprocal)) >> 64) as u64;
+            let rest = self.firsts[len - 2] + q as usize;
+            if rest < self.stored {
+                let (unit, unit_len) = self.units[(x - q * self.units.len() as u64) as usize];
+                let word = self.columns[rest].word;
+                let bytes = word & ((1 << 56) - 1);
+                // 8 to 24 bits: both shifts are in range.
+                let shift = 8 * u32::from(unit_len);
+                let low = u64::from(unit) | bytes << shift;
+                let high = bytes >> (64 - shift) | ((word >> 56) + u64::from(unit_len)) << 56;
+                return Entry::from(low) | Entry::from(high) << 64;
+            }
         }
-        buf[n..n + self.separator.len()].copy_from_slice(self.separator);
-        out.copy_from_slice(&buf[..16]);
-        n + self.separator.len()
+        self.compose(rank)
     }
 
     #[cfg(test)]
     fn word(&self, rank: usize) -> Vec<u8> {
-        let mut buf = [0u8; 16];
-        let n = self.compose(rank, &mut buf) - self.separator.len();
-        buf[..n].to_vec()
-    }
-
-    /// Writes the word and its separator at `out[pos..]` (which must have 16 bytes of room);
-    /// returns their length.
-    #[inline(always)]
-    fn put(&self, rank: usize, out: &mut [u8], pos: usize) -> usize {
-        let dest: &mut [u8; 16] = (&mut out[pos..pos + 16]).try_into().expect("16 bytes");
-        match self.entries.get(rank) {
-            Some(&e) => {
-                *dest = e.to_le_bytes();
-                (e >> 120) as usize
-            }
-            None => self.compose(rank, dest),
-        }
+        let entry = self.compose(rank);
+        let n = (entry >> 120) as usize - self.separator.len();
+        entry.to_le_bytes()[..n].to_vec()
     }
 }
 
@@ -278,8 +360,10 @@ fn han_units(rng: &mut Rng) -> Vec<String> {
 /// random column for every word, and at 200,000 ranks it is larger than L2: nearly every sample
 /// would miss the cache. The head table covers the `HEAD` most frequent ranks plus one column
 /// standing for all the others (at s = 1 the head takes 80% of the draws with 200,000 words,
-/// 71% with a million; its table is 128 KiB, the head words' entries 256 KiB, both within L2);
-/// only draws that land in that column go to the [`Tail`].
+/// 71% with a million; its columns, with their words, take 256 KiB, within L2, and generating
+/// prefetches them a few draws ahead); only draws that land in that column go to the [`Tail`].
+/// Every word takes exactly one random number, so drawing never waits for a table lookup to
+/// know whether to draw again.
 struct Sampler {
     head: Alias,
     tail: Option<Tail>,
@@ -378,25 +462,16 @@ impl Sampler {
         Sampler { head: Alias::new(&weights), tail: Some(Tail::new(zipf, ranks - HEAD)) }
     }
 
+    /// A rank, from one random number: the head table's column, or for the column that
+    /// stands for the tail, [`Sampler::tail_rank`] of the same number. (Generating reads the
+    /// head table through [`Vocabulary::columns`], which hold the same columns.)
     #[cfg(test)]
     fn sample(&self, rng: &mut Rng) -> usize {
         let r = rng.next();
-        match self.head_rank(r) {
+        match self.head.pick(r) {
             HEAD => self.tail_rank(r),
             rank => rank,
         }
-    }
-
-    /// The rank the random number `r` picks in the head table: [`HEAD`] stands for the tail,
-    /// whose rank [`Sampler::tail_rank`] picks from the same `r`. Every word takes exactly one
-    /// random number, so drawing never waits for a table lookup to know whether to draw again.
-    #[inline]
-    fn head_rank(&self, r: u64) -> usize {
-        self.head.pick(r)
-    }
-
-    fn has_tail(&self) -> bool {
-        self.tail.is_some()
     }
 
     /// The tail rank of a draw whose head rank was [`HEAD`]. The bits of `r` that chose the
@@ -411,26 +486,12 @@ impl Sampler {
 const MIN_WORDS: usize = 6;
 const MAX_WORDS: usize = 16;
 
-/// Lines drawn before any is written. Their tail draws are then resolved in one loop of
-/// independent work, which the CPU overlaps, instead of one at a time between writes.
-const LINES: usize = 32;
-
-/// One drawn line: its script, and where its ranks are in [`Drawn::ranks`].
-struct Line {
-    han: bool,
-    commas: u64,
-    ranks: std::ops::Range<usize>,
-}
-
-/// The draws of a batch of lines, kept between batches so nothing is allocated per line.
-#[derive(Default)]
-struct Drawn {
-    lines: Vec<Line>,
-    ranks: Vec<usize>,
-    /// Tail samples: the index in `ranks` to fill, and the random number of the draw. Sized
-    /// for a whole batch, so a draw is written without a branch and kept by counting it.
-    tails: Vec<(usize, u64)>,
-}
+/// Room for one line at the write position: the longest line (16 words of 15 bytes, a comma
+/// after each, `。` and a newline) is under 300 bytes; offsets in a line are masked to 9 bits,
+/// so with 16 bytes more every 16-byte store is visibly in bounds and the line's slice is the
+/// only bounds check.
+const LINE_ROOM: usize = 512 + 16;
+const LINE_MASK: usize = 511;
 
 struct Generator {
     latin: Vocabulary,
@@ -445,91 +506,116 @@ impl Generator {
         let vocab = spec.vocab.max(1);
         // Both unit lists are always drawn, so a script's words do not depend on the other's.
         let (latin_units, han_units) = (latin_units(&mut rng), han_units(&mut rng));
+        let alias = Sampler::new(spec.zipf, vocab);
         let size_for = |used: bool| if used { vocab } else { 0 };
-        let latin = Vocabulary::new(&latin_units, b" ", size_for(spec.script != Script::Han));
-        let han = Vocabulary::new(&han_units, b"", size_for(spec.script != Script::Latin));
-
-        Generator { latin, han, alias: Sampler::new(spec.zipf, vocab), script: spec.script }
+        let latin = Vocabulary::new(&latin_units, b" ", size_for(spec.script != Script::Han), &alias.head);
+        let han = Vocabulary::new(&han_units, b"", size_for(spec.script != Script::Latin), &alias.head);
+        Generator { latin, han, alias, script: spec.script }
     }
 
     /// One block: whole lines only, at most `limit` bytes, written at the start of `out`
     /// (whose length may be larger); returns the block's length. Buffers are reused between
     /// blocks, so they are zeroed once, not once per block.
     fn block_into(&self, seed: u64, index: u64, limit: usize, out: &mut Vec<u8>) -> usize {
-        // A line is at most 16 words of 15 bytes plus punctuation: 400 bytes of slack lets
-        // the line that crosses `limit` be written in full, then dropped.
-        if out.len() < limit + 400 {
-            out.resize(limit + 400, 0);
+        // The line that crosses `limit` is written in full, then dropped.
+        if out.len() < limit + LINE_ROOM {
+            out.resize(limit + LINE_ROOM, 0);
         }
         let mut rng = Rng::new(seed, index);
         let mut pos = 0;
-        let mut line_no = index;
-        let mut drawn = Drawn::default();
-        loop {
-            // The random numbers are drawn in the order in which lines are written; lines
-            // drawn past the block's end are dropped with the rest of the block's generator.
-            self.draw_lines(&mut rng, &mut line_no, &mut drawn);
-            for line in &drawn.lines {
-                let line_start = pos;
-                let ranks = &drawn.ranks[line.ranks.clone()];
-                if line.han {
-                    for (i, &rank) in ranks.iter().enumerate() {
-                        pos += self.han.put(rank, out, pos);
-                        // After word i when its three bits are 0 (one time in eight).
-                        if i + 1 < ranks.len() && (line.commas >> (3 * i)) & 7 == 0 {
-                            out[pos..pos + 3].copy_from_slice("，".as_bytes());
-                            pos += 3;
-                        }
-                    }
-                    out[pos..pos + 3].copy_from_slice("。".as_bytes());
-                    pos += 3;
-                } else {
-                    for &rank in ranks {
-                        pos += self.latin.put(rank, out, pos);
-                    }
-                    out[line_start].make_ascii_uppercase();
-                    out[pos - 1] = b'.';
-                }
-                out[pos] = b'\n';
-                pos += 1;
-                if pos > limit {
-                    return line_start;
-                }
-            }
-        }
-    }
-
-    /// Draws the next [`LINES`] lines: 6 to 16 words each, and for a Han line one random number
-    /// whose bits place its commas.
-    fn draw_lines(&self, rng: &mut Rng, line_no: &mut u64, drawn: &mut Drawn) {
-        drawn.lines.clear();
-        drawn.ranks.clear();
-        drawn.tails.resize(LINES * MAX_WORDS, (0, 0));
-        let has_tail = self.alias.has_tail();
-        let mut tails = 0;
-        for _ in 0..LINES {
+        for line_no in index.. {
             let han = match self.script {
                 Script::Latin => false,
                 Script::Han => true,
-                Script::Mixed => *line_no % 2 == 1,
+                Script::Mixed => line_no % 2 == 1,
             };
-            *line_no += 1;
             let words = MIN_WORDS + rng.below((MAX_WORDS - MIN_WORDS + 1) as u64) as usize;
+            // For a Han line: a comma after word i when bits 3i..3i+3 are 0 (one time in 8).
             let commas = if han { rng.next() } else { 0 };
-            let first = drawn.ranks.len();
-            for _ in 0..words {
-                let r = rng.next();
-                let rank = self.alias.head_rank(r);
-                drawn.tails[tails] = (drawn.ranks.len(), r);
-                tails += usize::from(has_tail && rank == HEAD);
-                drawn.ranks.push(rank);
+            let room: &mut [u8; LINE_ROOM] = (&mut out[pos..pos + LINE_ROOM]).try_into().expect("room for a line");
+            let p = self.words_into(&mut rng, han, words, commas, room);
+            let p = if han {
+                put(room, p, FULL_STOP)
+            } else {
+                room[0].make_ascii_uppercase();
+                room[(p - 1) & LINE_MASK] = b'.';
+                p
+            };
+            room[p & LINE_MASK] = b'\n';
+            if pos + p + 1 > limit {
+                return pos;
             }
-            drawn.lines.push(Line { han, commas, ranks: first..drawn.ranks.len() });
+            pos += p + 1;
         }
-        for &(i, r) in &drawn.tails[..tails] {
-            drawn.ranks[i] = self.alias.tail_rank(r);
-        }
+        unreachable!("a block ends within 2^64 lines")
     }
+
+    /// Draws a line's words and writes them (and a Han line's commas) into `room`; returns
+    /// their length.
+    #[inline(always)]
+    fn words_into(&self, rng: &mut Rng, han: bool, words: usize, commas: u64, room: &mut [u8; LINE_ROOM]) -> usize {
+        let vocabulary = if han { &self.han } else { &self.latin };
+        let columns = &vocabulary.columns[..];
+        let width = columns.len() as u64;
+        let column_of = |r: u64| (((r >> 32) * width) >> 32) as usize;
+        let mut p = 0;
+        for i in 0..words {
+            // The column of a draw a few words on is mostly not in L1 (the table is 256 KiB
+            // at 16,384 ranks, and the output streams through the caches): fetch it now, so
+            // that draw does not wait for it.
+            prefetch(&columns[column_of(rng.peek(PREFETCH))]);
+            // `Alias::pick`, reading the word from the chosen column.
+            let r = rng.next();
+            let column = columns[column_of(r)];
+            let keep = u64::from((r as u32) < column.threshold).wrapping_neg();
+            let word = (column.word & keep) | (columns[column.alias as usize].word & !keep);
+            p = if word != 0 {
+                // Its length byte lands after the word, where the next write covers it.
+                let at = p & LINE_MASK;
+                room[at..at + 8].copy_from_slice(&word.to_le_bytes());
+                at + (word >> 56) as usize
+            } else {
+                put(room, p, vocabulary.compose_tail(self.alias.tail_rank(r)))
+            };
+            if han && i + 1 < words && (commas >> (3 * i)) & 7 == 0 {
+                p = put(room, p, COMMA);
+            }
+        }
+        p
+    }
+}
+
+/// How many draws ahead [`Generator::words_into`] prefetches its column.
+const PREFETCH: u64 = 6;
+
+/// Asks the CPU to bring `value`'s cache line in, without waiting for it.
+#[inline(always)]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing and cannot fault; the address is a live reference.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((value as *const T).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
+const COMMA: Entry = punctuation("，");
+const FULL_STOP: Entry = punctuation("。");
+
+/// A three-byte punctuation mark as an entry.
+const fn punctuation(mark: &str) -> Entry {
+    let b = mark.as_bytes();
+    assert!(b.len() == 3);
+    b[0] as Entry | (b[1] as Entry) << 8 | (b[2] as Entry) << 16 | 3 << 120
+}
+
+/// Writes `entry` at offset `p` of the line; returns the offset after it.
+#[inline(always)]
+fn put(room: &mut [u8; LINE_ROOM], p: usize, entry: Entry) -> usize {
+    let p = p & LINE_MASK;
+    room[p..p + 16].copy_from_slice(&entry.to_le_bytes());
+    p + (entry >> 120) as usize
 }
 
 /// Writes the corpus described by `spec` to `sink`.
@@ -572,7 +658,7 @@ mod tests {
     #[test]
     fn vocabulary_words_are_distinct_and_grow_in_length() {
         let mut rng = Rng::new(7, 0);
-        let v = Vocabulary::new(&latin_units(&mut rng), b" ", 20_000);
+        let v = vocabulary(&latin_units(&mut rng), b" ", 20_000);
         let mut seen = std::collections::HashSet::new();
         for r in 0..20_000 {
             assert!(seen.insert(v.word(r).to_vec()), "duplicate at rank {r}");
@@ -580,13 +666,26 @@ mod tests {
         assert!(v.word(0).len() <= 2 && v.word(19_999).len() >= 5);
     }
 
+    fn vocabulary(units: &[String], separator: &'static [u8], size: usize) -> Vocabulary {
+        Vocabulary::new(units, separator, size, &Sampler::new(1.0, size).head)
+    }
+
     #[test]
     fn composed_words_are_their_digits_in_units() {
         let mut rng = Rng::new(7, 0);
-        for (units, size) in [(latin_units(&mut rng), 1_000_000), (han_units(&mut rng), 100_000)] {
-            let v = Vocabulary::new(&units, b"", size);
+        let (latin, han) = (latin_units(&mut rng), han_units(&mut rng));
+        // Every word length each script reaches, with and without a separator; the tail's
+        // shortcut (one unit and a stored word) and its fallback both.
+        let cases: [(&[String], &'static [u8], usize, usize); 4] = [
+            (&latin, b" ", 1_000_000, 7),
+            (&latin, b"", 90_000_000, 997),
+            (&han, b"", 100_000, 7),
+            (&han, b"", 20_000_000, 997),
+        ];
+        for (units, separator, size, step) in cases {
+            let v = vocabulary(units, separator, size);
             let base = units.len();
-            for rank in (0..size).step_by(7) {
+            for rank in (0..size).step_by(step) {
                 // The digits of the rank's place among the words of its length, least first.
                 let len = v.firsts.iter().take_while(|&&f| f <= rank).count();
                 let mut x = rank - v.firsts[len - 1];
@@ -595,7 +694,14 @@ mod tests {
                     want.extend_from_slice(units[x % base].as_bytes());
                     x /= base;
                 }
-                assert_eq!(v.word(rank), want, "rank {rank}");
+                want.extend_from_slice(separator);
+                let entry = v.compose(rank);
+                let bytes = entry.to_le_bytes();
+                assert_eq!(&bytes[..(entry >> 120) as usize], &want[..], "rank {rank}");
+                assert!(bytes[want.len()..15].iter().all(|&b| b == 0), "rank {rank}: {bytes:?}");
+                if rank >= HEAD {
+                    assert_eq!(v.compose_tail(rank), entry, "rank {rank}");
+                }
             }
         }
     }
