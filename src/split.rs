@@ -17,6 +17,12 @@
 //! that cannot be split (a compressed file) is one chunk holding its reader: the worker that
 //! takes it reads it in pieces, cut the same way as a stream.
 //!
+//! Workers that share one splitter all finish together only if the last chunks are small: with
+//! equal chunks, one worker is still counting its last chunk while the others idle (half a chunk
+//! on average). So a splitter told how many workers pull from it ([`Splitter::taper`]) shrinks
+//! the chunks of the last mapped source once the rest of it is under two chunks per worker: each
+//! is half of a worker's share of the rest, down to a sixteenth of the chunk size.
+//!
 //! The splitter is a plain iterator; it neither knows nor cares which runner pulls from it.
 
 use std::io::{self, Read};
@@ -108,13 +114,30 @@ pub struct Splitter<'a, B> {
     next_source: usize,
     current: Option<(usize, Current)>,
     chunk_size: usize,
+    /// How many workers share this splitter (1: no tapering).
+    workers: usize,
     mmap: bool,
     is_boundary: B,
 }
 
 impl<'a, B: Fn(u8) -> bool> Splitter<'a, B> {
     pub fn new(sources: &'a [Source], chunk_size: usize, mmap: bool, is_boundary: B) -> Self {
-        Splitter { sources, next_source: 0, current: None, chunk_size: chunk_size.max(1), mmap, is_boundary }
+        Splitter {
+            sources,
+            next_source: 0,
+            current: None,
+            chunk_size: chunk_size.max(1),
+            workers: 1,
+            mmap,
+            is_boundary,
+        }
+    }
+
+    /// Tapers the last chunks for `workers` workers pulling from this splitter (see the module
+    /// documentation).
+    pub fn taper(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
     }
 
     fn next_stream_chunk(&mut self, idx: usize) -> Result<Option<Chunk>> {
@@ -166,6 +189,16 @@ fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, target: usize) -> io::Result<b
     Ok(got < want)
 }
 
+/// The size to cut the next chunk of a mapped source at, `rest` bytes from its end, for
+/// `workers` workers; `last`: no source follows this one.
+fn mapped_chunk_size(chunk_size: usize, workers: usize, last: bool, rest: usize) -> usize {
+    if workers == 1 || !last {
+        return chunk_size;
+    }
+    let floor = (chunk_size / 16).max(1);
+    (rest / (2 * workers)).clamp(floor, chunk_size)
+}
+
 impl<B: Fn(u8) -> bool> Iterator for Splitter<'_, B> {
     type Item = Result<Chunk>;
 
@@ -175,7 +208,9 @@ impl<B: Fn(u8) -> bool> Iterator for Splitter<'_, B> {
                 Some((idx, Current::Mapped { map, pos })) => {
                     let start = *pos;
                     if start < map.len() {
-                        let end = chunk_end(map, start, self.chunk_size, &self.is_boundary);
+                        let last = self.next_source == self.sources.len();
+                        let size = mapped_chunk_size(self.chunk_size, self.workers, last, map.len() - start);
+                        let end = chunk_end(map, start, size, &self.is_boundary);
                         *pos = end;
                         let data = ChunkData::Mapped { map: Arc::clone(map), range: start..end };
                         return Some(Ok(Chunk { source: *idx, data }));
@@ -274,6 +309,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_last_source_ends_in_smaller_chunks_when_workers_share_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, last) = (dir.path().join("first"), dir.path().join("last"));
+        let text = "ab cd ".repeat(2_000);
+        fs::write(&first, &text).unwrap();
+        fs::write(&last, &text).unwrap();
+        let size = Some(text.len() as u64);
+        let sources = [
+            Source { path: Some(first), name: "first".into(), size },
+            Source { path: Some(last), name: "last".into(), size },
+        ];
+        let lens = |workers| -> Vec<(usize, usize)> {
+            let splitter = Splitter::new(&sources, 1000, true, space).taper(workers);
+            splitter.map(|c| c.unwrap()).map(|c| (c.source, c.mapped_range().unwrap().len())).collect()
+        };
+        // One worker: chunks of 1,000 bytes (cut after the next space), then each source's rest.
+        let plain = lens(1);
+        assert_eq!(plain.iter().filter(|c| c.1 < 1000).count(), 2, "{plain:?}");
+        let tapered = lens(2);
+        assert_eq!(tapered.iter().map(|c| c.1).sum::<usize>(), 2 * text.len());
+        let (whole, shrinking): (Vec<(usize, usize)>, Vec<_>) = tapered.iter().partition(|c| c.0 == 0 || c.1 >= 1000);
+        // The first source is cut as usual; the last one's chunks shrink to 1000 / 16 = 62.
+        assert!(whole.iter().all(|c| c.1 <= 1002), "{tapered:?}");
+        assert!(shrinking.len() > 10, "{tapered:?}");
+        assert!(shrinking.windows(2).all(|w| w[1].1 <= w[0].1 + 2), "{tapered:?}");
+        assert!(shrinking.iter().rev().skip(1).take(3).all(|c| (62..66).contains(&c.1)), "{tapered:?}");
     }
 
     #[test]

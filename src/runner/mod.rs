@@ -163,9 +163,9 @@ fn pipeline<E: Executor, T: Tokenizer + Sync>(
     let partitions = config.partitions;
     let boundary_tokenizer = tokenizer.clone();
     let boundary = tokenizer.clone();
-    let splitter = Mutex::new(Splitter::new(&job.plan.sources, config.chunk_size, config.mmap, move |b| {
-        boundary_tokenizer.is_boundary(b)
-    }));
+    let splitter =
+        Splitter::new(&job.plan.sources, config.chunk_size, config.mmap, move |b| boundary_tokenizer.is_boundary(b));
+    let splitter = Mutex::new(splitter.taper(exec.workers()));
     let failed = AtomicBool::new(false);
     let skipped = AtomicU64::new(0);
     let spiller = Spiller::new(&config.tmp_dir, partitions);
