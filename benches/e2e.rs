@@ -10,7 +10,9 @@
 //!   `-j 1`, mrwc reading stdin, `wc -w`, and `tr | sort | uniq -c | sort -rn`;
 //! - `kjv x100`: 430 MB of the same, for scaling;
 //! - `gen 1M vocab`: 200 MB from `mrwc gen --vocab 1000000` (many distinct words);
-//! - `10 KB`: the head of kjv, for start-up latency.
+//! - `10 KB`: the head of kjv, for start-up latency;
+//! - `mrwc gen`: the generator itself, `--size 200M` to /dev/null, for a small, the default, and
+//!   a large vocabulary, and Han.
 //!
 //! Every round runs each command of a group once, in order, after one warm-up round; the table
 //! gives the median wall time, the median of the per-round ratios to refcount (pairs from the
@@ -238,6 +240,18 @@ fn main() {
         true,
     );
     let d = group("10 KB file (start-up)", &[cmd("mrwc", format!("{mrwc} -q {s}"))], runs.max(20), false);
+    let gen_cmd = |args: &str| format!("{mrwc} gen --size 200M {args}");
+    let e = group(
+        "mrwc gen --size 200M (210 MB), to /dev/null",
+        &[
+            cmd("--vocab 1000", gen_cmd("--vocab 1000")),
+            cmd("default (--vocab 200000)", gen_cmd("")),
+            cmd("--vocab 1000000", gen_cmd("--vocab 1000000")),
+            cmd("--script han", gen_cmd("--script han")),
+        ],
+        runs,
+        false,
+    );
 
     println!("\n### Targets (issue #7)\n");
     let ws = ratio(&a, "mrwc -t whitespace");
@@ -254,6 +268,13 @@ fn main() {
     check("10 KB file < 5 ms", start < 5.0, format!("{start:.2} ms"));
     let rss = a.iter().find(|r| r.name == "mrwc -t whitespace < stdin").map_or(0.0, |r| r.max_rss_mib);
     check("peak RSS, kjv x10 from stdin < 64 MiB", rss < 64.0, format!("{rss:.1} MiB"));
+    // --size 200M is 200 MiB; the output stops short of it by less than a line per 4 MiB block.
+    let gen_mbs = |name: &str| 200.0 * 1.048_576 / row(&e, name).median_s;
+    let default = gen_mbs("default (--vocab 200000)");
+    check("gen, default vocabulary, well above 500 MB/s (600)", default >= 600.0, format!("{default:.0} MB/s"));
     let gen_ratio = ratio(&c, "mrwc -t whitespace");
     println!("- (info) large vocabulary, whitespace: {gen_ratio:.2} x refcount");
+    for name in ["--vocab 1000", "--vocab 1000000", "--script han"] {
+        println!("- (info) gen {name}: {:.0} MB/s", gen_mbs(name));
+    }
 }
