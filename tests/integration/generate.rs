@@ -20,6 +20,9 @@ fn same_arguments_give_the_same_bytes_and_a_pinned_sample() {
     // The bytes are part of the contract (benchmarks on other machines rely on them).
     let small = gen(&["--size", "1K", "--vocab", "50", "--seed", "1", "--script", "mixed"]);
     assert_snapshot("gen-1k-mixed.txt", std::str::from_utf8(&small).unwrap());
+    // With a large vocabulary: rare words are composed, not stored, and drawn from the tail.
+    let large = gen(&["--size", "2K", "--vocab", "1000000", "--seed", "1", "--script", "mixed"]);
+    assert_snapshot("gen-2k-mixed-1m.txt", std::str::from_utf8(&large).unwrap());
 }
 
 #[test]
