@@ -185,8 +185,8 @@ struct Vocabulary {
     /// reads its column's threshold, alias and word from one 16-byte slot, and the aliases
     /// are mostly the few heaviest ranks, whose slots stay in L1. With separate tables a draw
     /// missed the cache twice (profiled: nearly half the time went to waiting on those loads).
-    /// Column `HEAD`, if any, stands for the tail: its word is the empty [`Short`] 0, replaced
-    /// once the tail rank is drawn.
+    /// Column `HEAD`, if any, stands for the tail: its word is the empty [`Short`] 0, and a
+    /// draw that reads it takes its word from the [`Tail`] instead.
     columns: Vec<Column>,
     /// How many ranks have their word in `columns` (`HEAD`, or every rank if fewer).
     stored: usize,
