@@ -91,6 +91,7 @@ impl Chunk {
 
 /// Where a mapped chunk starting at `start` ends: `start + size` moved forward to just after the
 /// next boundary byte, or the end of `data`. Always greater than `start` when `start < len`.
+/// The tokenizers cut their scanning segments with it too.
 pub fn chunk_end(data: &[u8], start: usize, size: usize, is_boundary: impl Fn(u8) -> bool) -> usize {
     let nominal = start.saturating_add(size.max(1));
     if nominal >= data.len() {
@@ -281,6 +282,13 @@ mod tests {
         assert_eq!(chunk_end(b"abc def", 0, 100, space), 7);
         assert_eq!(chunk_end(b"abcdef", 0, 2, space), 6);
         assert_eq!(chunk_end(b"a b", 2, usize::MAX, space), 3);
+        // From inside the text, as the tokenizers cut their segments.
+        let text = b"aaaa bbbb cccc";
+        assert_eq!(chunk_end(text, 0, 3, space), 5);
+        assert_eq!(chunk_end(text, 0, 5, space), 5);
+        assert_eq!(chunk_end(text, 5, 1, space), 10);
+        assert_eq!(chunk_end(text, 10, 2, space), 14);
+        assert_eq!(chunk_end(text, 0, 100, space), 14);
     }
 
     fn bytes(mut chunk: Chunk) -> Vec<u8> {

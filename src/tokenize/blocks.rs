@@ -184,18 +184,6 @@ pub(crate) fn case_mapped_runs(
     }
 }
 
-/// Where the segment of about `size` bytes that starts at `pos` ends: just after the first
-/// boundary byte at or after `pos + size - 1` (so cutting there keeps every word whole), or at
-/// the end of `text`.
-#[inline]
-pub(crate) fn segment_end(text: &[u8], pos: usize, size: usize, is_boundary: impl Fn(u8) -> bool) -> usize {
-    let nominal = (pos + size).min(text.len());
-    match text[nominal - 1..].iter().position(|&b| is_boundary(b)) {
-        Some(k) => nominal + k,
-        None => text.len(),
-    }
-}
-
 /// The member mask of the `words` rule for an all-ASCII block: word characters, plus
 /// apostrophes with a word character on both sides. `prev_word` is whether the byte before
 /// the block is a word character; `next` is the byte after the block.
@@ -254,17 +242,6 @@ mod tests {
         for_each_run::<false>(text, |b, _| !b.space, |s, e, f| plain.push((s, e, f)));
         let flagged: Vec<_> = runs(text).into_iter().map(|(s, e, _)| (s, e, 0)).collect();
         assert_eq!(plain, flagged);
-    }
-
-    #[test]
-    fn segments_end_after_a_boundary_byte() {
-        let text = b"aaaa bbbb cccc";
-        let space = |b: u8| b == b' ';
-        assert_eq!(segment_end(text, 0, 3, space), 5);
-        assert_eq!(segment_end(text, 0, 5, space), 5);
-        assert_eq!(segment_end(text, 5, 1, space), 10);
-        assert_eq!(segment_end(text, 10, 2, space), 14);
-        assert_eq!(segment_end(text, 0, 100, space), 14);
     }
 
     #[test]

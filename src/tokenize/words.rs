@@ -12,6 +12,7 @@
 //! UTF-8 sequence never contains an ASCII byte.
 
 use crate::config::{Case, Normalize};
+use crate::split::chunk_end;
 use crate::tokenize::segment::{self, script_of, Script};
 use crate::tokenize::{blocks, class, decode_utf8, kind_of, Kind, Lowered, Token, Tokenizer, WordMapper};
 
@@ -82,7 +83,7 @@ impl Tokenizer for Words {
     fn tokenize<F: FnMut(Token<'_>)>(&mut self, text: &[u8], mut emit: F) {
         let mut pos = 0;
         while pos < text.len() {
-            let end = blocks::segment_end(text, pos, SEGMENT, is_boundary);
+            let end = chunk_end(text, pos, SEGMENT, is_boundary);
             if text[pos..end].is_ascii() {
                 self.tokenize_ascii(text, pos, end, &mut emit);
             } else {
