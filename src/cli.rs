@@ -18,7 +18,7 @@ use crate::gen::Script;
                   on one machine: inputs are split into chunks on token boundaries, each chunk is \
                   a map task that tokenizes and combines in a hash table, the combined counts are \
                   hash-partitioned, each partition is reduced, and the result is sorted and \
-                  written.\n\nA file whose name is also a subcommand (map, reduce, gen, man, completions) can be \
+                  written.\n\nA file whose name is also a subcommand (map, reduce, gen, clean, man, completions) can be \
                   given as ./NAME.",
     args_conflicts_with_subcommands = true,
     after_help = "Exit status: 0 success, 1 the job failed while running or --keep-going \
@@ -49,6 +49,15 @@ pub enum Command {
     Map(crate::streaming::MapArgs),
     /// Hadoop Streaming reducer or combiner: word<TAB>count lines in, summed per word out.
     Reduce(crate::streaming::ReduceArgs),
+    /// Remove what runs killed outright (SIGKILL, a crash, a power cut) left in DIR: work
+    /// directories `mrwc-job-*`, output staging directories `.mrwc-out-*` and `-o` temp files
+    /// `.mrwc-*.tmp` whose owner is gone. What a running job owns is kept (it holds a lock on
+    /// it), and nothing else in DIR is touched. Jobs never do this themselves.
+    Clean {
+        /// Directories to clean (default: the system temp directory, as --tmp-dir).
+        #[arg(value_name = "DIR")]
+        dirs: Vec<std::path::PathBuf>,
+    },
     /// A worker process of `-r procs` (started by mrwc itself).
     #[command(hide = true)]
     Worker(crate::runner::procs::worker::WorkerArgs),
@@ -105,8 +114,10 @@ pub struct CountArgs {
     #[arg(long, value_name = "DIR")]
     pub tmp_dir: Option<PathBuf>,
 
-    /// procs: a task attempt that sends nothing for this long is killed and retried
-    /// (e.g. 600, 90s, 10m, 500ms).
+    /// procs: a worker process silent for this long while it runs a task is taken for hung,
+    /// killed, and the task retried (e.g. 600, 90s, 0.5s, 10m). Workers send a heartbeat every
+    /// quarter of it from a thread that does not wait on the task: a slow task never times out,
+    /// a stopped or deadlocked process does. A worker that has not started yet gets 60 s more.
     #[arg(long, value_name = "DURATION", default_value = "600s")]
     pub task_timeout: String,
 

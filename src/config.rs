@@ -16,6 +16,10 @@ use crate::gen::GenSpec;
 /// Highest partition count: part files are named `part-00000` to `part-99999`.
 pub const MAX_PARTITIONS: usize = 100_000;
 
+/// Highest `--jobs`: each job is a thread or a process with its own table and buffers; far
+/// more than any machine's cores only multiplies memory and start-up.
+pub const MAX_JOBS: usize = 4096;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RunnerKind {
     /// One thread, tasks in order.
@@ -187,6 +191,9 @@ impl Config {
     pub fn from_cli(args: &CountArgs) -> Result<Config> {
         let jobs = match (args.runner, args.jobs) {
             (_, Some(0)) => return Err(usage("--jobs", "0", "must be at least 1")),
+            (_, Some(n)) if n > MAX_JOBS => {
+                return Err(usage("--jobs", &n.to_string(), &format!("must be at most {MAX_JOBS}")))
+            }
             (RunnerKind::Local, _) => 1,
             (_, Some(n)) => n,
             (_, None) => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -198,7 +205,7 @@ impl Config {
                 return Err(usage("--partitions", &r.to_string(), &why));
             }
             Some(r) => r,
-            None => jobs,
+            None => jobs.min(MAX_PARTITIONS),
         };
         let chunk_size = match (&args.chunk_size, args.runner) {
             (None, RunnerKind::Procs) => 16 << 20,
@@ -228,7 +235,7 @@ impl Config {
             return Err(usage("--tmp-dir", &tmp_dir.to_string_lossy(), "not a directory"));
         }
         let task_timeout = parse_duration(&args.task_timeout).filter(|d| !d.is_zero()).ok_or_else(|| {
-            usage("--task-timeout", &args.task_timeout, "expected a duration such as 600, 90s, 10m or 500ms")
+            usage("--task-timeout", &args.task_timeout, "expected a duration such as 600, 90s, 0.5s, 10m or 500ms")
         })?;
         let max_memory = match &args.max_memory {
             None => crate::spill::default_budget(),
@@ -290,7 +297,7 @@ fn online(args: &CountArgs, top: Option<usize>) -> Result<Online> {
         let Some(text) = text else { return Ok(std::time::Duration::from_secs(default)) };
         parse_duration(text)
             .filter(|d| !d.is_zero())
-            .ok_or_else(|| usage(flag, text, "expected a positive duration such as 500ms, 2s, 5m or 1h"))
+            .ok_or_else(|| usage(flag, text, "expected a positive duration such as 500ms, 0.3s, 2s, 5m or 1h"))
     };
     let every = duration("--every", &args.every, 2)?;
     let window = match &args.window {
@@ -324,7 +331,8 @@ fn usage(flag: &str, value: &str, why: &str) -> Error {
 }
 
 /// Catches output mistakes before the job spends time counting: a missing parent directory,
-/// an `-o` that names a directory, an `--output-dir` that exists without `--force`.
+/// an `-o` that names a directory, an `--output-dir` that exists without `--force` (or, with it,
+/// is not a directory of mrwc's part files).
 fn check_output(output: &OutputTarget) -> Result<()> {
     let (path, parent) = match output {
         OutputTarget::Stdout => return Ok(()),
@@ -343,11 +351,10 @@ fn check_output(output: &OutputTarget) -> Result<()> {
     }
     match output {
         OutputTarget::File(p) if p.is_dir() => Err(bad("Is a directory")),
-        OutputTarget::Dir { path, force: false }
-            if path.symlink_metadata().is_ok() && !crate::output::is_stale_output_dir(path) =>
-        {
-            Err(bad("already exists (use --force to replace it)"))
-        }
+        OutputTarget::Dir { path, force } if path.symlink_metadata().is_ok() => match force {
+            false => Err(bad(crate::output::already_exists())),
+            true => crate::output::check_replaceable(path).map_err(|why| bad(&why)),
+        },
         _ => Ok(()),
     }
 }
@@ -372,20 +379,29 @@ pub fn link_target(link: &std::path::Path) -> std::io::Result<PathBuf> {
     }
 }
 
-/// Parses `600` (seconds), `90s`, `10m`, `1h`, `500ms`.
+/// Parses `600` (seconds), `90s`, `10m`, `1h`, `500ms`, and decimals of each (`0.3s`, `1.5m`,
+/// `2.5ms`), to the nanosecond.
 pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
     let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (digits, unit) = t.split_at(split);
-    let n: u64 = digits.parse().ok()?;
-    let ms = match unit.trim() {
-        "ms" => n,
-        "" | "s" => n.checked_mul(1000)?,
-        "m" => n.checked_mul(60_000)?,
-        "h" => n.checked_mul(3_600_000)?,
+    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if whole.is_empty() && fraction.is_empty() || fraction.contains('.') || fraction.len() > 9 {
+        return None;
+    }
+    let nanos_per_unit: u128 = match unit.trim() {
+        "ms" => 1_000_000,
+        "" | "s" => 1_000_000_000,
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
         _ => return None,
     };
-    Some(std::time::Duration::from_millis(ms))
+    let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let scale = 10u128.pow(fraction.len() as u32);
+    let fraction: u128 = if fraction.is_empty() { 0 } else { fraction.parse().ok()? };
+    let nanos = whole.checked_mul(nanos_per_unit)?.checked_add(fraction * nanos_per_unit / scale)?;
+    let secs = u64::try_from(nanos / 1_000_000_000).ok()?;
+    Some(std::time::Duration::new(secs, (nanos % 1_000_000_000) as u32))
 }
 
 /// Parses `4096`, `512K`, `4M`, `1G`, `2MiB`, `64kb` (binary multiples, case-insensitive).
@@ -426,8 +442,14 @@ mod tests {
         assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
         assert_eq!(parse_duration("10m"), Some(Duration::from_secs(600)));
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1.5s"), None);
-        assert_eq!(parse_duration("x"), None);
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("0.3s"), Some(Duration::from_millis(300)));
+        assert_eq!(parse_duration(".5m"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2.5ms"), Some(Duration::from_micros(2500)));
+        assert_eq!(parse_duration("1."), Some(Duration::from_secs(1)));
+        for bad in ["x", ".", "1.2.3s", "-1s", "1e3", "1.0000000001s", "99999999999999999999h", "s"] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -9,15 +9,17 @@
 //!
 //! Order matters: children are killed and reaped first, so no worker writes into a directory
 //! being removed; and once the cleanup has started, a child registered late (the job's own
-//! threads keep running for a moment) is killed at once.
+//! threads keep running for a moment) is killed at once. The job's own threads create files
+//! (spilled runs, merge outputs, part files) inside [`creating`]: the cleanup waits for every
+//! creation under way, however long it takes, and no creation starts after it, so nothing
+//! appears in a directory while or after it is removed.
 //!
 //! Online mode ends normally on a signal: it registers a [`on_first_signal`] callback, which the
 //! first signal runs instead of the cleanup; a second signal still cleans up and exits.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, Once};
-use std::time::Duration;
+use std::sync::{Mutex, MutexGuard, Once, RwLock};
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -30,6 +32,8 @@ static INSTALL: Once = Once::new();
 static CLEANING: AtomicBool = AtomicBool::new(false);
 /// Run by the first signal instead of exiting (online mode's graceful stop).
 static FIRST: Mutex<Option<Stop>> = Mutex::new(None);
+/// Held shared by each creation under way, and exclusively by the cleanup.
+static GATE: RwLock<()> = RwLock::new(());
 type Stop = Box<dyn FnOnce(i32) + Send>;
 
 /// Starts the signal thread (once per process).
@@ -48,6 +52,7 @@ pub fn install() {
                 CLEANING.store(true, Ordering::SeqCst);
                 let children = children().take().unwrap_or_default();
                 kill_and_reap(&children);
+                let _closed = GATE.write().unwrap_or_else(|p| p.into_inner());
                 remove_registered();
                 std::process::exit(128 + signal);
             }
@@ -69,6 +74,18 @@ pub fn wait_if_interrupted() {
     while CLEANING.load(Ordering::SeqCst) {
         std::thread::park();
     }
+}
+
+/// Runs `create`, which makes a file or directory (and registers what must be removed on a
+/// signal), so that a signal's cleanup never overlaps it: the cleanup waits until `create`
+/// returns, and once the cleanup has begun `create` is not run (an `Interrupted` error). Never
+/// call it from inside `create`.
+pub fn creating<T>(create: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
+    let _open = GATE.read().unwrap_or_else(|p| p.into_inner());
+    if CLEANING.load(Ordering::SeqCst) {
+        return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "interrupted"));
+    }
+    create()
 }
 
 /// Removes `path` (a file or a whole directory) if the process is interrupted.
@@ -127,18 +144,11 @@ fn kill_and_reap(pids: &[u32]) {
 
 fn remove_registered() {
     for path in paths().drain(..) {
-        // The job's own threads may still be adding files to a directory being removed; a few
-        // tries outlast them.
-        for _ in 0..5 {
-            let removed = match path.symlink_metadata() {
-                Ok(m) if m.is_dir() => std::fs::remove_dir_all(&path),
-                Ok(_) => std::fs::remove_file(&path),
-                Err(_) => Ok(()),
-            };
-            if removed.is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        // Nothing is being created (see `creating`) and the workers are dead: one pass is enough.
+        let _ = match path.symlink_metadata() {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&path),
+            Ok(_) => std::fs::remove_file(&path),
+            Err(_) => Ok(()),
+        };
     }
 }

@@ -32,6 +32,7 @@ pub mod job;
 pub mod map;
 pub mod online;
 pub mod output;
+pub mod owner;
 pub mod partition;
 pub mod progress;
 pub mod records;
@@ -71,6 +72,7 @@ pub fn run_cli<I: IntoIterator<Item = OsString>>(args: I) -> Result<Outcome> {
         }
         Some(cli::Command::Map(args)) => streaming::map(&args).map(|()| Outcome::Complete),
         Some(cli::Command::Reduce(args)) => streaming::reduce(&args).map(|()| Outcome::Complete),
+        Some(cli::Command::Clean { dirs }) => owner::clean_dirs(&dirs),
         Some(cli::Command::Worker(args)) => runner::procs::worker::run(&args).map(|()| Outcome::Complete),
         None => job::run(&config::Config::from_cli(&cli.count)?),
     }

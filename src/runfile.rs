@@ -115,7 +115,7 @@ impl<W: Write> RunWriter<W> {
 /// Writes `records` (already in `order`, unique words) to a new file at `path`; returns its size.
 pub fn write_file<'a>(path: &Path, order: Order, records: impl Iterator<Item = (&'a [u8], u64)>) -> Result<u64> {
     let fail = |e: io::Error| Error::TempDir { what: quote_path(path), reason: io_reason(&e) };
-    let file = File::create(path).map_err(fail)?;
+    let file = crate::interrupt::creating(|| File::create(path)).map_err(fail)?;
     let mut w = RunWriter::with_order(file, order).map_err(fail)?;
     for (word, count) in records {
         w.push(word, count).map_err(fail)?;
@@ -422,7 +422,8 @@ fn write_merged(
     produce: impl FnOnce(&mut dyn FnMut(&[u8], u64) -> Result<bool>) -> Result<()>,
 ) -> Result<u64> {
     let fail = |e: io::Error| Error::TempDir { what: quote_path(out), reason: io_reason(&e) };
-    let mut writer = RunWriter::with_order(File::create(out).map_err(fail)?, order).map_err(fail)?;
+    let mut writer =
+        RunWriter::with_order(crate::interrupt::creating(|| File::create(out)).map_err(fail)?, order).map_err(fail)?;
     let mut records = 0u64;
     produce(&mut |word, count| {
         records += 1;

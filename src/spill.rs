@@ -14,17 +14,16 @@
 //! bounded by the open-file limit), so no partition is ever loaded whole. The output stage then
 //! reads the reduced runs as streams (see `output::external`).
 //!
-//! The work directory `--tmp-dir/mrwc-job-PID-XXXXXX` is created on the first spill only, and is
-//! removed on success, failure and SIGINT/SIGTERM; a later job removes those of coordinators
-//! that were killed outright.
+//! The work directory `--tmp-dir/mrwc-job-XXXXXXXXXX` is created on the first spill only, and
+//! is removed on success, failure and SIGINT/SIGTERM. One left by a run killed outright is
+//! removed by `mrwc clean`, never by a later job (see [`WorkDir`]).
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::{io_reason, quote_path, Error, Result};
-use crate::interrupt;
+use crate::owner::{self, Owned};
 use crate::records::Records;
 use crate::runfile::{self, Order};
 use crate::table::CountTable;
@@ -40,40 +39,35 @@ pub fn default_budget() -> usize {
     }
 }
 
-/// A job's work directory: removed when dropped, and on SIGINT/SIGTERM.
-pub struct WorkDir(tempfile::TempDir);
+/// A job's work directory `mrwc-job-*`, owned by this process (see [`crate::owner`]): removed
+/// when dropped, and on SIGINT/SIGTERM. One left by a run killed outright keeps its name and
+/// loses its lock; `mrwc clean` removes it. A job never removes other runs' leftovers itself,
+/// so they cannot delay it.
+pub struct WorkDir(Option<Owned>);
 
 impl WorkDir {
     pub fn create(tmp: &Path) -> Result<WorkDir> {
-        remove_stale_work_dirs(tmp);
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("mrwc-job-{}-", std::process::id()))
-            .tempdir_in(tmp)
+        let dir = Owned::dir(tmp, owner::WORK_DIR)
             .map_err(|e| Error::TempDir { what: quote_path(tmp), reason: io_reason(&e) })?;
-        interrupt::register(dir.path());
-        Ok(WorkDir(dir))
+        Ok(WorkDir(Some(dir)))
     }
 
     pub fn path(&self) -> &Path {
-        self.0.path()
+        self.0.as_ref().expect("owned until dropped").path()
     }
 }
 
 impl Drop for WorkDir {
     fn drop(&mut self) {
-        interrupt::unregister(self.0.path());
-    }
-}
-
-/// Removes `mrwc-job-PID-*` directories whose process is gone (killed with SIGKILL).
-fn remove_stale_work_dirs(tmp: &Path) {
-    let Ok(entries) = fs::read_dir(tmp) else { return };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix("mrwc-job-")) else { continue };
-        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else { continue };
-        if interrupt::process_is_gone(pid) {
-            let _ = fs::remove_dir_all(entry.path());
+        if let Some(dir) = self.0.take() {
+            let path = dir.path().to_path_buf();
+            if let Err(e) = dir.remove() {
+                crate::error::diag(format!(
+                    "{}: cannot remove the work directory: {}",
+                    quote_path(&path),
+                    io_reason(&e)
+                ));
+            }
         }
     }
 }

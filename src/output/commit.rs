@@ -6,27 +6,38 @@
 //!   (so an unwritable directory fails fast), filled, synced and renamed over FILE. A failed or
 //!   interrupted run removes the temp file; FILE is either the old one or the complete new one.
 //!   A symbolic link is followed: the file it names is replaced, the link stays. A FILE that is
-//!   not a regular file (`/dev/null`, `/dev/stdout`, a named pipe) is opened before the job
-//!   starts and written in place, since renaming over it would replace the device node or pipe
-//!   with a regular file; such an output cannot be atomic.
-//! - `--output-dir DIR`: Hadoop's output committer. DIR and `DIR/_temporary/` are created when
-//!   the job starts; parts are written under `_temporary/`, renamed into DIR, `_temporary/` is
-//!   removed, and `_SUCCESS` is created last. A failed or interrupted run removes DIR. A run
-//!   killed outright (SIGKILL) can leave DIR without `_SUCCESS`: the marker is what readers
-//!   trust, as with Hadoop.
+//!   not a regular file (`/dev/null`, a named pipe) is opened before the job starts and written
+//!   in place, since renaming over it would replace the device node or pipe with a regular
+//!   file. A FILE that names one of mrwc's own descriptors (`/dev/stdout`, `/dev/stderr`,
+//!   `/dev/fd/N`, `/proc/self/fd/N`) is written through that descriptor, at its offset, as
+//!   the shell's own redirection would: renaming over what it points at would replace a log
+//!   the caller is appending to. Such outputs cannot be atomic.
+//! - `--output-dir DIR`: parts and `_SUCCESS` are written into a staging directory
+//!   `.mrwc-out-*` beside DIR, which this run owns (see [`crate::owner`]), and the staging
+//!   directory becomes DIR in one rename at commit. Until then DIR is not touched: a failed,
+//!   interrupted or killed run leaves the old DIR (or none) as it was, and removes (or, killed
+//!   outright, leaves for `mrwc clean`) only its own staging directory. `--force` replaces an
+//!   existing DIR only if it holds nothing but what mrwc writes there (`part-NNNNN` files and
+//!   `_SUCCESS`), and only at commit, by an atomic exchange; the old parts are then removed.
+//!   Anything else (an input directory, `.`, a device, a plain file) is refused before the job
+//!   starts. A DIR that another run created while this one ran is not replaced without
+//!   `--force`: the job fails instead.
+//!
+//! Fault injection, for tests: `MRWC_FAULT=stop:commit:before` (or `:after`) makes the process
+//! stop itself (SIGSTOP) just before (after) the rename that commits `-o` or `--output-dir`, so
+//! that a test can kill it at exactly that point.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-
-use tempfile::NamedTempFile;
 
 use crate::config::{link_target, parent_dir, OutputTarget};
 use crate::error::{io_reason, quote_path, Error, Result};
 use crate::input::sigbus;
 use crate::interrupt;
+use crate::owner::{self, Owned};
 
 const BUFFER: usize = 1 << 16;
 
@@ -35,9 +46,9 @@ pub enum Sink {
     Stdout,
     File {
         path: PathBuf,
-        temp: NamedTempFile,
+        temp: Owned,
     },
-    /// A device or FIFO, written in place.
+    /// A device, a FIFO or one of mrwc's own descriptors, written in place.
     Special {
         path: PathBuf,
         file: File,
@@ -51,6 +62,10 @@ impl Sink {
             OutputTarget::Stdout => Ok(Sink::Stdout),
             OutputTarget::File(path) => {
                 let error = |e: io::Error| Error::output(quote_path(path), &e);
+                if let Some(fd) = descriptor_alias(path) {
+                    let file = duplicate(fd).map_err(error)?;
+                    return Ok(Sink::Special { path: path.clone(), file });
+                }
                 if fs::metadata(path).is_ok_and(|m| !m.is_file()) {
                     let file = OpenOptions::new().write(true).open(path).map_err(error)?;
                     return Ok(Sink::Special { path: path.clone(), file });
@@ -59,13 +74,7 @@ impl Sink {
                     Ok(m) if m.file_type().is_symlink() => link_target(path).map_err(error)?,
                     _ => path.clone(),
                 };
-                let temp = tempfile::Builder::new()
-                    .prefix(".mrwc-")
-                    .suffix(".tmp")
-                    .permissions(fs::Permissions::from_mode(0o666))
-                    .tempfile_in(parent_dir(&target))
-                    .map_err(error)?;
-                interrupt::register(temp.path());
+                let temp = Owned::file(&parent_dir(&target), owner::TEMP_FILE).map_err(error)?;
                 sigbus::register_cleanup(temp.path());
                 Ok(Sink::File { path: target, temp })
             }
@@ -84,18 +93,23 @@ impl Sink {
             }
             Sink::File { path, temp } => {
                 let written = (|| {
-                    let mut out = BufWriter::with_capacity(BUFFER, temp.as_file());
+                    let mut out = BufWriter::with_capacity(BUFFER, temp.file_handle());
                     write(&mut out)?;
                     out.flush()?;
                     drop(out);
-                    temp.as_file().sync_data()
+                    temp.file_handle().sync_data()
                 })();
                 let temp_path = temp.path().to_path_buf();
-                let result = match written {
-                    Ok(()) => temp.persist(&path).map(drop).map_err(|e| e.error),
-                    Err(e) => Err(e),
-                };
-                interrupt::unregister(&temp_path);
+                let result = written.and_then(|()| {
+                    fault_point("before");
+                    interrupt::creating(|| fs::rename(&temp_path, &path))?;
+                    fault_point("after");
+                    Ok(())
+                });
+                match result {
+                    Ok(()) => temp.release(),
+                    Err(_) => drop(temp.remove()),
+                }
                 sigbus::unregister_cleanup(&temp_path);
                 result.map_err(|e| Error::output(quote_path(&path), &e))
             }
@@ -103,6 +117,66 @@ impl Sink {
             Sink::Dir(_) => unreachable!("a directory sink takes parts"),
         }
     }
+}
+
+/// Stops the process at a commit point when a test asks for it (see the module doc).
+fn fault_point(which: &str) {
+    let Ok(faults) = std::env::var("MRWC_FAULT") else { return };
+    if faults.split(',').any(|f| f.strip_prefix("stop:commit:") == Some(which)) {
+        // SAFETY: raise has no preconditions; the process stops until SIGCONT or SIGKILL.
+        unsafe { libc::raise(libc::SIGSTOP) };
+    }
+}
+
+/// The descriptor that `path` names when it is one of this process's own (`/dev/stdout`,
+/// `/dev/stderr`, `/dev/stdin`, `/dev/fd/N`, `/proc/self/fd/N`, `/proc/PID/fd/N` with our pid),
+/// directly or through symbolic links.
+fn descriptor_alias(path: &Path) -> Option<i32> {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        if let Some(fd) = descriptor_name(&path) {
+            return Some(fd);
+        }
+        let target = fs::read_link(&path).ok()?;
+        path = if target.is_absolute() { target } else { parent_dir(&path).join(target) };
+    }
+    None
+}
+
+fn descriptor_name(path: &Path) -> Option<i32> {
+    let parts: Vec<&[u8]> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.as_bytes()),
+            _ => None,
+        })
+        .collect();
+    if !path.is_absolute() || path.components().any(|c| matches!(c, Component::ParentDir | Component::CurDir)) {
+        return None;
+    }
+    let number = |b: &[u8]| std::str::from_utf8(b).ok()?.parse::<i32>().ok();
+    let pid = std::process::id().to_string();
+    match parts[..] {
+        [b"dev", b"stdin"] => Some(0),
+        [b"dev", b"stdout"] => Some(1),
+        [b"dev", b"stderr"] => Some(2),
+        [b"dev", b"fd", n] => number(n),
+        [b"proc", who, b"fd", n] if who == b"self" || who == b"thread-self" || who == pid.as_bytes() => number(n),
+        _ => None,
+    }
+}
+
+/// A new descriptor for the open file behind `fd`, sharing its offset.
+fn duplicate(fd: i32) -> io::Result<File> {
+    use std::os::unix::io::FromRawFd;
+    // SAFETY: F_DUPFD_CLOEXEC on any number either fails (EBADF) or returns a new descriptor
+    // that we then own.
+    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if new < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `new` is a fresh descriptor owned by nothing else.
+    Ok(unsafe { File::from_raw_fd(new) })
 }
 
 /// Writes through a buffer to a stream (stdout, a device, a pipe), flushing explicitly; a reader
@@ -140,108 +214,200 @@ extern "C" fn note_closed_stdout() {
 #[link_section = ".init_array"]
 static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
 
-/// Whether `path` is the output directory of a run that was killed outright: no `_SUCCESS`, and
-/// a `_temporary/owner-PID` whose process is gone. Such a directory holds nothing a reader may
-/// trust, so a new run replaces it without `--force`, as Hadoop cleans stale `_temporary` data.
-pub(crate) fn is_stale_output_dir(path: &Path) -> bool {
-    if path.join("_SUCCESS").exists() {
-        return false;
+/// Whether an existing `--output-dir` may be replaced by `--force`: a real directory holding
+/// only what mrwc writes there. `Err` says why not, for a one-line message.
+pub(crate) fn check_replaceable(path: &Path) -> std::result::Result<(), String> {
+    let meta = path.symlink_metadata().map_err(|e| io_reason(&e))?;
+    if meta.file_type().is_symlink() {
+        return Err("is a symbolic link; --force replaces only a directory mrwc wrote".into());
     }
-    let Ok(entries) = fs::read_dir(path.join("_temporary")) else { return false };
-    let owners: Vec<i32> =
-        entries.flatten().filter_map(|e| e.file_name().to_str()?.strip_prefix("owner-")?.parse().ok()).collect();
-    !owners.is_empty() && owners.into_iter().all(interrupt::process_is_gone)
+    if !meta.is_dir() {
+        return Err("not a directory; --force replaces only a directory mrwc wrote".into());
+    }
+    for entry in fs::read_dir(path).map_err(|e| io_reason(&e))? {
+        let entry = entry.map_err(|e| io_reason(&e))?;
+        let name = entry.file_name();
+        let ours = is_output_file(name.as_bytes()) && entry.file_type().is_ok_and(|t| t.is_file());
+        if !ours {
+            return Err(format!(
+                "holds {}, which mrwc does not write; --force replaces only a directory of part files and _SUCCESS",
+                quote_path(Path::new(&name))
+            ));
+        }
+    }
+    Ok(())
 }
 
-/// An `--output-dir` being written. Dropping it without [`DirCommit::commit`] removes it.
+/// `part-NNNNN` or `_SUCCESS`: the only names an mrwc output directory holds.
+fn is_output_file(name: &[u8]) -> bool {
+    name == b"_SUCCESS" || name.strip_prefix(b"part-").is_some_and(|n| n.len() == 5 && n.iter().all(u8::is_ascii_digit))
+}
+
+/// An `--output-dir` being written into its staging directory. Dropping it without
+/// [`DirCommit::commit`] removes the staging directory and nothing else.
 pub struct DirCommit {
     path: PathBuf,
-    temporary: PathBuf,
-    done: bool,
+    staging: Option<Owned>,
+    /// `--force`: an existing DIR may be exchanged at commit.
+    force: bool,
 }
 
 impl DirCommit {
     fn start(path: &Path, force: bool) -> Result<DirCommit> {
         let fail = |e: &io::Error| Error::output(quote_path(path), e);
-        if let Ok(meta) = path.symlink_metadata() {
-            let stale = is_stale_output_dir(path);
-            if !force && !stale {
-                let why = "already exists (use --force to replace it)";
-                return Err(Error::Usage(format!("{}: {why}", quote_path(path))));
+        if path.symlink_metadata().is_ok() {
+            if !force {
+                return Err(Error::Usage(format!("{}: {}", quote_path(path), ALREADY_EXISTS)));
             }
-            if stale && !force {
-                crate::error::diag(format!("{}: removing the unfinished output of a killed run", quote_path(path)));
-            }
-            let removed = if meta.is_dir() { fs::remove_dir_all(path) } else { fs::remove_file(path) };
-            removed.map_err(|e| fail(&e))?;
+            check_replaceable(path).map_err(|why| Error::Usage(format!("{}: {why}", quote_path(path))))?;
         }
-        fs::create_dir(path).map_err(|e| fail(&e))?;
-        interrupt::register(path);
-        let commit = DirCommit { path: path.to_path_buf(), temporary: path.join("_temporary"), done: false };
-        fs::create_dir(&commit.temporary).map_err(|e| fail(&e))?;
-        // Who is writing: a later run removes this directory if that process is gone.
-        let owner = commit.owner();
-        File::create(&owner).map_err(|e| fail(&e))?;
-        // Still nearly empty during the map phase, when a SIGBUS can happen.
-        sigbus::register_cleanup(&owner);
-        sigbus::register_cleanup(&commit.temporary);
-        sigbus::register_cleanup(path);
-        Ok(commit)
+        // `.` or `..` cannot be renamed onto; the directory's real name can.
+        let path = match fs::canonicalize(path) {
+            Ok(real) => real,
+            Err(_) => path.to_path_buf(),
+        };
+        let staging = Owned::dir(&parent_dir(&path), owner::STAGING_DIR).map_err(|e| fail(&e))?;
+        // Still empty during the map phase, when a SIGBUS can happen.
+        sigbus::register_cleanup(staging.path());
+        Ok(DirCommit { path, staging: Some(staging), force })
     }
 
-    fn owner(&self) -> PathBuf {
-        self.temporary.join(format!("owner-{}", std::process::id()))
+    fn staging(&self) -> &Path {
+        self.staging.as_ref().expect("staging until commit or drop").path()
     }
 
     /// Writes `parts` part files with `write(index, out)`, then commits them.
     pub fn commit(mut self, parts: usize, write: impl Fn(usize, &mut dyn Write) -> io::Result<()>) -> Result<()> {
-        sigbus::unregister_cleanup(&self.owner());
-        sigbus::unregister_cleanup(&self.temporary);
-        sigbus::unregister_cleanup(&self.path);
-        let mut names = Vec::with_capacity(parts);
+        let staging = self.staging().to_path_buf();
+        sigbus::unregister_cleanup(&staging);
         for i in 0..parts {
-            let name = format!("part-{i:05}");
-            let temp = self.temporary.join(&name);
-            let written = File::create(&temp).and_then(|file| {
+            let part = staging.join(format!("part-{i:05}"));
+            let written = interrupt::creating(|| File::create(&part)).and_then(|file| {
                 let mut out = BufWriter::with_capacity(BUFFER, &file);
                 write(i, &mut out)?;
                 out.flush()?;
                 drop(out);
                 file.sync_data()
             });
-            written.map_err(|e| Error::output(quote_path(&temp), &e))?;
-            names.push(name);
+            written.map_err(|e| Error::output(quote_path(&part), &e))?;
         }
-        for name in &names {
-            let (from, to) = (self.temporary.join(name), self.path.join(name));
-            fs::rename(&from, &to).map_err(|e| Error::output(quote_path(&to), &e))?;
+        let success = staging.join("_SUCCESS");
+        interrupt::creating(|| File::create(&success)).map_err(|e| Error::output(quote_path(&success), &e))?;
+        File::open(&staging).and_then(|d| d.sync_all()).map_err(|e| Error::output(quote_path(&staging), &e))?;
+        fault_point("before");
+        let replaced = self.publish(&staging)?;
+        fault_point("after");
+        if let Some(staging) = self.staging.take() {
+            if replaced {
+                // The old DIR now sits under the staging name: remove its parts, then it.
+                remove_old_output(staging);
+            } else {
+                staging.release();
+            }
         }
-        let _ = fs::remove_file(self.owner());
-        fs::remove_dir(&self.temporary).map_err(|e| Error::output(quote_path(&self.temporary), &e))?;
-        let success = self.path.join("_SUCCESS");
-        File::create(&success).map_err(|e| Error::output(quote_path(&success), &e))?;
-        self.done = true;
-        interrupt::unregister(&self.path);
         Ok(())
+    }
+
+    /// Renames the staging directory to DIR; with `--force`, exchanges them when DIR exists.
+    /// Returns whether an old DIR was exchanged (it is then at the staging path).
+    fn publish(&self, staging: &Path) -> Result<bool> {
+        let fail = |e: &io::Error| Error::output(quote_path(&self.path), e);
+        match interrupt::creating(|| rename_noreplace(staging, &self.path)) {
+            Ok(()) => return Ok(false),
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) || e.raw_os_error() == Some(libc::ENOTEMPTY) => {
+                if !self.force {
+                    let why = "was created by another run while this one ran; not replaced (use --force)";
+                    return Err(Error::Output { what: quote_path(&self.path), reason: why.into() });
+                }
+            }
+            Err(e) => return Err(fail(&e)),
+        }
+        check_replaceable(&self.path).map_err(|why| Error::Output { what: quote_path(&self.path), reason: why })?;
+        interrupt::creating(|| rename_exchange(staging, &self.path)).map_err(|e| fail(&e))?;
+        Ok(true)
+    }
+}
+
+const ALREADY_EXISTS: &str = "already exists (use --force to replace it)";
+
+/// The message for an `--output-dir` that exists, when no `--force` was given.
+pub(crate) fn already_exists() -> &'static str {
+    ALREADY_EXISTS
+}
+
+/// Removes a replaced output directory: its part files and `_SUCCESS`, then the directory. A
+/// file that appeared in it meanwhile is left, with the directory, and named.
+fn remove_old_output(old: Owned) {
+    let path = old.path().to_path_buf();
+    if let Ok(entries) = fs::read_dir(&path) {
+        for entry in entries.flatten() {
+            if is_output_file(entry.file_name().as_bytes()) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+    if let Err(e) = fs::remove_dir(&path) {
+        crate::error::diag(format!("{}: the replaced output was kept: {}", quote_path(&path), io_reason(&e)));
+    }
+    old.release();
+}
+
+fn rename2(from: &Path, to: &Path, flags: libc::c_uint) -> io::Result<()> {
+    use std::ffi::CString;
+    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput));
+    let (from, to) = (c(from)?, c(to)?);
+    // SAFETY: two NUL-terminated paths relative to the working directory.
+    let r = unsafe { libc::renameat2(libc::AT_FDCWD, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), flags) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// rename(2) that fails with EEXIST instead of replacing an (empty) directory.
+fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    match rename2(from, to, libc::RENAME_NOREPLACE) {
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {
+            // A file system without the flag: check, then rename (a narrow race, as before).
+            if to.symlink_metadata().is_ok() {
+                return Err(io::Error::from_raw_os_error(libc::EEXIST));
+            }
+            fs::rename(from, to)
+        }
+        other => other,
+    }
+}
+
+/// Swaps two directories atomically (the staging one and DIR).
+fn rename_exchange(staging: &Path, dir: &Path) -> io::Result<()> {
+    match rename2(staging, dir, libc::RENAME_EXCHANGE) {
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {
+            // Without the flag: move DIR aside under a name of ours, then the staging into place.
+            let aside = staging.with_extension("old");
+            fs::rename(dir, &aside)?;
+            if let Err(e) = fs::rename(staging, dir) {
+                let _ = fs::rename(&aside, dir);
+                return Err(e);
+            }
+            fs::rename(&aside, staging)
+        }
+        other => other,
     }
 }
 
 impl Drop for DirCommit {
     fn drop(&mut self) {
-        if !self.done {
-            if let Err(e) = fs::remove_dir_all(&self.path) {
-                if e.kind() != io::ErrorKind::NotFound {
-                    crate::error::diag(format!(
-                        "{}: cannot remove unfinished output: {}",
-                        quote_path(&self.path),
-                        io_reason(&e)
-                    ));
-                }
+        if let Some(staging) = self.staging.take() {
+            let path = staging.path().to_path_buf();
+            sigbus::unregister_cleanup(&path);
+            if let Err(e) = staging.remove() {
+                crate::error::diag(format!(
+                    "{}: cannot remove unfinished output: {}",
+                    quote_path(&path),
+                    io_reason(&e)
+                ));
             }
-            interrupt::unregister(&self.path);
-            sigbus::unregister_cleanup(&self.owner());
-            sigbus::unregister_cleanup(&self.temporary);
-            sigbus::unregister_cleanup(&self.path);
         }
     }
 }
@@ -314,40 +480,106 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
+    fn dir_sink(path: &Path, force: bool) -> Result<DirCommit> {
+        match Sink::prepare(&OutputTarget::Dir { path: path.to_path_buf(), force })? {
+            Sink::Dir(commit) => Ok(commit),
+            _ => panic!("not a dir sink"),
+        }
+    }
+
     #[test]
-    fn dir_commit_writes_parts_then_success() {
+    fn dir_commit_stages_beside_the_directory_and_publishes_it_whole() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
-        let Sink::Dir(commit) = Sink::prepare(&OutputTarget::Dir { path: out.clone(), force: false }).unwrap() else {
-            panic!("not a dir sink")
-        };
-        assert!(out.join("_temporary").is_dir());
+        let commit = dir_sink(&out, false).unwrap();
+        assert!(!out.exists(), "the output directory appeared before the commit");
+        assert!(commit.staging().starts_with(dir.path()) && commit.staging().is_dir());
         commit.commit(2, |i, w| writeln!(w, "part {i}")).unwrap();
         let mut names: Vec<_> = fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
         names.sort();
         assert_eq!(names, ["_SUCCESS", "part-00000", "part-00001"]);
         assert_eq!(fs::read_to_string(out.join("part-00001")).unwrap(), "part 1\n");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "staging directory left behind");
     }
 
     #[test]
-    fn dir_commit_dropped_before_commit_removes_the_directory() {
+    fn dir_commit_dropped_before_commit_removes_only_its_staging() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
-        let sink = Sink::prepare(&OutputTarget::Dir { path: out.clone(), force: false }).unwrap();
-        drop(sink);
-        assert!(!out.exists());
+        drop(dir_sink(&out, false).unwrap());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        // With --force over an old output: the old one stays as it was.
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("part-00000"), "old\n").unwrap();
+        fs::write(out.join("_SUCCESS"), "").unwrap();
+        drop(dir_sink(&out, true).unwrap());
+        assert_eq!(fs::read_to_string(out.join("part-00000")).unwrap(), "old\n");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]
-    fn existing_dir_needs_force() {
+    fn force_replaces_only_an_mrwc_output_directory_and_only_at_commit() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
         fs::create_dir(&out).unwrap();
-        fs::write(out.join("stale"), "x").unwrap();
-        assert!(Sink::prepare(&OutputTarget::Dir { path: out.clone(), force: false }).is_err());
-        assert!(out.join("stale").exists());
-        let sink = Sink::prepare(&OutputTarget::Dir { path: out.clone(), force: true }).unwrap();
-        assert!(!out.join("stale").exists());
-        drop(sink);
+        fs::write(out.join("part-00000"), "old\n").unwrap();
+        fs::write(out.join("part-00007"), "old\n").unwrap();
+        assert!(dir_sink(&out, false).is_err());
+        let commit = dir_sink(&out, true).unwrap();
+        assert_eq!(fs::read_to_string(out.join("part-00007")).unwrap(), "old\n", "replaced before the commit");
+        commit.commit(1, |_, w| writeln!(w, "new")).unwrap();
+        let mut names: Vec<_> = fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        assert_eq!(names, ["_SUCCESS", "part-00000"]);
+        assert_eq!(fs::read_to_string(out.join("part-00000")).unwrap(), "new\n");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "the old output was left beside");
+        // Anything mrwc does not write makes the directory not its own.
+        for (name, what) in [("notes.txt", "a file"), ("part-1", "a short part name"), ("sub", "a directory")] {
+            let other = dir.path().join(format!("other-{name}"));
+            fs::create_dir(&other).unwrap();
+            if name == "sub" {
+                fs::create_dir(other.join(name)).unwrap();
+            } else {
+                fs::write(other.join(name), "x").unwrap();
+            }
+            let err = dir_sink(&other, true).err().unwrap_or_else(|| panic!("{what} was accepted")).to_string();
+            assert!(err.contains("which mrwc does not write"), "{err}");
+            assert!(other.join(name).exists());
+        }
+        let file = dir.path().join("plain");
+        fs::write(&file, "x").unwrap();
+        assert!(dir_sink(&file, true).is_err());
+        assert_eq!(fs::read_to_string(&file).unwrap(), "x");
+    }
+
+    #[test]
+    fn a_directory_created_by_another_run_meanwhile_is_not_replaced_without_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let commit = dir_sink(&out, false).unwrap();
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("part-00000"), "theirs\n").unwrap();
+        let err = commit.commit(1, |_, w| writeln!(w, "mine")).unwrap_err().to_string();
+        assert!(err.contains("created by another run"), "{err}");
+        assert_eq!(fs::read_to_string(out.join("part-00000")).unwrap(), "theirs\n");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "staging directory left behind");
+    }
+
+    #[test]
+    fn descriptor_names_are_recognised() {
+        let pid = std::process::id();
+        for (path, fd) in [
+            ("/dev/stdout", Some(1)),
+            ("/dev/stderr", Some(2)),
+            ("/dev/fd/7", Some(7)),
+            ("/proc/self/fd/1", Some(1)),
+            (&format!("/proc/{pid}/fd/2"), Some(2)),
+            ("/proc/1/fd/1", None),
+            ("dev/stdout", None),
+            ("/dev/null", None),
+            ("/dev/../dev/stdout", None),
+        ] {
+            assert_eq!(descriptor_name(Path::new(path)), fd, "{path}");
+        }
     }
 }

@@ -97,8 +97,12 @@ fn write_stream(
             Ok(false)
         }
     })?;
-    if let Some(e) = failure {
-        return Err(Error::Output { what: "write error".into(), reason: e.to_string() });
+    match failure {
+        // The reader went away (`| head -1`): what it read is all it wanted, and the stream's
+        // own flush ends the output quietly, as for a result in memory.
+        Some(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(n),
+        Some(e) => return Err(io_err(e)),
+        None => {}
     }
     w.finish().map_err(io_err)?;
     Ok(n)

@@ -18,8 +18,8 @@ use std::collections::HashSet;
 
 use rayon::slice::ParallelSliceMut;
 
-pub(crate) use commit::is_stale_output_dir;
 pub use commit::Sink;
+pub(crate) use commit::{already_exists, check_replaceable};
 pub use format::RecordWriter;
 
 use crate::config::{Format, SortOrder};

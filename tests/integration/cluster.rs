@@ -13,7 +13,7 @@ fn venv() -> Option<PathBuf> {
     if dir.join("bin/python").is_file() {
         Some(dir)
     } else {
-        eprintln!("skipped: no Python venv at {} (bash .ci/run creates it)", dir.display());
+        skip(&format!("no Python venv at {} (bash .ci/run creates it)", dir.display()));
         None
     }
 }
@@ -30,7 +30,7 @@ fn the_mrjob_job_gives_the_threads_counts() {
         .output()
         .unwrap();
     if !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("No module named 'mrjob'") {
-        eprintln!("skipped: mrjob is not installed in {}", venv.display());
+        skip(&format!("mrjob is not installed in {}", venv.display()));
         return;
     }
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -43,7 +43,7 @@ fn spark_gives_byte_identical_output_to_threads() {
     let Some(venv) = venv() else { return };
     let submit = venv.join("bin/spark-submit");
     if !submit.is_file() || Command::new("java").arg("-version").output().is_err() {
-        eprintln!("skipped: spark-submit or java is missing");
+        skip("spark-submit or java is missing");
         return;
     }
     let t = TestDir::new();

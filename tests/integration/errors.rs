@@ -46,7 +46,7 @@ fn unreadable_file_fails_with_permission_denied() {
         // Root reads anything: run as nobody through setpriv, or skip when that is impossible.
         let nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
         if Mrwc::wrapped(&nobody).arg("--version").output().code.is_none_or(|c| c != 0) {
-            eprintln!("skipped: running as root, and user nobody cannot run the test binary here");
+            skip("running as root, and user nobody cannot run the test binary here");
             return;
         }
         std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -92,7 +92,7 @@ fn unknown_flags_are_usage_errors() {
 #[test]
 fn full_disk_on_stdout_is_an_error() {
     let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
-        eprintln!("skipped: /dev/full is absent");
+        skip("/dev/full is absent");
         return;
     };
     let mut m = Mrwc::new().arg(fixture("sample.txt"));
@@ -128,9 +128,7 @@ fn sigint_removes_the_temp_output_file() {
     let mut stdin = child.stdin.take().unwrap();
     std::io::Write::write_all(&mut stdin, b"some words ").unwrap();
     // The temp file exists once the job has started; wait for it instead of sleeping blindly.
-    while t.list(".").is_empty() {
-        std::thread::yield_now();
-    }
+    wait_for("the temp file", || t.list(".").iter().any(|n| n.ends_with(".tmp")));
     // SAFETY: kill with a valid pid of our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
@@ -146,13 +144,11 @@ fn sigterm_removes_an_unfinished_output_dir() {
     m.cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped());
     let mut child = m.cmd.spawn().unwrap();
     let stdin = child.stdin.take().unwrap();
-    while !t.join("out/_temporary").exists() {
-        std::thread::yield_now();
-    }
+    wait_for("the staging directory", || t.list(".").iter().any(|n| n.starts_with(".mrwc-out-")));
     // SAFETY: kill with a valid pid of our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();
     drop(stdin);
     assert_eq!(out.status.code(), Some(143));
-    assert!(!t.join("out").exists());
+    assert_eq!(t.list("."), Vec::<String>::new(), "output or staging directory left behind");
 }

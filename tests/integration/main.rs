@@ -10,6 +10,7 @@ mod online;
 mod outputs;
 mod procs;
 mod property;
+mod regression;
 mod reliability;
 mod streaming;
 mod text;

@@ -146,7 +146,7 @@ fn a_full_temp_directory_fails_cleanly() {
     std::fs::create_dir(&full).unwrap();
     let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"]).arg(&full).output();
     if !mounted.is_ok_and(|o| o.status.success()) {
-        eprintln!("skipped: cannot mount a small tmpfs here (needs root)");
+        skip("cannot mount a small tmpfs here (needs root)");
         return;
     }
     let run = t.cmd().args(["--max-memory", "1K", "--tmp-dir", "full", "-o", "out.tsv"]).arg(&input).output();

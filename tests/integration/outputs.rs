@@ -1,5 +1,7 @@
 //! What comes out: formats, ordering, selection, and where the result is written.
 
+use std::process::Stdio;
+
 use crate::util::*;
 
 #[test]
@@ -106,9 +108,19 @@ fn existing_output_dir_is_refused_without_force() {
     run.assert_code(2);
     run.assert_stderr("mrwc: out: already exists (use --force to replace it)\n");
     assert_eq!(t.list("out"), ["keep.txt"]);
+    // --force replaces only a directory of mrwc's own part files.
+    let run = t.cmd().args(["--output-dir", "out", "--force", "-p", "1", "-"]).stdin("x").output();
+    run.assert_code(2);
+    run.assert_stderr(
+        "mrwc: out: holds keep.txt, which mrwc does not write; --force replaces only a directory of part files and _SUCCESS\n",
+    );
+    assert_eq!(t.list("out"), ["keep.txt"]);
+    std::fs::remove_file(t.join("out/keep.txt")).unwrap();
+    write_old(&t);
     let run = t.cmd().args(["--output-dir", "out", "--force", "-p", "1", "-"]).stdin("x").output();
     run.assert_code(0);
     assert_eq!(t.list("out"), ["_SUCCESS", "part-00000"]);
+    assert_eq!(std::fs::read_to_string(t.join("out/part-00000")).unwrap(), "x\t1\n");
 }
 
 #[test]
@@ -137,19 +149,31 @@ fn a_file_named_like_a_subcommand_can_be_counted_with_a_path() {
 }
 
 #[test]
-fn the_output_dir_of_a_killed_run_is_replaced_by_the_next_run() {
+fn a_killed_run_leaves_the_output_dir_alone_and_mrwc_clean_removes_its_staging() {
     let t = TestDir::new();
-    // What SIGKILL leaves: _temporary with its owner's pid (long gone), no _SUCCESS.
-    t.write("out/_temporary/owner-999999999", "");
-    t.write("out/_temporary/part-00000", "half");
-    let run = t.cmd().args(["--output-dir", "out", "-p", "1", "-"]).stdin("x").output();
-    run.assert_code(0);
-    run.assert_stderr("mrwc: out: removing the unfinished output of a killed run\n");
+    write_old(&t);
+    // What SIGKILL leaves: the run's staging directory beside DIR, its lock gone with it.
+    let mut m = t.cmd().args(["--output-dir", "out", "--force", "-"]);
+    m.cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+    let mut child = m.cmd.spawn().unwrap();
+    wait_for("the staging directory", || t.list(".").iter().any(|n| n.starts_with(".mrwc-out-")));
+    child.kill().unwrap();
+    child.wait().unwrap();
     assert_eq!(t.list("out"), ["_SUCCESS", "part-00000"]);
-    // A finished output, or one whose writer is alive (this test process), is not touched.
-    t.write(&format!("live/_temporary/owner-{}", std::process::id()), "");
-    let run = t.cmd().args(["--output-dir", "live", "-"]).stdin("x").output();
-    run.assert_code(2);
-    let run = t.cmd().args(["--output-dir", "out", "-"]).stdin("x").output();
-    run.assert_code(2);
+    assert_eq!(std::fs::read_to_string(t.join("out/part-00000")).unwrap(), "old\t1\n");
+    // A later run neither waits for it nor removes it; `mrwc clean` does.
+    let run = t.cmd().args(["--output-dir", "out", "--force", "-p", "1", "-"]).stdin("x").output();
+    run.assert_code(0);
+    run.assert_stderr("");
+    let staging: Vec<String> = t.list(".").into_iter().filter(|n| n.starts_with(".mrwc-out-")).collect();
+    assert_eq!(staging.len(), 1);
+    let clean = t.cmd().args(["clean", "."]).output();
+    clean.assert_code(0);
+    assert_same(&format!("removed ./{}\n", staging[0]), &clean.stdout);
+    assert_eq!(t.list("."), ["out"]);
+}
+
+fn write_old(t: &TestDir) {
+    t.write("out/part-00000", "old\t1\n");
+    t.write("out/_SUCCESS", "");
 }

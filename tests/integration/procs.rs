@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use crate::util::*;
 
@@ -119,15 +118,6 @@ fn children(pid: u32) -> Vec<i32> {
     std::fs::read_to_string(path).unwrap_or_default().split_whitespace().filter_map(|p| p.parse().ok()).collect()
 }
 
-/// Waits until `path` exists (a state the job reaches), failing after a generous limit.
-fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        assert!(start.elapsed() < Duration::from_secs(120), "never saw {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 fn committed(tmp: &Path, task: &str) -> bool {
     std::fs::read_dir(tmp).into_iter().flatten().flatten().any(|job| job.path().join(task).join("done").is_dir())
 }
@@ -181,12 +171,19 @@ fn sigint_stops_the_workers_and_removes_the_work_directory() {
 }
 
 #[test]
-fn stale_work_directories_of_dead_jobs_are_removed() {
+fn work_directories_of_killed_jobs_are_left_to_mrwc_clean() {
     let t = TestDir::new();
-    std::fs::create_dir_all(t.join("tmp/mrwc-job-999999999-abc/map-00000")).unwrap();
+    // A work directory whose owner is gone (nobody holds its lock), and things that are not
+    // mrwc's: a job leaves them all alone, `mrwc clean` removes only the first.
+    std::fs::create_dir_all(t.join("tmp/mrwc-job-abandoned/map-00000")).unwrap();
     std::fs::create_dir_all(t.join("tmp/unrelated")).unwrap();
+    t.write("tmp/mrwc-notes.txt", "mine");
     procs(&t).arg(fixture("sample.txt")).stdout();
-    assert_eq!(t.list("tmp"), ["unrelated"]);
+    assert_eq!(t.list("tmp"), ["mrwc-job-abandoned", "mrwc-notes.txt", "unrelated"]);
+    let clean = t.cmd().args(["clean", "tmp"]).output();
+    clean.assert_code(0);
+    assert_same("removed tmp/mrwc-job-abandoned\n", &clean.stdout);
+    assert_eq!(t.list("tmp"), ["mrwc-notes.txt", "unrelated"]);
 }
 
 #[test]
@@ -195,7 +192,7 @@ fn bad_procs_flags_are_usage_errors() {
     for (args, message) in [
         (
             vec!["--task-timeout", "soon"],
-            "mrwc: invalid value 'soon' for --task-timeout: expected a duration such as 600, 90s, 10m or 500ms\n",
+            "mrwc: invalid value 'soon' for --task-timeout: expected a duration such as 600, 90s, 0.5s, 10m or 500ms\n",
         ),
         (vec!["--max-attempts", "0"], "mrwc: invalid value '0' for --max-attempts: must be at least 1\n"),
         (vec!["--tmp-dir", "/no/such/dir"], "mrwc: invalid value '/no/such/dir' for --tmp-dir: not a directory\n"),

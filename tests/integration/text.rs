@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::Command;
 
-use crate::util::{assert_snapshot, fixture, parse_tsv, shared_corpus, Mrwc, TestDir};
+use crate::util::{assert_snapshot, fixture, parse_tsv, shared_corpus, skip, Mrwc, TestDir};
 
 fn words(args: &[&str], text: &str) -> Vec<String> {
     let out = Mrwc::new().args(["--sort", "none", "--format", "tsv"]).args(args).stdin(text).stdout();
@@ -194,7 +194,7 @@ fn random_unicode(seed: u64, lines: usize) -> Vec<u8> {
 #[test]
 fn mrjob_tokenizer_matches_python() {
     if Command::new("python3").arg("-c").arg("pass").output().map(|o| !o.status.success()).unwrap_or(true) {
-        eprintln!("skipped: python3 is not on PATH");
+        skip("python3 is not on PATH");
         return;
     }
     let dir = TestDir::new();

@@ -24,7 +24,7 @@ pub fn shared_corpus(name: &str) -> Option<PathBuf> {
     if p.is_file() {
         Some(p)
     } else {
-        eprintln!("skipped: {} is absent", p.display());
+        skip(&format!("{} is absent", p.display()));
         None
     }
 }
@@ -210,13 +210,23 @@ pub fn assert_same(expected: &str, actual: &str) {
     panic!("output differs (- expected, + actual):\n{diff}");
 }
 
-/// Compares `actual` with `tests/snapshots/NAME`; `MRWC_BLESS=1` rewrites the snapshot.
+/// Compares `actual` with `tests/snapshots/NAME`; `MRWC_BLESS=1` (exactly) rewrites the
+/// snapshot instead and says so; any other value of `MRWC_BLESS` is refused (`.ci/run` refuses
+/// to run with it set at all).
 #[track_caller]
 pub fn assert_snapshot(name: &str, actual: &str) {
     let path = root().join("tests/snapshots").join(name);
-    if std::env::var_os("MRWC_BLESS").is_some() {
-        std::fs::write(&path, actual).expect("write snapshot");
-        return;
+    match std::env::var_os("MRWC_BLESS") {
+        None => {}
+        Some(v) if v == "1" => {
+            let old = std::fs::read_to_string(&path).ok();
+            if old.as_deref() != Some(actual) {
+                std::fs::write(&path, actual).expect("write snapshot");
+                eprintln!("blessed: rewrote {}", path.display());
+            }
+            return;
+        }
+        Some(v) => panic!("MRWC_BLESS={v:?}: set it to 1 to rewrite snapshots, or unset it to compare"),
     }
     let expected = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (run with MRWC_BLESS=1 to create it)", path.display()));
@@ -232,6 +242,31 @@ pub fn parse_tsv(text: &[u8]) -> std::collections::BTreeMap<Vec<u8>, u64> {
         assert!(map.insert(line[..tab].to_vec(), count).is_none(), "duplicate word");
     }
     map
+}
+
+/// Waits until `ready()` holds: a state (a file, a process state, a line), never a length of
+/// time. The deadline only turns a hang into a failure; it is far beyond any slow machine.
+#[track_caller]
+pub fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(300), "never saw {what}");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// Records that the running test skipped (part of) what it checks because a prerequisite is
+/// missing. The harness hides a passing test's stderr, so the reason also goes to the file
+/// named by `MRWC_SKIP_LOG` (set by `.ci/run`, which prints every skip at its end).
+pub fn skip(reason: &str) {
+    let current = std::thread::current();
+    let test = current.name().unwrap_or("a test");
+    eprintln!("skipped: {test}: {reason}");
+    if let Some(log) = std::env::var_os("MRWC_SKIP_LOG") {
+        use std::io::Write as _;
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("MRWC_SKIP_LOG");
+        writeln!(f, "{test}: {reason}").expect("MRWC_SKIP_LOG");
+    }
 }
 
 /// Whether the tests run as root (file permissions do not stop root).

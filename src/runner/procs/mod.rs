@@ -20,9 +20,9 @@
 //! task fails on every attempt the job stops every worker, removes its work directory and fails
 //! with the task, its input, the attempt count and the last cause.
 //!
-//! The work directory (`--tmp-dir`, default the system temp dir) is `mrwc-job-PID-XXXXXX`; it
-//! is removed on success, on failure and on SIGINT/SIGTERM, and a later job removes those left
-//! by a coordinator that was killed outright (their PID is no longer alive).
+//! The work directory (`--tmp-dir`, default the system temp dir) is `mrwc-job-XXXXXXXXXX`,
+//! locked by the coordinator (see [`crate::owner`]); it is removed on success, on failure and on
+//! SIGINT/SIGTERM. One left by a coordinator killed outright is removed by `mrwc clean`.
 
 pub mod protocol;
 pub mod worker;
@@ -150,7 +150,7 @@ fn plan_map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: &T, counters:
                     return;
                 }
                 let path = work.join(format!("input-{:05}", tasks.len()));
-                written = fs::write(&path, piece)
+                written = interrupt::creating(|| fs::write(&path, piece))
                     .map_err(|e| Error::TempDir { what: quote_path(&path), reason: io_reason(&e) });
                 let len = piece.len() as u64;
                 push(&mut tasks, &source.name, path, offset, 0, len);
@@ -187,7 +187,14 @@ struct WorkerState {
     running: Option<Running>,
     alive: bool,
     timed_out: bool,
+    /// Whether any frame came from it yet: until then it may still be starting (exec, loading
+    /// its binary on a busy machine), which is not a hang.
+    started: bool,
 }
+
+/// How long a worker that has sent nothing yet may take to start before its attempt times out
+/// (added to `--task-timeout`).
+const START_ALLOWANCE: Duration = Duration::from_secs(60);
 
 /// The worker processes of a job and the events they send.
 struct Pool<'a> {
@@ -207,6 +214,9 @@ impl<'a> Pool<'a> {
         args.extend(["--partitions".into(), config.partitions.to_string()]);
         let share = config.max_memory / procs.workers.max(1);
         args.extend(["--max-memory".into(), share.to_string()]);
+        // Four heartbeats per timeout, so one late beat on a busy machine is not a timeout.
+        let beat = (procs.task_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(10));
+        args.extend(["--heartbeat-ms".into(), beat.as_millis().to_string()]);
         if !config.mmap {
             args.push("--no-mmap".into());
         }
@@ -219,7 +229,12 @@ impl<'a> Pool<'a> {
     }
 
     fn spawn(&mut self) -> Result<()> {
-        let exe = std::env::current_exe().map_err(|e| Error::Job(format!("cannot find the mrwc executable: {e}")))?;
+        // The running binary itself, even if its file was replaced or removed meanwhile (an
+        // upgrade during a long job): /proc/self/exe names the inode, not the path.
+        let exe = match Path::new("/proc/self/exe") {
+            p if p.exists() => p.to_path_buf(),
+            _ => std::env::current_exe().map_err(|e| Error::Job(format!("cannot find the mrwc executable: {e}")))?,
+        };
         let mut child = Command::new(exe)
             .args(&self.args)
             .arg("--work-dir")
@@ -268,7 +283,7 @@ impl<'a> Pool<'a> {
             }
             let _ = tx.send(Event::Exited(index, cause));
         });
-        self.workers.push(WorkerState { pid, stdin, running: None, alive: true, timed_out: false });
+        self.workers.push(WorkerState { pid, stdin, running: None, alive: true, timed_out: false, started: false });
         Ok(())
     }
 
@@ -299,6 +314,7 @@ impl<'a> Pool<'a> {
             };
             let failure = match event {
                 Event::Reply(w, frame) => {
+                    self.workers[w].started = true;
                     let reply = Reply::decode(&frame)
                         .map_err(|e| Error::Job(format!("worker {}: {e}", self.workers[w].pid)))?;
                     let (task, attempt) = reply.task();
@@ -398,7 +414,8 @@ impl<'a> Pool<'a> {
                 }
             };
             let state = &mut self.workers[w];
-            state.running = Some(Running { task, attempt: attempts[task], last_heard: Instant::now() });
+            let allowance = if state.started { Duration::ZERO } else { START_ALLOWANCE };
+            state.running = Some(Running { task, attempt: attempts[task], last_heard: Instant::now() + allowance });
             if let Some(stdin) = state.stdin.as_mut() {
                 // A worker that died before reading is reported by its Exited event, which
                 // fails this attempt; nothing to do here.
@@ -434,7 +451,7 @@ impl<'a> Pool<'a> {
             Request::Reduce { task, .. } => reduce_dir(&self.work, task),
         };
         let done = task_dir.join("done");
-        fs::rename(attempt_dir(&task_dir, attempt), &done)
+        interrupt::creating(|| fs::rename(attempt_dir(&task_dir, attempt), &done))
             .map_err(|e| Error::TempDir { what: quote_path(&done), reason: io_reason(&e) })
     }
 

@@ -17,11 +17,14 @@
 //! Fault injection, for tests: `MRWC_FAULT=KIND:TASK:ATTEMPT[,...]` makes the attempt
 //! `ATTEMPT` (a number, or `*` for every attempt) of `TASK` (`map-3`, `reduce-0`) misbehave:
 //! `crash` aborts the worker (SIGABRT), `kill` sends it SIGKILL, `exit` exits with status 3,
-//! `hang` stops answering, `fail` reports a failed task and goes on.
+//! `slow` makes the task last three task timeouts while the process stays healthy, `hang` stops
+//! the whole process (SIGSTOP, so its heartbeat stops too), `fail` reports a failed
+//! task and goes on.
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use clap::Args;
 
@@ -48,6 +51,15 @@ pub struct WorkerArgs {
     /// This worker's share of --max-memory, in bytes.
     #[arg(long)]
     pub max_memory: usize,
+    /// Milliseconds between heartbeats while a task runs.
+    #[arg(long, default_value_t = 1000)]
+    pub heartbeat_ms: u64,
+}
+
+impl WorkerArgs {
+    fn heartbeat(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.heartbeat_ms.max(1))
+    }
 }
 
 pub fn map_dir(work: &Path, task: usize) -> PathBuf {
@@ -69,36 +81,57 @@ pub fn part_name(partition: usize, spill: usize) -> String {
 }
 
 /// Runs the worker loop until stdin closes.
+///
+/// A heartbeat thread, which never waits on a task, sends `progress` for the current attempt
+/// every `--heartbeat` while one runs: the coordinator's `--task-timeout` then measures how long
+/// the worker *process* has been silent (stopped, deadlocked, swapped to death), never how long
+/// a task takes.
 pub fn run(args: &WorkerArgs) -> Result<()> {
     let faults = std::env::var("MRWC_FAULT").unwrap_or_default();
     let mut input = BufReader::new(io::stdin().lock());
-    let mut output = io::stdout().lock();
+    let output = Arc::new(Mutex::new(io::stdout()));
+    let current: Arc<Mutex<Option<(usize, u32)>>> = Arc::default();
+    {
+        let (output, current, every) = (Arc::clone(&output), Arc::clone(&current), args.heartbeat());
+        std::thread::Builder::new()
+            .name("mrwc-heartbeat".into())
+            .spawn(move || loop {
+                std::thread::sleep(every);
+                let running = *current.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some((task, attempt)) = running {
+                    let mut out = output.lock().unwrap_or_else(|p| p.into_inner());
+                    if write_frame(&mut *out, &Reply::Progress { task, attempt }.encode()).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| Error::Job(format!("worker: cannot start its heartbeat: {e}")))?;
+    }
     let proto = |e: io::Error| Error::Job(format!("worker: {}", io_reason(&e)));
     while let Some(frame) = read_frame(&mut input).map_err(proto)? {
         let request = Request::decode(&frame).map_err(proto)?;
-        let (name, attempt) = match &request {
-            Request::Map { task, attempt, .. } => (format!("map-{task}"), *attempt),
-            Request::Reduce { task, attempt, .. } => (format!("reduce-{task}"), *attempt),
+        let (name, task, attempt) = match &request {
+            Request::Map { task, attempt, .. } => (format!("map-{task}"), *task, *attempt),
+            Request::Reduce { task, attempt, .. } => (format!("reduce-{task}"), *task, *attempt),
         };
-        let fault = inject_fault(&faults, &name, attempt);
-        let reply = match (fault, &request) {
-            (Some(reason), Request::Map { task, attempt, .. } | Request::Reduce { task, attempt, .. }) => {
-                Reply::Failed { task: *task, attempt: *attempt, reason }
-            }
-            (None, _) => execute(args, &request, &mut output).unwrap_or_else(|e| {
-                let (task, attempt) = match request {
-                    Request::Map { task, attempt, .. } | Request::Reduce { task, attempt, .. } => (task, attempt),
-                };
-                Reply::Failed { task, attempt, reason: e.to_string() }
-            }),
+        *current.lock().unwrap_or_else(|p| p.into_inner()) = Some((task, attempt));
+        // At once, so the coordinator knows this process is up and reading.
+        let beat = Reply::Progress { task, attempt }.encode();
+        write_frame(&mut *output.lock().unwrap_or_else(|p| p.into_inner()), &beat).map_err(proto)?;
+        let fault = inject_fault(&faults, &name, attempt, args.heartbeat());
+        let reply = match fault {
+            Some(reason) => Reply::Failed { task, attempt, reason },
+            None => execute(args, &request).unwrap_or_else(|e| Reply::Failed { task, attempt, reason: e.to_string() }),
         };
-        write_frame(&mut output, &reply.encode()).map_err(proto)?;
+        *current.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        let mut out = output.lock().unwrap_or_else(|p| p.into_inner());
+        write_frame(&mut *out, &reply.encode()).map_err(proto)?;
     }
     Ok(())
 }
 
 /// Applies `MRWC_FAULT` to this attempt; `Some(reason)` means "report a failure".
-fn inject_fault(spec: &str, task: &str, attempt: u32) -> Option<String> {
+fn inject_fault(spec: &str, task: &str, attempt: u32, heartbeat: std::time::Duration) -> Option<String> {
     for item in spec.split(',').filter(|s| !s.is_empty()) {
         let parts: Vec<&str> = item.split(':').collect();
         let [kind, t, a] = parts[..] else { continue };
@@ -112,24 +145,26 @@ fn inject_fault(spec: &str, task: &str, attempt: u32) -> Option<String> {
                 // SAFETY: sending a signal to our own pid has no memory-safety preconditions.
                 unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
             }
-            "hang" => loop {
-                std::thread::sleep(std::time::Duration::from_secs(3600));
+            // The whole process stops, heartbeat included, as a hung machine would.
+            // SAFETY: raise has no preconditions.
+            "hang" => unsafe {
+                libc::raise(libc::SIGSTOP);
             },
             "fail" => return Some(format!("injected failure ({item})")),
+            // A slow task (not a hung process): the task waits 12 heartbeats, three times
+            // the coordinator's --task-timeout, while the heartbeat thread keeps beating.
+            "slow" => std::thread::sleep(heartbeat * 12),
             _ => {}
         }
     }
     None
 }
 
-fn execute(args: &WorkerArgs, request: &Request, out: &mut impl io::Write) -> Result<Reply> {
+fn execute(args: &WorkerArgs, request: &Request) -> Result<Reply> {
     match request {
         Request::Map { task, attempt, path, start, end } => {
             let dir = create_attempt_dir(&map_dir(&args.work_dir, *task), *attempt)?;
             let data = read_range(path, *start, *end, !args.no_mmap)?;
-            // The map itself is the long part; say so before it, so the coordinator's timeout
-            // measures silence, not work.
-            let _ = write_frame(out, &Reply::Progress { task: *task, attempt: *attempt }.encode());
             let (stats, combined) =
                 with_tokenizer!(args.tokenize, |tokenizer| map_range(tokenizer, &data, &dir, args)?);
             Ok(Reply::MapDone {

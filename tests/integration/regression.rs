@@ -1,0 +1,356 @@
+//! Regression tests: each is named after the bug it pins, with the way it was seen in its doc
+//! comment. A test here failed before its fix.
+//!
+//! Tests that must catch mrwc at a precise moment use fault injection
+//! (`MRWC_FAULT=stop:commit:before|after` stops the process at the rename that commits the
+//! output) and wait for a state (the process stopped, a file present), never for a time.
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+
+use crate::util::*;
+
+/// Whether process `pid` is stopped (state `T` in /proc), i.e. reached a `stop:` fault point.
+fn is_stopped(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('T'))
+}
+
+/// Starts `m` and waits until it stops itself at the fault point it was given.
+fn start_stopped(mut m: Mrwc) -> Child {
+    m.cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = m.cmd.spawn().expect("spawn mrwc");
+    wait_for("mrwc to stop at its commit point", || {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("mrwc ended ({status}) before reaching its commit point");
+        }
+        is_stopped(child.id()) || descendants(child.id()).into_iter().any(is_stopped)
+    });
+    child
+}
+
+fn signal(child: &Child, sig: i32) {
+    // SAFETY: kill with the pid of our own child, not yet reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
+}
+
+fn hidden_entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".mrwc-"))
+        .collect();
+    names.sort();
+    names
+}
+
+fn write_old_output(t: &TestDir, dir: &str) {
+    t.write(&format!("{dir}/part-00000"), "old\t1\n");
+    t.write(&format!("{dir}/_SUCCESS"), "");
+}
+
+/// #20.1: `mrwc data --output-dir data --force` deleted the inputs before anything was
+/// checked, then failed with "No such file"; `--output-dir . --force` emptied the working
+/// directory; `--output-dir /dev/null --force` (as root) removed the device node.
+#[test]
+fn output_dir_force_deleted_inputs_the_working_directory_and_devices() {
+    let t = TestDir::new();
+    t.write("data/in.txt", "a b a");
+    t.write("work/keep.txt", "precious");
+    t.write("plain.txt", "not a directory");
+    for (dir, cwd, why) in [
+        ("data", ".", "holds in.txt, which mrwc does not write"),
+        (".", "work", "holds keep.txt, which mrwc does not write"),
+        ("/dev/null", ".", "not a directory"),
+        ("plain.txt", ".", "not a directory"),
+    ] {
+        let mut m = t.cmd().args(["data", "--output-dir", dir, "--force"]);
+        m.cmd.current_dir(t.join(cwd));
+        let run = m.output();
+        run.assert_code(2);
+        assert!(run.stderr.starts_with(&format!("mrwc: {dir}: ")) && run.stderr.contains(why), "{}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    }
+    assert_eq!(std::fs::read_to_string(t.join("data/in.txt")).unwrap(), "a b a");
+    assert_eq!(std::fs::read_to_string(t.join("work/keep.txt")).unwrap(), "precious");
+    assert_eq!(std::fs::read_to_string(t.join("plain.txt")).unwrap(), "not a directory");
+    assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device_like());
+    assert_eq!(t.list("."), ["data", "plain.txt", "work"], "something was left beside the inputs");
+}
+
+trait CharDevice {
+    fn is_char_device_like(&self) -> bool;
+}
+
+impl CharDevice for std::fs::FileType {
+    fn is_char_device_like(&self) -> bool {
+        use std::os::unix::fs::FileTypeExt;
+        self.is_char_device()
+    }
+}
+
+/// #20.2: run A (slow) and run B (`--force`) on the same `--output-dir`; B committed; A then
+/// failed, and its cleanup removed `out/`, which B owned by then.
+#[test]
+fn a_failed_run_removed_an_output_dir_committed_by_another_run() {
+    let t = TestDir::new();
+    t.write("a.txt", "from a");
+    t.write("b.txt", "from b");
+    for ending in ["fails at its commit", "is interrupted"] {
+        let a = start_stopped(
+            t.cmd().args(["--output-dir", "out", "-p", "1", "a.txt"]).env("MRWC_FAULT", "stop:commit:before"),
+        );
+        t.cmd().args(["--output-dir", "out", "--force", "-p", "1", "b.txt"]).output().assert_code(0);
+        if ending == "is interrupted" {
+            signal(&a, libc::SIGTERM);
+        }
+        signal(&a, libc::SIGCONT);
+        let out = a.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if ending == "is interrupted" {
+            assert_eq!(out.status.code(), Some(143), "{stderr}");
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{stderr}");
+            assert_same(
+                "mrwc: out: was created by another run while this one ran; not replaced (use --force)\n",
+                &stderr,
+            );
+        }
+        assert_eq!(t.list("out"), ["_SUCCESS", "part-00000"], "run A {ending}: B's output was touched");
+        assert_eq!(std::fs::read_to_string(t.join("out/part-00000")).unwrap(), "b\t1\nfrom\t1\n");
+        assert_eq!(hidden_entries(t.path()), Vec::<String>::new(), "run A {ending}: staging left behind");
+        std::fs::remove_dir_all(t.join("out")).unwrap();
+    }
+}
+
+/// #20.3: `--output-dir out --force` removed the previous output before the job ran, so a job
+/// that then failed (a truncated .gz) left no output at all. `-o` kept the old file.
+#[test]
+fn output_dir_force_destroyed_the_old_output_of_a_job_that_then_failed() {
+    let t = TestDir::new();
+    write_old_output(&t, "out");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, "word ".repeat(10_000).as_bytes()).unwrap();
+    let whole = gz.finish().unwrap();
+    t.write("bad.gz", &whole[..whole.len() / 2]);
+    let run = t.cmd().args(["--output-dir", "out", "--force", "-p", "1", "bad.gz"]).output();
+    run.assert_code(2);
+    assert!(run.stderr.starts_with("mrwc: bad.gz: "), "{}", run.stderr);
+    assert_eq!(t.list("out"), ["_SUCCESS", "part-00000"]);
+    assert_eq!(std::fs::read_to_string(t.join("out/part-00000")).unwrap(), "old\t1\n");
+    assert_eq!(hidden_entries(t.path()), Vec::<String>::new());
+    // The same job on good input replaces it, parts and all.
+    t.write("good.txt", "new");
+    t.cmd().args(["--output-dir", "out", "--force", "-p", "1", "good.txt"]).output().assert_code(0);
+    assert_eq!(std::fs::read_to_string(t.join("out/part-00000")).unwrap(), "new\t1\n");
+    assert_eq!(t.list("."), ["bad.gz", "good.txt", "out"]);
+}
+
+/// #20.4: `-o /dev/stdout` redirected to a regular file replaced that file by rename:
+/// `{ echo HEADER; mrwc in.txt -o /dev/stdout; echo FOOTER; } > log` kept only the counts, and
+/// `-o /dev/stderr --stats 2> e` lost the stats.
+#[test]
+fn o_dev_stdout_redirected_to_a_file_replaced_the_file() {
+    let t = TestDir::new();
+    t.write("in.txt", "b a b");
+    let script = format!(
+        "{{ echo HEADER; '{bin}' in.txt -o /dev/stdout; echo MIDDLE; '{bin}' in.txt -o /proc/self/fd/1; \
+         ln -sf /dev/stdout link; '{bin}' in.txt -o link; echo FOOTER; }} > log; \
+         '{bin}' in.txt -o /dev/stderr --stats 2> err; '{bin}' in.txt -o /dev/fd/5 5>> log",
+        bin = bin()
+    );
+    let run = std::process::Command::new("sh").arg("-c").arg(&script).current_dir(t.path()).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let log = std::fs::read_to_string(t.join("log")).unwrap();
+    assert_same("HEADER\nb\t2\na\t1\nMIDDLE\nb\t2\na\t1\nb\t2\na\t1\nFOOTER\nb\t2\na\t1\n", &log);
+    let err = std::fs::read_to_string(t.join("err")).unwrap();
+    assert!(err.starts_with("b\t2\na\t1\nmrwc: counters"), "{err}");
+    assert!(std::fs::symlink_metadata(t.join("link")).unwrap().file_type().is_symlink());
+    assert_eq!(hidden_entries(t.path()), Vec::<String>::new());
+}
+
+/// #20.5: "is the owner alive?" used the PID alone, so a job in another PID namespace (a
+/// container sharing `/tmp` or a data volume) had its live work directory and output removed
+/// as "a killed run's". Ownership is now a lock held on the item, seen from every namespace.
+#[test]
+fn a_live_job_in_another_pid_namespace_lost_its_work_and_output() {
+    let t = TestDir::new();
+    std::fs::create_dir(t.join("tmp")).unwrap();
+    let text: String = (0..20_000).map(|i| format!("w{} ", i % 5000)).collect();
+    t.write("in.txt", &text);
+    let args = ["--output-dir", "out", "-p", "1", "-r", "procs", "-j", "2", "--tmp-dir", "tmp", "in.txt"];
+    let unshare = std::process::Command::new("unshare").args(["--pid", "--fork", "true"]).output();
+    let mut live = if unshare.is_ok_and(|o| o.status.success()) {
+        // mrwc must not be the namespace's init (pid 1 ignores its own SIGSTOP): sh is.
+        Mrwc::wrapped(&["unshare", "--pid", "--fork", "--kill-child", "sh", "-c", "\"$0\" \"$@\"; exit $?"])
+    } else {
+        skip("unshare --pid is not permitted here; the job runs in this namespace");
+        Mrwc::new()
+    };
+    live.cmd.current_dir(t.path());
+    let live = start_stopped(live.args(args).env("MRWC_FAULT", "stop:commit:before"));
+    // The live job's pid (as seen in its own namespace) is 1 or so: nothing here.
+    let work: Vec<String> = t.list("tmp");
+    assert_eq!(work.len(), 1, "{work:?}");
+    let staging = hidden_entries(t.path());
+    assert_eq!(staging.len(), 1, "{staging:?}");
+    // Another job on the same tmp dir, and an explicit clean, leave the live job's things alone.
+    t.cmd().args(["-r", "procs", "--tmp-dir", "tmp", "in.txt", "-o", "other.tsv"]).output().assert_code(0);
+    let cleaned = t.cmd().args(["clean", "tmp", "."]).output();
+    cleaned.assert_code(0);
+    assert_eq!(cleaned.stdout, "");
+    assert_eq!(t.list("tmp"), work);
+    assert_eq!(hidden_entries(t.path()), staging);
+    // Stopped inside `unshare`: continue the whole process group of the wrapper.
+    for pid in descendants(live.id()).into_iter().chain([live.id()]) {
+        // SAFETY: kill with a pid of our own descendants.
+        unsafe { libc::kill(pid as i32, libc::SIGCONT) };
+    }
+    let out = live.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (got, want) = (
+        parse_tsv(&std::fs::read(t.join("out/part-00000")).unwrap()),
+        parse_tsv(&std::fs::read(t.join("other.tsv")).unwrap()),
+    );
+    assert!(got == want, "the live job's counts differ from another run's");
+    assert_eq!(t.list("tmp"), Vec::<String>::new());
+    assert_eq!(hidden_entries(t.path()), Vec::<String>::new());
+}
+
+/// The pids of `pid`'s descendants (children first), from /proc.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut frontier = vec![pid];
+    while let Some(parent) = frontier.pop() {
+        let children = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children")).unwrap_or_default();
+        for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+            found.push(child);
+            frontier.push(child);
+        }
+    }
+    found
+}
+
+/// #20.14: the SIGKILL test of `-o` atomicity killed the run within 55 ms of a run that took
+/// 0.5-0.7 s, so no round reached the rename, both checks sat behind an `if` that never held,
+/// and no old file was present. Now mrwc is killed exactly before and after the rename that
+/// commits, with an old output present, and every round asserts.
+#[test]
+fn sigkill_at_the_commit_point_leaves_the_old_output_or_the_whole_new_one() {
+    let t = TestDir::new();
+    let text: String = (0..50_000).map(|i| format!("w{} ", i % 7000)).collect();
+    t.write("in.txt", &text);
+    let want = Mrwc::new().arg(t.join("in.txt")).stdout();
+    for point in ["before", "after"] {
+        t.write("out.tsv", "old\t1\n");
+        let child =
+            start_stopped(t.cmd().args(["-o", "out.tsv", "in.txt"]).env("MRWC_FAULT", format!("stop:commit:{point}")));
+        signal(&child, libc::SIGKILL);
+        child.wait_with_output().unwrap();
+        let got = std::fs::read_to_string(t.join("out.tsv")).unwrap();
+        match point {
+            "before" => assert_eq!(got, "old\t1\n", "killed before the rename: the old file must stay"),
+            _ => assert_eq!(got, want, "killed after the rename: the new file must be whole"),
+        }
+        // The killed run's temp file (before) is hidden, and `mrwc clean` removes it.
+        let left = hidden_entries(t.path());
+        assert_eq!(left.len(), usize::from(point == "before"), "{left:?}");
+        let cleaned = t.cmd().args(["clean", "."]).output();
+        cleaned.assert_code(0);
+        assert_eq!(cleaned.stdout.lines().count(), left.len(), "{}", cleaned.stdout);
+        assert_eq!(hidden_entries(t.path()), Vec::<String>::new());
+
+        write_old_output(&t, "dir");
+        let m = t.cmd().args(["--output-dir", "dir", "--force", "-p", "2", "in.txt"]);
+        let child = start_stopped(m.env("MRWC_FAULT", format!("stop:commit:{point}")));
+        signal(&child, libc::SIGKILL);
+        child.wait_with_output().unwrap();
+        match point {
+            "before" => {
+                assert_eq!(t.list("dir"), ["_SUCCESS", "part-00000"]);
+                assert_eq!(std::fs::read_to_string(t.join("dir/part-00000")).unwrap(), "old\t1\n");
+            }
+            _ => {
+                assert_eq!(t.list("dir"), ["_SUCCESS", "part-00000", "part-00001"]);
+                let mut all = parse_tsv(&std::fs::read(t.join("dir/part-00000")).unwrap());
+                all.extend(parse_tsv(&std::fs::read(t.join("dir/part-00001")).unwrap()));
+                assert_eq!(all, parse_tsv(want.as_bytes()));
+            }
+        }
+        // Before: the staging directory; after: the old output, exchanged out of the way.
+        assert_eq!(hidden_entries(t.path()).len(), 1);
+        t.cmd().args(["clean", "."]).output().assert_code(0);
+        assert_eq!(hidden_entries(t.path()), Vec::<String>::new());
+        std::fs::remove_dir_all(t.join("dir")).unwrap();
+    }
+}
+
+/// #20.11: a closed stdout was an error (exit 1, "Broken pipe") whenever the result was on
+/// disk: `seq 100000 | mrwc -r procs | head -1`, and any spilled run. It ends quietly with 0,
+/// as a result in memory does.
+#[test]
+fn a_closed_stdout_was_an_error_when_the_result_was_on_disk() {
+    let t = TestDir::new();
+    let text: String = (0..100_000).map(|i| format!("{i}\n")).collect();
+    t.write("in.txt", &text);
+    for args in [
+        vec!["-r", "procs"],
+        vec!["-r", "threads", "--max-memory", "64M", "--chunk-size", "64K"],
+        vec!["-r", "procs", "--sort", "word"],
+        vec!["-r", "procs", "--sort", "none", "-f", "json"],
+    ] {
+        let script = format!("'{}' {} --tmp-dir . in.txt | head -1", bin(), args.join(" "));
+        let mut sh = std::process::Command::new("bash");
+        sh.args(["-o", "pipefail", "-c", &script]).current_dir(t.path());
+        let out = sh.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1, "{args:?}");
+        assert_eq!(t.list("."), ["in.txt"], "{args:?}: work directory left behind");
+    }
+}
+
+/// #20.12: on a busy machine `procs::a_hanging_worker_times_out_and_its_task_is_retried`
+/// failed: healthy attempts also passed the 1 s `--task-timeout`, which measured how long a
+/// task took. Workers now beat from a thread that does not wait on the task, so a task three
+/// timeouts long is not retried, and a stopped process still is.
+#[test]
+fn a_slow_healthy_task_was_killed_as_hung_by_the_task_timeout() {
+    let t = TestDir::new();
+    let input = t.write("in.txt", "a b c a\n");
+    let run = t
+        .cmd()
+        .args(["-r", "procs", "-j", "1", "--tmp-dir", ".", "--task-timeout", "1s", "--stats"])
+        .arg(&input)
+        .env("MRWC_FAULT", "slow:map-0:1")
+        .output();
+    run.assert_code(0);
+    assert_eq!(run.stdout, "a\t2\nb\t1\nc\t1\n");
+    assert!(run.stderr.contains("failed attempts                        0"), "{}", run.stderr);
+    let run = t
+        .cmd()
+        .args(["-r", "procs", "-j", "1", "--tmp-dir", ".", "--task-timeout", "0.5s", "--stats"])
+        .arg(&input)
+        .env("MRWC_FAULT", "hang:map-0:1")
+        .output();
+    run.assert_code(0);
+    assert_eq!(run.stdout, "a\t2\nb\t1\nc\t1\n");
+    assert!(run.stderr.contains("failed attempts                        1"), "{}", run.stderr);
+    assert_eq!(t.list("."), ["in.txt"]);
+}
+
+/// #20.13: `-j 100001` got past the 100,000-partition limit (the partition count defaults to
+/// the job count); `--every 0.3s` was refused (decimal durations are accepted everywhere).
+#[test]
+fn jobs_past_the_partition_limit_and_decimal_durations_were_mishandled() {
+    let run = Mrwc::new().args(["-j", "100001", "-"]).stdin("x").output();
+    run.assert_code(2);
+    run.assert_stderr("mrwc: invalid value '100001' for --jobs: must be at most 4096\n");
+    let run = Mrwc::new().args(["-r", "procs", "--task-timeout", "0.25s", "-"]).stdin("x y x").output();
+    run.assert_code(0);
+    assert_eq!(run.stdout, "x\t2\ny\t1\n");
+    let run = Mrwc::new().args(["--online", "--every", "0.3s", "-q", "-"]).stdin("x y x\n").output();
+    run.assert_code(0);
+    assert!(run.stdout.contains("x\t2"), "{}", run.stdout);
+}
