@@ -179,10 +179,15 @@ fn next_piece(
     }
 }
 
+/// What a streamed chunk reserves before it knows how much will arrive.
+const FIRST_RESERVE: usize = 1 << 20;
+
 /// Reads until `buf` holds `target` bytes or the reader is exhausted; returns true on EOF.
 fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, target: usize) -> io::Result<bool> {
     let Some(want) = target.checked_sub(buf.len()).filter(|&w| w > 0) else { return Ok(false) };
-    buf.reserve(want);
+    // Grown as bytes arrive, never reserved whole: `--chunk-size 100G` on a 6-byte stdin must
+    // not ask for 100 GB up front.
+    buf.reserve(want.min(FIRST_RESERVE));
     // read_to_end fills the spare capacity without zeroing it first (zeroing a 1 MiB target per
     // source cost 90 s for 5,000 small files read with --no-mmap), retries on EINTR, and stops
     // after `want` bytes or at the end of the input.

@@ -354,3 +354,22 @@ fn jobs_past_the_partition_limit_and_decimal_durations_were_mishandled() {
     run.assert_code(0);
     assert!(run.stdout.contains("x\t2"), "{}", run.stdout);
 }
+
+/// #20.7: `--chunk-size 100G` on stdin, with `--no-mmap` or with procs allocated the whole chunk
+/// up front: abort (exit 134) on a 6-byte input, and a `.mrwc-*.tmp` left behind.
+#[test]
+fn a_huge_chunk_size_allocated_the_chunk_up_front() {
+    let t = TestDir::new();
+    t.write("in.txt", "a b a\n");
+    for args in [
+        vec!["-"],
+        vec!["--no-mmap", "in.txt"],
+        vec!["-r", "procs", "--tmp-dir", ".", "-"],
+        vec!["-r", "procs", "--tmp-dir", ".", "--no-mmap", "in.txt"],
+    ] {
+        let run = t.cmd().args(["--chunk-size", "100G", "-o", "out.tsv"]).args(&args).stdin("a b a\n").output();
+        run.assert_code(0);
+        assert_eq!(std::fs::read_to_string(t.join("out.tsv")).unwrap(), "a\t2\nb\t1\n", "{args:?}");
+        assert_eq!(t.list("."), ["in.txt", "out.tsv"], "{args:?}");
+    }
+}
