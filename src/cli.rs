@@ -105,9 +105,13 @@ pub struct CountArgs {
 
     /// Memory budget of the job's tables and buffers (e.g. 512M, 2G). Past it, map workers
     /// spill sorted runs to --tmp-dir, partitions are merged from disk and the output is sorted
-    /// externally. Default: half of the physical memory.
+    /// externally. Default: half of the physical memory; at least 1M and 128K per worker.
     #[arg(long, value_name = "SIZE")]
     pub max_memory: Option<String>,
+
+    /// Tests only: lift the floor under --max-memory, so small inputs spill.
+    #[arg(long, hide = true)]
+    pub test_tiny_budget: bool,
 
     /// Directory for work files: spills, and the procs runner's shuffle (default: the system
     /// temp directory).

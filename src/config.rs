@@ -160,6 +160,8 @@ pub struct Config {
     pub stats: bool,
     /// Bytes the job's tables and buffers may hold before spilling (`--max-memory`).
     pub max_memory: usize,
+    /// `--test-tiny-budget`: no floor under `max_memory` (tests only).
+    pub tiny_budget: bool,
     /// Where the job's work directory (spills, procs shuffle) is created.
     pub tmp_dir: PathBuf,
     /// procs: silence after which an attempt is killed.
@@ -238,10 +240,13 @@ impl Config {
             usage("--task-timeout", &args.task_timeout, "expected a duration such as 600, 90s, 0.5s, 10m or 500ms")
         })?;
         let max_memory = match &args.max_memory {
-            None => crate::spill::default_budget(),
+            None => crate::spill::default_budget().max(crate::spill::budget_floor(jobs)),
             Some(text) => match parse_size(text) {
-                Some(0) => return Err(usage("--max-memory", text, "must be at least 1")),
-                Some(n) => n,
+                Some(n) => {
+                    crate::spill::check_budget(n, jobs, args.test_tiny_budget)
+                        .map_err(|why| usage("--max-memory", text, &why))?;
+                    n
+                }
                 None => return Err(usage("--max-memory", text, "expected bytes with a K, M or G suffix (e.g. 512M)")),
             },
         };
@@ -277,6 +282,7 @@ impl Config {
             progress: !args.quiet && std::io::stderr().is_terminal(),
             stats: args.stats,
             max_memory,
+            tiny_budget: args.test_tiny_budget,
             tmp_dir,
             task_timeout,
             max_attempts: args.max_attempts,

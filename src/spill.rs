@@ -1,9 +1,11 @@
 //! Bounded memory: the budget, the job's work directory, and spilling tables to sorted runs.
 //!
 //! `--max-memory` bounds what the job's tables and buffers hold (default: half of the physical
-//! memory). Each of the `W` map workers gets `budget / W`; a worker spills when its combining
-//! table passes half of its share, because spilling copies the table into sorted per-partition
-//! lists before writing them, so the peak is about the share itself:
+//! memory; at least [`budget_floor`]: 128 KiB per worker and 1 MiB in all). Each of the `W` map
+//! workers gets `budget / W`; a worker spills when its combining table passes half of its share
+//! ([`spill_threshold`], never below [`MIN_SPILL`]), because spilling copies the table into
+//! sorted per-partition lists before writing them, so the peak is about the share itself. A
+//! partition never has more than [`MAX_RUNS`] spilled runs: past that its oldest are merged.
 //!
 //! ```text
 //!  table > share/2 ──► into_partitions ──► sort each ──► WORK/spill-N-pP.run ──► empty table
@@ -27,6 +29,58 @@ use crate::owner::{self, Owned};
 use crate::records::Records;
 use crate::runfile::{self, Order};
 use crate::table::CountTable;
+
+/// The smallest table a map worker spills: whatever the budget, a spilled run holds at least
+/// this much table data, so a tiny budget cannot write one file per record.
+pub const MIN_SPILL: usize = 64 << 10;
+
+/// The smallest `--max-memory` for `workers` map workers: each worker's share must hold a
+/// [`MIN_SPILL`] table twice (a spill copies the table), and the whole at least 1 MiB.
+pub fn budget_floor(workers: usize) -> usize {
+    (workers.max(1) * 2 * MIN_SPILL).max(1 << 20)
+}
+
+/// Checks a `--max-memory` value against [`budget_floor`]; `Err` is the reason, for a usage
+/// message. `tiny` (the hidden `--test-tiny-budget` flag) lifts the floor, for tests that need
+/// small inputs to spill.
+pub fn check_budget(budget: usize, workers: usize, tiny: bool) -> std::result::Result<(), String> {
+    let floor = budget_floor(workers);
+    if budget == 0 || (!tiny && budget < floor) {
+        let kib = (2 * MIN_SPILL) >> 10;
+        return Err(format!(
+            "must be at least {} ({kib}K per worker, at least 1M: the smallest table a worker spills is {}K)",
+            size_text(floor),
+            MIN_SPILL >> 10
+        ));
+    }
+    Ok(())
+}
+
+/// `1M`, `640K`, or bytes.
+fn size_text(n: usize) -> String {
+    match n {
+        n if n % (1 << 20) == 0 => format!("{}M", n >> 20),
+        n if n % (1 << 10) == 0 => format!("{}K", n >> 10),
+        n => n.to_string(),
+    }
+}
+
+/// The table size at which one of `workers` map workers spills: half of its share of `budget`
+/// (a spill copies the table into sorted lists, so the peak is about the share), never below
+/// [`MIN_SPILL`] unless `tiny` lifted the floor.
+pub fn spill_threshold(budget: usize, workers: usize, tiny: bool) -> usize {
+    let half_share = budget / workers.max(1) / 2;
+    if tiny {
+        half_share
+    } else {
+        half_share.max(MIN_SPILL)
+    }
+}
+
+/// Runs of one partition kept before the oldest [`COMPACT`] of them are merged into one: at
+/// most this many spilled runs per partition exist at any time, whatever the budget.
+pub const MAX_RUNS: usize = 128;
+pub const COMPACT: usize = 64;
 
 /// The default `--max-memory`: half of the physical memory (1 GiB if it cannot be read).
 pub fn default_budget() -> usize {
@@ -110,6 +164,14 @@ pub fn write_runs(
     Ok((paths, stats))
 }
 
+/// Merges `runs` into one run `dir/name`, removing them; returns the new run.
+pub fn compact(runs: &[PathBuf], dir: &Path, name: &str) -> Result<PathBuf> {
+    let out = dir.join(name);
+    runfile::merge_files(runs, &out, dir)?;
+    runs.iter().for_each(|r| drop(std::fs::remove_file(r)));
+    Ok(out)
+}
+
 /// The in-process runners' spill area: a lazily created work directory and the runs written
 /// so far, per partition.
 pub struct Spiller {
@@ -149,16 +211,28 @@ impl Spiller {
         self.spill_lists(table.into_partitions(self.partitions))
     }
 
-    /// Writes one list per partition as sorted runs and records them.
+    /// Writes one list per partition as sorted runs and records them. A partition that reaches
+    /// [`MAX_RUNS`] runs has its oldest [`COMPACT`] merged into one (by the spilling worker,
+    /// outside the lock), as Hadoop merges map-side spills past `io.sort.factor`.
     pub fn spill_lists(&self, lists: Vec<Records>) -> Result<()> {
         let work = self.work()?;
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let (paths, stats) = write_runs(lists, work.path(), |p| format!("spill-{n:06}-p{p:05}.run"))?;
-        let mut guard = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        for (p, path) in paths.into_iter().enumerate() {
-            guard.0[p].extend(path);
+        let mut full = Vec::new();
+        {
+            let mut guard = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+            for (p, path) in paths.into_iter().enumerate() {
+                guard.0[p].extend(path);
+                if guard.0[p].len() >= MAX_RUNS {
+                    full.push((p, guard.0[p].drain(..COMPACT).collect::<Vec<_>>()));
+                }
+            }
+            guard.1.merge(&stats);
         }
-        guard.1.merge(&stats);
+        for (p, runs) in full {
+            let merged = compact(&runs, work.path(), &format!("compact-{n:06}-p{p:05}.run"))?;
+            self.runs.lock().unwrap_or_else(|p| p.into_inner()).0[p].push(merged);
+        }
         Ok(())
     }
 

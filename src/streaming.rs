@@ -40,6 +40,9 @@ pub struct MapArgs {
     /// Memory for the combining table; past it, counts are written out early (e.g. 256M).
     #[arg(long, value_name = "SIZE", default_value = "256M")]
     pub max_memory: String,
+    /// Tests only: lift the 1M floor under --max-memory.
+    #[arg(long, hide = true)]
+    pub test_tiny_budget: bool,
     /// Write Hadoop Streaming counter lines (reporter:counter:mrwc,NAME,N) on stderr.
     #[arg(long)]
     pub counters: bool,
@@ -56,6 +59,9 @@ pub struct ReduceArgs {
     /// Memory for --unsorted's table before it spills (e.g. 256M).
     #[arg(long, value_name = "SIZE", default_value = "256M")]
     pub max_memory: String,
+    /// Tests only: lift the 1M floor under --max-memory.
+    #[arg(long, hide = true)]
+    pub test_tiny_budget: bool,
     /// Directory for --unsorted's spills (default: the system temp directory).
     #[arg(long, value_name = "DIR")]
     pub tmp_dir: Option<std::path::PathBuf>,
@@ -64,10 +70,13 @@ pub struct ReduceArgs {
     pub counters: bool,
 }
 
-fn budget(text: &str) -> Result<usize> {
-    parse_size(text)
-        .filter(|&n| n > 0)
-        .ok_or_else(|| Error::Usage(format!("invalid value '{text}' for --max-memory: expected a size such as 256M")))
+fn budget(text: &str, tiny: bool) -> Result<usize> {
+    let n = parse_size(text).ok_or_else(|| {
+        Error::Usage(format!("invalid value '{text}' for --max-memory: expected a size such as 256M"))
+    })?;
+    crate::spill::check_budget(n, 1, tiny)
+        .map_err(|why| Error::Usage(format!("invalid value '{text}' for --max-memory: {why}")))?;
+    Ok(n)
 }
 
 fn write_error(e: &io::Error) -> Error {
@@ -97,7 +106,7 @@ fn finish(result: io::Result<()>) -> Result<()> {
 
 /// `mrwc map`.
 pub fn map(args: &MapArgs) -> Result<()> {
-    let limit = budget(&args.max_memory)?;
+    let limit = budget(&args.max_memory, args.test_tiny_budget)?;
     with_tokenizer!(args.tokenize, |tokenizer| map_with(tokenizer, limit, args.counters))
 }
 
@@ -218,7 +227,7 @@ pub fn reduce(args: &ReduceArgs) -> Result<()> {
     let mut line = Vec::new();
     let (mut line_no, mut records, mut written) = (0u64, 0u64, 0u64);
     let mut bad: (u64, Option<String>) = (0, None);
-    let limit = budget(&args.max_memory)?;
+    let limit = budget(&args.max_memory, args.test_tiny_budget)?;
     let read_error = |e: io::Error| Error::Input { path: "-".into(), reason: io_reason(&e) };
 
     let mut table = CountTable::default();

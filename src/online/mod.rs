@@ -145,7 +145,14 @@ impl Batcher {
     /// (the input ended, or restarted).
     fn cut(&mut self, idx: usize, whole: bool, is_boundary: impl Fn(u8) -> bool) {
         let carry = &mut self.carries[idx];
-        let end = if whole { carry.len() } else { carry.iter().rposition(|&b| is_boundary(b)).map_or(0, |k| k + 1) };
+        let end = match whole {
+            true => carry.len(),
+            // No boundary byte at all: one run, cut at its forced cuts past MAX_RUN.
+            false => carry
+                .iter()
+                .rposition(|&b| is_boundary(b))
+                .map_or_else(|| crate::split::last_forced_cut(carry), |k| k + 1),
+        };
         if end == 0 {
             return;
         }

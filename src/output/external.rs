@@ -183,14 +183,22 @@ fn by_count(
         runfile::write_file(&path, Order::Count, records.into_iter())?;
         sorted.push(path);
         *buffer = Records::default();
+        // As for spills: never more than MAX_RUNS sorted runs on disk at once.
+        if sorted.len() >= crate::spill::MAX_RUNS {
+            let oldest: Vec<PathBuf> = sorted.drain(..crate::spill::COMPACT).collect();
+            let merged = crate::spill::compact(&oldest, scratch, &runfile::scratch_name("sorted-merged"))?;
+            sorted.push(merged);
+        }
         Ok(())
     };
+    // A sorted run holds at least what a spilled one does, whatever the budget.
+    let buffer_limit = (spec.budget / 2).max(crate::spill::MIN_SPILL);
     for path in runs {
         let mut run = RunReader::open(path)?;
         while run.advance()? {
             if wanted(run.word(), run.count()) {
                 buffer.push(run.word(), run.count());
-                if buffer.memory_bytes() > spec.budget / 2 {
+                if buffer.memory_bytes() > buffer_limit {
                     flush(&mut buffer, &mut sorted)?;
                 }
             }

@@ -169,8 +169,7 @@ fn pipeline<E: Executor, T: Tokenizer + Sync>(
     let failed = AtomicBool::new(false);
     let skipped = AtomicU64::new(0);
     let spiller = Spiller::new(&config.tmp_dir, partitions);
-    // See `spill`: a spill copies the table, so a worker spills at half of its share.
-    let spill_at = config.max_memory / exec.workers() / 2;
+    let spill_at = crate::spill::spill_threshold(config.max_memory, exec.workers(), config.tiny_budget);
 
     let started = Instant::now();
     let worker = |_: usize| -> Result<WorkerOutput> {

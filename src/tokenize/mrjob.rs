@@ -35,6 +35,22 @@ impl Tokenizer for Mrjob {
     }
 
     fn tokenize<F: FnMut(Token<'_>)>(&mut self, text: &[u8], mut emit: F) {
+        // Segments end at a newline or at a very long line's forced cuts (`split::MAX_RUN`),
+        // the same points at which the splitter may cut.
+        let mut pos = 0;
+        while pos < text.len() {
+            let end = crate::split::chunk_end(text, pos, SEGMENT, |b| b == b'\n');
+            self.tokenize_lines(&text[pos..end], &mut emit);
+            pos = end;
+        }
+    }
+}
+
+/// Text is handed to the line loop in segments of about this size.
+const SEGMENT: usize = 1 << 16;
+
+impl Mrjob {
+    fn tokenize_lines<F: FnMut(Token<'_>)>(&mut self, text: &[u8], mut emit: F) {
         for line in text.split(|&b| b == b'\n') {
             match std::str::from_utf8(line) {
                 Ok(line) => tokens(line, &mut self.case, &mut emit),

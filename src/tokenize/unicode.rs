@@ -26,6 +26,19 @@ impl Tokenizer for Unicode {
     }
 
     fn tokenize<F: FnMut(Token<'_>)>(&mut self, text: &[u8], mut emit: F) {
+        // Segments end at a newline or at a very long line's forced cuts (`split::MAX_RUN`),
+        // the same points at which the splitter may cut.
+        let mut pos = 0;
+        while pos < text.len() {
+            let end = crate::split::chunk_end(text, pos, 1 << 16, |b| b == b'\n');
+            self.tokenize_segment(&text[pos..end], &mut emit);
+            pos = end;
+        }
+    }
+}
+
+impl Unicode {
+    fn tokenize_segment<F: FnMut(Token<'_>)>(&mut self, text: &[u8], mut emit: F) {
         for chunk in text.utf8_chunks() {
             for segment in chunk.valid().split_word_bounds() {
                 if segment.chars().any(is_letter_or_number) {

@@ -29,7 +29,7 @@ fn a_tiny_budget_gives_byte_identical_output_for_every_runner_and_order() {
         for runner in ["local", "threads", "procs"] {
             let run = t
                 .cmd()
-                .args(["-r", runner, "--max-memory", "64K", "--tmp-dir", "tmp", "--stats"])
+                .args(["-r", runner, "--max-memory", "64K", "--test-tiny-budget", "--tmp-dir", "tmp", "--stats"])
                 .args(flags)
                 .arg(&input)
                 .output();
@@ -52,7 +52,7 @@ fn sort_none_after_a_spill_holds_the_same_records() {
     let t = TestDir::new();
     let input = many_words(&t);
     let want = parse_tsv(Mrwc::new().arg(&input).output().stdout_bytes.as_slice());
-    let run = Mrwc::new().args(["--max-memory", "64K", "--sort", "none"]).arg(&input).output();
+    let run = Mrwc::new().args(["--max-memory", "64K", "--test-tiny-budget", "--sort", "none"]).arg(&input).output();
     run.assert_code(0);
     assert_eq!(parse_tsv(&run.stdout_bytes), want);
 }
@@ -65,7 +65,11 @@ fn output_dir_parts_are_identical_with_and_without_a_budget() {
         let _ = std::fs::remove_dir_all(t.join("a"));
         let _ = std::fs::remove_dir_all(t.join("b"));
         t.cmd().args(["--output-dir", "a", "-p", "3"]).args(extra).arg(&input).stdout();
-        t.cmd().args(["--output-dir", "b", "-p", "3", "--max-memory", "64K"]).args(extra).arg(&input).stdout();
+        t.cmd()
+            .args(["--output-dir", "b", "-p", "3", "--max-memory", "64K", "--test-tiny-budget"])
+            .args(extra)
+            .arg(&input)
+            .stdout();
         for part in ["part-00000", "part-00001", "part-00002", "_SUCCESS"] {
             let (a, b) =
                 (std::fs::read(t.join("a").join(part)).unwrap(), std::fs::read(t.join("b").join(part)).unwrap());
@@ -131,7 +135,11 @@ fn five_million_distinct_words_stay_within_twice_the_budget() {
 fn an_unusable_temp_directory_fails_cleanly() {
     let t = TestDir::new();
     let input = many_words(&t);
-    let run = t.cmd().args(["--max-memory", "1K", "--tmp-dir", "/proc", "-o", "out.tsv"]).arg(&input).output();
+    let run = t
+        .cmd()
+        .args(["--max-memory", "1K", "--test-tiny-budget", "--tmp-dir", "/proc", "-o", "out.tsv"])
+        .arg(&input)
+        .output();
     run.assert_code(1);
     assert!(run.stderr.starts_with("mrwc: /proc: "), "{}", run.stderr);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
@@ -149,7 +157,11 @@ fn a_full_temp_directory_fails_cleanly() {
         skip("cannot mount a small tmpfs here (needs root)");
         return;
     }
-    let run = t.cmd().args(["--max-memory", "1K", "--tmp-dir", "full", "-o", "out.tsv"]).arg(&input).output();
+    let run = t
+        .cmd()
+        .args(["--max-memory", "1K", "--test-tiny-budget", "--tmp-dir", "full", "-o", "out.tsv"])
+        .arg(&input)
+        .output();
     let listed = t.list("full");
     let _ = Command::new("umount").arg(&full).status();
     run.assert_code(1);

@@ -228,6 +228,7 @@ fn totals_past_the_memory_budget_spill_and_stay_exact() {
             "64K",
             "--max-memory",
             "256K",
+            "--test-tiny-budget",
             "--stats",
             "--sort",
             "word",

@@ -319,7 +319,7 @@ proptest! {
             args.push("--no-mmap".into());
         }
         if let Some(m) = s.memory {
-            args.extend(["--max-memory".into(), m.to_string(), "--tmp-dir".into(), dir.path().to_string_lossy().into_owned()]);
+            args.extend(["--max-memory".into(), m.to_string(), "--test-tiny-budget".into(), "--tmp-dir".into(), dir.path().to_string_lossy().into_owned()]);
         }
         prop_assert_eq!(engine(&args, &path), reference(s.tokenizer, &text, s.lower));
     }
@@ -342,7 +342,7 @@ proptest! {
             cmd.arg("--no-mmap");
         }
         if let Some(m) = s.memory {
-            cmd.args(["--max-memory", &m.to_string()]);
+            cmd.args(["--max-memory", &m.to_string(), "--test-tiny-budget"]);
         }
         let out = cmd.arg(&path).output().unwrap();
         prop_assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -373,3 +373,150 @@ fn a_huge_chunk_size_allocated_the_chunk_up_front() {
         assert_eq!(t.list("."), ["in.txt", "out.tsv"], "{args:?}");
     }
 }
+
+/// Bytes `pid` has read so far (`rchar` in /proc/PID/io).
+fn bytes_read(pid: u32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    io.lines().find_map(|l| l.strip_prefix("rchar: ")).and_then(|n| n.trim().parse().ok()).unwrap_or(0)
+}
+
+/// Peak resident memory of `pid` so far (`VmHWM`), in MiB.
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM");
+    kib / 1024.0
+}
+
+/// #20.6: one endless token grew without limit: `mrwc -t whitespace --max-memory 64M /dev/zero`
+/// reached 8.4 GB RSS for 2 GB read. A run without a boundary byte is now cut every
+/// `split::MAX_RUN` (1 MiB), so memory stays flat however long the token: here an endless
+/// stream of zeros (whitespace tokenizer) and of letters (words tokenizer) is read until mrwc
+/// has taken in 256 MiB, and its peak RSS is still a few chunks.
+#[test]
+fn one_endless_token_grew_memory_without_limit() {
+    for (tokenizer, byte) in [("whitespace", 0u8), ("words", b'a')] {
+        let mut m = Mrwc::new().args(["-t", tokenizer, "--max-memory", "64M", "-j", "2", "-"]);
+        m.cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+        let mut child = m.cmd.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            let block = vec![byte; 1 << 20];
+            // Ends when mrwc is killed (EPIPE).
+            while std::io::Write::write_all(&mut stdin, &block).is_ok() {}
+        });
+        wait_for("mrwc to read 256 MiB of one token", || {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("{tokenizer}: mrwc ended ({status}) on an endless stream");
+            }
+            bytes_read(child.id()) >= 256 << 20
+        });
+        let peak = peak_rss_mib(child.id());
+        child.kill().unwrap();
+        child.wait().unwrap();
+        writer.join().unwrap();
+        // The binary and its dictionaries, two workers' chunks and one cut run each, the table:
+        // far below the 256 MiB read (a token held whole would be all of it, and more).
+        assert!(peak < 96.0, "{tokenizer}: peak RSS {peak:.1} MiB after reading 256 MiB of one token");
+    }
+}
+
+/// #20.6, the rule's other half: a run longer than `split::MAX_RUN` is cut at the same points
+/// whatever the chunk size, the read mode and the runner, so its counts never change.
+#[test]
+fn a_run_longer_than_max_run_is_counted_the_same_by_every_runner_and_chunk_size() {
+    let t = TestDir::new();
+    // 2.5 MiB of one run with two-byte characters (the cuts move back to a character start),
+    // between ordinary words; and a long line for the line-based tokenizers.
+    let run = "é".repeat(5 << 18);
+    t.write("in.txt", format!("ab {run} cd\n{}\n", "x".repeat(3 << 20)));
+    let mut want: Option<String> = None;
+    for tokenizer in ["whitespace", "words", "mrjob", "unicode"] {
+        want = None;
+        for args in [
+            vec!["-r", "local"],
+            vec!["-r", "threads", "-j", "3", "--chunk-size", "100K"],
+            vec!["-r", "threads", "--chunk-size", "7", "--no-mmap"],
+            vec!["-r", "procs", "-j", "2", "--chunk-size", "300K", "--tmp-dir", "."],
+            vec!["-r", "local", "-"],
+        ] {
+            let mut m = t.cmd().args(["-t", tokenizer]).args(&args);
+            if args.last() != Some(&"-") {
+                m = m.arg("in.txt");
+            } else {
+                m = m.stdin(std::fs::read(t.join("in.txt")).unwrap());
+            }
+            let got = m.stdout();
+            match &want {
+                None => want = Some(got),
+                Some(w) => assert!(&got == w, "{tokenizer} {args:?}: counts differ"),
+            }
+        }
+        let got = want.clone().unwrap();
+        let lines: Vec<&str> = got.lines().collect();
+        // Every piece of the long runs is at most MAX_RUN bytes; the 3 MiB line of x is three
+        // pieces of exactly 1 MiB.
+        assert!(lines.iter().all(|l| l.len() <= (1 << 20) + 8), "{tokenizer}: a word longer than MAX_RUN");
+        let x_mib = format!("{}\t3", "x".repeat(1 << 20));
+        assert!(lines.contains(&x_mib.as_str()), "{tokenizer}: the long line was not cut into 3 MiB pieces");
+    }
+    let _ = want;
+}
+
+/// #20.8: `--max-memory 1` wrote one run file per record (8 million files, 31 GB). The budget
+/// now has a floor (128K per worker, 1M in all), a spilled run holds at least 64 KiB of table,
+/// and a partition never has more than 128 spilled runs: past that its oldest 64 are merged.
+#[test]
+fn a_tiny_budget_wrote_one_run_file_per_record() {
+    for (args, floor) in [(vec!["-j", "2"], "1M"), (vec!["-j", "16"], "2M"), (vec!["-r", "local"], "1M")] {
+        let run = Mrwc::new().args(&args).args(["--max-memory", "1", "-"]).stdin("x").output();
+        run.assert_code(2);
+        let want = format!(
+            "mrwc: invalid value '1' for --max-memory: must be at least {floor} (128K per worker, at least 1M: the \
+             smallest table a worker spills is 64K)\n"
+        );
+        run.assert_stderr(&want);
+    }
+    let run = Mrwc::new().args(["reduce", "--unsorted", "--max-memory", "64K"]).stdin("a\t1\n").output();
+    run.assert_code(2);
+    // With the floor lifted (tests only) every record spills, yet the work directory never
+    // holds more than 128 runs of a partition: 20,000 distinct words, one partition, a budget
+    // that spills after each few words.
+    let t = TestDir::new();
+    std::fs::create_dir(t.join("tmp")).unwrap();
+    let text: String = (0..20_000).map(|i| format!("w{i} ")).collect();
+    t.write("in.txt", &text);
+    let want = Mrwc::new().arg(t.join("in.txt")).stdout();
+    let mut m =
+        t.cmd().args(["-r", "local", "-p", "1", "--max-memory", "300", "--test-tiny-budget", "--chunk-size", "64"]);
+    m = m.args(["--tmp-dir", "tmp", "--stats", "in.txt"]);
+    let mut cmd = m.cmd;
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut most = 0;
+    // Sample the work directory while the job runs (a state, not a time: each look is a count).
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap());
+    while child.try_wait().unwrap().is_none() {
+        for job in std::fs::read_dir(t.join("tmp")).unwrap().flatten() {
+            let runs = std::fs::read_dir(job.path()).map(|d| d.count()).unwrap_or(0);
+            most = most.max(runs);
+        }
+    }
+    let out = reader.join().unwrap();
+    assert_eq!(out, want);
+    let status = child.wait_with_output().unwrap();
+    let stats = String::from_utf8_lossy(&status.stderr);
+    let spills: u64 = stats
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("spills"))
+        .and_then(|n| n.trim().replace(',', "").parse().ok())
+        .expect("spills counter");
+    assert!(spills > 1000, "the budget did not make the job spill often: {spills}\n{stats}");
+    // 128 runs, plus a merge's output and its scratch at the moment of a compaction.
+    assert!(most <= 128 + 2, "{most} files in the work directory");
+    assert_eq!(t.list("tmp"), Vec::<String>::new());
+}

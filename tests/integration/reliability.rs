@@ -109,22 +109,24 @@ fn invalid_utf8_counts_the_same_for_every_chunk_size() {
 }
 
 #[test]
-fn a_huge_word_and_a_huge_line_are_counted_in_linear_time() {
+fn a_huge_word_and_a_huge_line_are_cut_every_max_run_in_linear_time() {
     // Scaled down from the 1 GiB word / 100 MB line of the issue so the debug test suite stays
-    // fast; the code paths are the same (one chunk grows to hold the whole word, 8 chunks here).
+    // fast; the code paths are the same. A run without a boundary byte longer than
+    // split::MAX_RUN (1 MiB) is cut every MiB: the 8 MiB word is 8 words of 1 MiB.
     let t = TestDir::new();
     let word = "x".repeat(8 << 20);
+    let piece = "x".repeat(1 << 20);
     t.write("word.txt", format!("a {word} b"));
-    for args in [&["--chunk-size", "1M"][..], &["--no-mmap"]] {
+    for args in [&["--chunk-size", "1M"][..], &["--no-mmap"], &["--chunk-size", "3M"]] {
         let run = t.cmd().args(args).args(["-t", "whitespace", "word.txt"]).output();
         run.assert_code(0);
         let counts = parse_tsv(&run.stdout_bytes);
         assert_eq!(counts.len(), 3);
-        assert_eq!(counts[word.as_bytes()], 1);
+        assert_eq!(counts[piece.as_bytes()], 8);
     }
     let piped = Mrwc::new().args(["-t", "whitespace", "-q", "-"]).stdin(format!("{word} {word}\n")).output();
     piped.assert_code(0);
-    assert_eq!(parse_tsv(&piped.stdout_bytes)[word.as_bytes()], 2);
+    assert_eq!(parse_tsv(&piped.stdout_bytes)[piece.as_bytes()], 16);
     let line: String = (0..500_000).map(|i| format!("w{} ", i % 1000)).collect();
     let run = Mrwc::new().args(["--chunk-size", "4K", "-"]).stdin(line).output();
     run.assert_code(0);
@@ -191,7 +193,7 @@ fn a_low_open_file_limit_is_enough_for_many_inputs_and_partitions() {
     let cases = [
         ("-r threads many", &want),
         ("-r local --no-mmap many", &want),
-        ("-r threads -p 256 --max-memory 1K one.txt", &want_one),
+        ("-r threads -p 256 --max-memory 1K --test-tiny-budget one.txt", &want_one),
         ("-r procs -p 256 --chunk-size 8K one.txt", &want_one),
     ];
     for (extra, want) in cases {

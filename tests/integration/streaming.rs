@@ -31,7 +31,10 @@ fn map_sort_reduce_equals_sort_word_on_fixtures() {
         let want = Mrwc::new().args(["--sort", "word"]).arg(&kjv).output();
         assert!(pipeline(&std::fs::read(&kjv).unwrap(), &[]) == want.stdout_bytes);
         // A tiny budget makes the mapper write partial counts early: the sums still agree.
-        assert!(pipeline(&std::fs::read(&kjv).unwrap(), &["--max-memory", "64K"]) == want.stdout_bytes);
+        assert!(
+            pipeline(&std::fs::read(&kjv).unwrap(), &["--max-memory", "64K", "--test-tiny-budget"])
+                == want.stdout_bytes
+        );
     }
 }
 
@@ -41,7 +44,8 @@ fn reduce_sums_unsorted_input_with_unsorted() {
     let run = Mrwc::new().args(["reduce", "--unsorted"]).stdin(input).output();
     run.assert_code(0);
     assert_same("a\t3\nb\t4\nc\t1\n", &run.stdout);
-    let spilled = Mrwc::new().args(["reduce", "--unsorted", "--max-memory", "1"]).stdin(input).output();
+    let spilled =
+        Mrwc::new().args(["reduce", "--unsorted", "--max-memory", "1", "--test-tiny-budget"]).stdin(input).output();
     assert_same("a\t3\nb\t4\nc\t1\n", &spilled.stdout);
 }
 

@@ -214,6 +214,9 @@ impl<'a> Pool<'a> {
         args.extend(["--partitions".into(), config.partitions.to_string()]);
         let share = config.max_memory / procs.workers.max(1);
         args.extend(["--max-memory".into(), share.to_string()]);
+        if config.tiny_budget {
+            args.push("--test-tiny-budget".into());
+        }
         // Four heartbeats per timeout, so one late beat on a busy machine is not a timeout.
         let beat = (procs.task_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(10));
         args.extend(["--heartbeat-ms".into(), beat.as_millis().to_string()]);

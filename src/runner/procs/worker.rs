@@ -51,6 +51,9 @@ pub struct WorkerArgs {
     /// This worker's share of --max-memory, in bytes.
     #[arg(long)]
     pub max_memory: usize,
+    /// The coordinator's --test-tiny-budget.
+    #[arg(long)]
+    pub test_tiny_budget: bool,
     /// Milliseconds between heartbeats while a task runs.
     #[arg(long, default_value_t = 1000)]
     pub heartbeat_ms: u64,
@@ -267,7 +270,8 @@ fn map_range<T: Tokenizer>(mut tokenizer: T, data: &[u8], dir: &Path, args: &Wor
     let mut table = CountTable::default();
     let mut stats = MapStats::default();
     let (mut combined, mut spills, mut start) = (0u64, 0usize, 0usize);
-    let spill_at = args.max_memory / 2;
+    // `max_memory` is already this worker's share.
+    let spill_at = spill::spill_threshold(args.max_memory, 1, args.test_tiny_budget);
     loop {
         let last = start >= data.len();
         if last || table.memory_bytes() > spill_at {
@@ -276,6 +280,21 @@ fn map_range<T: Tokenizer>(mut tokenizer: T, data: &[u8], dir: &Path, args: &Wor
             let n = spills;
             spill::write_runs(lists, dir, |p| part_name(p, n))?;
             spills += 1;
+            if spills == spill::MAX_RUNS {
+                // Bound the files of one task: its runs of each partition merged into one.
+                for p in 0..args.partitions {
+                    let runs: Vec<PathBuf> =
+                        (0..spills).map(|n| dir.join(part_name(p, n))).filter(|r| r.exists()).collect();
+                    if !runs.is_empty() {
+                        let merged = spill::compact(&runs, dir, &format!("compact-{p:05}.run"))?;
+                        std::fs::rename(&merged, dir.join(part_name(p, 0))).map_err(|e| Error::TempDir {
+                            what: crate::error::quote_path(dir),
+                            reason: io_reason(&e),
+                        })?;
+                    }
+                }
+                spills = 1;
+            }
         }
         if last {
             break;
