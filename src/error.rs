@@ -81,10 +81,18 @@ pub fn quote_path(path: &Path) -> String {
     quote_bytes(path.as_os_str().as_encoded_bytes())
 }
 
+/// Characters that must not reach a terminal raw: controls, line and paragraph separators, and
+/// the bidirectional formatting characters (U+202E RIGHT-TO-LEFT OVERRIDE makes `txt.exe`
+/// display as `exe.txt`).
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
 fn quote_bytes(bytes: &[u8]) -> String {
-    let plain = std::str::from_utf8(bytes)
-        .ok()
-        .filter(|s| !s.chars().any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}'));
+    let plain = std::str::from_utf8(bytes).ok().filter(|s| !s.chars().any(is_unsafe));
     if let Some(s) = plain {
         return s.to_string();
     }
@@ -94,7 +102,7 @@ fn quote_bytes(bytes: &[u8]) -> String {
             match c {
                 '\'' => out.push_str("\\'"),
                 '\\' => out.push_str("\\\\"),
-                c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => out.extend(c.escape_default()),
+                c if is_unsafe(c) => out.extend(c.escape_default()),
                 c => out.push(c),
             }
         }
@@ -122,6 +130,13 @@ mod tests {
     fn control_characters_and_invalid_bytes_are_escaped() {
         let p = Path::new(OsStr::from_bytes(b"a\nb\tc\x1b[31m\xff'"));
         assert_eq!(quote_path(p), r"'a\nb\tc\u{1b}[31m\xff\''");
+    }
+
+    #[test]
+    fn bidirectional_overrides_are_escaped() {
+        assert_eq!(quote_path(Path::new("evil\u{202e}txt.exe")), r"'evil\u{202e}txt.exe'");
+        assert_eq!(quote_path(Path::new("a\u{2067}b")), r"'a\u{2067}b'");
+        assert_eq!(quote_path(Path::new("עברית.txt")), "עברית.txt");
     }
 
     #[test]

@@ -520,3 +520,77 @@ fn a_tiny_budget_wrote_one_run_file_per_record() {
     assert!(most <= 128 + 2, "{most} files in the work directory");
     assert_eq!(t.list("tmp"), Vec::<String>::new());
 }
+
+/// #20.13: a file name holding U+202E RIGHT-TO-LEFT OVERRIDE reached the terminal raw in error
+/// messages (`evil<RLO>txt.exe` displays as `evilexe.txt`).
+#[test]
+fn a_right_to_left_override_in_a_name_reached_the_terminal() {
+    let t = TestDir::new();
+    let run = t.cmd().arg("missing\u{202e}txt.exe").output();
+    run.assert_code(2);
+    run.assert_stderr("mrwc: 'missing\\u{202e}txt.exe': No such file or directory\n");
+}
+
+/// #20.9: SIGINT or SIGTERM while spills were being written fast left the work directory behind
+/// (6 of 6 trials): the cleanup removed it while worker threads kept creating runs in it. Each
+/// round here waits until runs are being written, interrupts, and finds nothing left.
+#[test]
+fn sigint_while_spills_were_written_left_the_work_directory() {
+    let t = TestDir::new();
+    std::fs::create_dir(t.join("tmp")).unwrap();
+    let text: String = (0..400_000).map(|i| format!("w{i} ")).collect();
+    t.write("in.txt", &text);
+    for (round, signal_number) in
+        [libc::SIGINT, libc::SIGTERM, libc::SIGINT, libc::SIGTERM, libc::SIGINT, libc::SIGTERM].into_iter().enumerate()
+    {
+        let runner = if round % 2 == 0 { "threads" } else { "local" };
+        let mut m = t.cmd().args(["-r", runner, "-j", "2", "--max-memory", "2K", "--test-tiny-budget"]);
+        m = m.args(["--chunk-size", "4K", "--tmp-dir", "tmp", "-o", "out.tsv", "in.txt"]);
+        m.cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = m.cmd.spawn().unwrap();
+        // Runs being written: the work directory holds some.
+        wait_for("spilled runs", || {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("round {round}: the job ended ({status}) before it was interrupted");
+            }
+            std::fs::read_dir(t.join("tmp"))
+                .unwrap()
+                .flatten()
+                .any(|d| std::fs::read_dir(d.path()).is_ok_and(|mut e| e.next().is_some()))
+        });
+        signal(&child, signal_number);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(128 + signal_number),
+            "round {round}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(t.list("tmp"), Vec::<String>::new(), "round {round}: work directory left behind");
+        assert_eq!(t.list("."), ["in.txt", "tmp"], "round {round}: output or temp file left behind");
+    }
+}
+
+/// #20.10: a run started after a killed one spent minutes deleting that run's leftovers before
+/// counting anything. Jobs no longer remove other runs' leftovers at all (`mrwc clean` does): a
+/// killed run's work directory with 20,000 files is left as it is by the next job.
+#[test]
+fn a_new_job_spent_minutes_removing_a_killed_runs_leftovers() {
+    let t = TestDir::new();
+    let stale = t.join("tmp/mrwc-job-killedbefore");
+    std::fs::create_dir_all(&stale).unwrap();
+    for i in 0..20_000 {
+        std::fs::write(stale.join(format!("spill-{i:06}-p00000.run")), "").unwrap();
+    }
+    t.write("in.txt", "a b a");
+    for runner in ["threads", "procs"] {
+        let run = t.cmd().args(["-r", runner, "--max-memory", "1M", "--tmp-dir", "tmp", "in.txt"]).output();
+        run.assert_code(0);
+        assert_eq!(run.stdout, "a\t2\nb\t1\n");
+        assert_eq!(std::fs::read_dir(&stale).unwrap().count(), 20_000, "{runner} touched another run's files");
+    }
+    let clean = t.cmd().args(["clean", "tmp"]).output();
+    clean.assert_code(0);
+    assert_eq!(clean.stdout, "removed tmp/mrwc-job-killedbefore\n");
+    assert_eq!(t.list("tmp"), Vec::<String>::new());
+}
