@@ -18,7 +18,7 @@
 //! first signal runs instead of the cleanup; a second signal still cleans up and exits.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, Once, RwLock};
 
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -32,6 +32,9 @@ static INSTALL: Once = Once::new();
 static CLEANING: AtomicBool = AtomicBool::new(false);
 /// Run by the first signal instead of exiting (online mode's graceful stop).
 static FIRST: Mutex<Option<Stop>> = Mutex::new(None);
+/// Signals delivered so far, counted in the handler itself: the iterator below reports which
+/// signals are pending, not how many times each came, so two quick Ctrl-Cs would look like one.
+static RECEIVED: AtomicUsize = AtomicUsize::new(0);
 /// Held shared by each creation under way, and exclusively by the cleanup.
 static GATE: RwLock<()> = RwLock::new(());
 type Stop = Box<dyn FnOnce(i32) + Send>;
@@ -39,15 +42,30 @@ type Stop = Box<dyn FnOnce(i32) + Send>;
 /// Starts the signal thread (once per process).
 pub fn install() {
     INSTALL.call_once(|| {
+        // Registered first, so the count is up before the iterator's action wakes its thread.
+        for signal in [SIGINT, SIGTERM] {
+            // SAFETY: the action only increments an atomic, which is async-signal-safe.
+            let _ = unsafe {
+                signal_hook::low_level::register(signal, || {
+                    RECEIVED.fetch_add(1, Ordering::SeqCst);
+                })
+            };
+        }
         let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
             return;
         };
         let spawned = std::thread::Builder::new().name("mrwc-signals".into()).spawn(move || {
+            let mut handled = 0;
             for signal in signals.forever() {
+                let received = RECEIVED.load(Ordering::SeqCst);
+                let deliveries = received.saturating_sub(handled).max(1);
+                handled = received.max(handled + 1);
                 let first = FIRST.lock().unwrap_or_else(|p| p.into_inner()).take();
                 if let Some(stop) = first {
                     stop(signal);
-                    continue;
+                    if deliveries < 2 {
+                        continue;
+                    }
                 }
                 CLEANING.store(true, Ordering::SeqCst);
                 let children = children().take().unwrap_or_default();

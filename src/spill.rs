@@ -293,6 +293,25 @@ mod tests {
 
     #[test]
     fn default_budget_is_half_the_memory() {
-        assert!(default_budget() >= 64 << 20);
+        // SAFETY: sysconf has no preconditions.
+        let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+        assert!(pages > 0 && size > 0, "this test needs the physical memory size");
+        assert_eq!(default_budget(), pages as usize * size as usize / 2);
+    }
+
+    #[test]
+    fn the_budget_floor_and_the_spill_threshold_hold_together() {
+        for workers in [1, 2, 16, 4096] {
+            let floor = budget_floor(workers);
+            assert!(floor >= 1 << 20);
+            assert!(check_budget(floor, workers, false).is_ok());
+            assert!(check_budget(floor - 1, workers, false).is_err());
+            assert!(check_budget(1, workers, true).is_ok());
+            // At the floor, a worker spills a table of at least MIN_SPILL within its share.
+            assert!(spill_threshold(floor, workers, false) >= MIN_SPILL);
+            assert!(2 * spill_threshold(floor, workers, false) <= floor / workers);
+        }
+        assert_eq!(spill_threshold(300, 1, true), 150);
+        assert!(check_budget(0, 1, true).is_err());
     }
 }

@@ -78,16 +78,40 @@ pub(crate) fn script_of(c: char, kind: Kind) -> Script {
 
 /// Cuts `run`, all of one script group (`group` as from [`Script::group`]), into words.
 /// `kana` says whether a Han-group run holds any kana.
+///
+/// Every letter, number and mark of the run is counted: a piece the segmenter cuts off that is
+/// only combining marks joins the word before it (or, at the run's start, the word after it).
+/// Other pieces without a letter or number (an apostrophe) are punctuation and are dropped. (A
+/// mirrored reference in the property tests once hid that marks were dropped too.)
 pub(crate) fn segment(run: &str, group: Script, kana: bool, emit: &mut dyn FnMut(&str)) {
+    // The word not yet emitted, as a byte range of `run` and whether it holds a letter or
+    // number yet: pieces are slices of `run`, in order, covering it.
+    let mut pending: Option<(usize, usize, bool)> = None;
+    let base = run.as_ptr() as usize;
     let mut keep = |w: &str| {
-        if w.chars().any(is_letter_or_number) {
-            emit(w)
+        let start = w.as_ptr() as usize - base;
+        let end = start + w.len();
+        let word = w.chars().any(is_letter_or_number);
+        if !word && !w.chars().all(|c| crate::tokenize::kind_of(c) == Kind::Mark) {
+            return;
         }
+        pending = match pending {
+            Some((s, e, true)) if word => {
+                emit(&run[s..e]);
+                Some((start, end, true))
+            }
+            // Marks join the word before them; a word-less start joins the word after it.
+            Some((s, _, had)) => Some((s, end, had || word)),
+            None => Some((start, end, word)),
+        };
     };
     match group {
         Script::Han if !kana => chinese(run, &mut keep),
         Script::Han | Script::Thai | Script::Lao | Script::Khmer | Script::Myanmar => icu(run, &mut keep),
         Script::Other | Script::Kana | Script::Inherited => keep(run),
+    }
+    if let Some((s, e, _)) = pending {
+        emit(&run[s..e]);
     }
 }
 
@@ -243,6 +267,14 @@ mod tests {
     fn japanese_is_cut_by_icu4x() {
         assert_eq!(cut("東京都は日本の首都です"), ["東京", "都", "は", "日本", "の", "首都", "です"]);
         assert!(cut("仕組みを説明します").contains(&"仕組み".to_string()));
+    }
+
+    #[cfg(feature = "segment-zh")]
+    #[test]
+    fn marks_after_a_segmented_word_join_it_instead_of_vanishing() {
+        assert_eq!(cut("中文\u{9d7}"), ["中文\u{9d7}"]);
+        assert_eq!(cut("计算机\u{301}系统"), ["计算机\u{301}", "系统"]);
+        assert_eq!(cut("\u{ec8}"), ["\u{ec8}"]);
     }
 
     #[cfg(feature = "segment-icu")]

@@ -34,8 +34,8 @@ fn the_mrjob_job_gives_the_threads_counts() {
         return;
     }
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let want = Mrwc::new().arg(fixture("sample.txt")).arg(fixture("invalid-utf8.bin")).output();
-    assert_eq!(parse_tsv(&out.stdout), parse_tsv(&want.stdout_bytes));
+    let want = Mrwc::new().arg(fixture("sample.txt")).arg(fixture("invalid-utf8.bin")).stdout();
+    assert_eq!(parse_tsv(&out.stdout), parse_tsv(want.as_bytes()));
 }
 
 #[test]
@@ -56,6 +56,7 @@ fn spark_gives_byte_identical_output_to_threads() {
     });
     let inputs = [fixture("sample.txt"), fixture("tree"), fixture("invalid-utf8.bin"), gz];
     let want = Mrwc::new().args(&inputs).output();
+    want.assert_code(0);
     let run = t
         .cmd()
         .args(["-r", "spark", "--spark-master", "local[2]", "--spark-submit"])

@@ -11,7 +11,43 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::util::{bin, parse_tsv, Mrwc, TestDir};
+use crate::util::{bin, parse_tsv, wait_for, Mrwc, TestDir};
+
+/// Whether a thread of `pid` is blocked writing into a full pipe (its stdout, unread).
+fn blocked_writing(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|task| std::fs::read_to_string(task.path().join("wchan")).is_ok_and(|w| w.contains("pipe_write")))
+}
+
+/// Whether no signal is pending for `pid` or any of its threads.
+fn no_signal_pending(pid: u32) -> bool {
+    let zero = |status: &str, key: &str| {
+        status.lines().find_map(|l| l.strip_prefix(key)).is_some_and(|m| m.trim().chars().all(|c| c == '0'))
+    };
+    std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten().all(|task| {
+        std::fs::read_to_string(task.path().join("status")).is_ok_and(|s| zero(&s, "SigPnd:") && zero(&s, "ShdPnd:"))
+    })
+}
+
+/// How many times the threads of `pid` have gone to sleep and woken (voluntary context
+/// switches): it grows with each snapshot tick, so a test can wait for ticks, not time.
+fn wakeups(pid: u32) -> u64 {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("status")).ok())
+        .filter_map(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .and_then(|n| n.trim().parse::<u64>().ok())
+        })
+        .sum()
+}
 
 /// A running `mrwc --online` whose stdout lines arrive on a channel.
 struct Live {
@@ -192,8 +228,11 @@ fn a_slow_consumer_makes_snapshots_drop_not_pile_up() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until snapshots have filled the pipe and more were due: 100 ticks.
-    std::thread::sleep(Duration::from_secs(1));
+    // Wait until snapshots have filled the pipe (the writer is blocked), then for the event
+    // loop to wake for more ticks, whose snapshots must be dropped.
+    wait_for("the snapshot writer blocked on the full pipe", || blocked_writing(child.id()));
+    let woken = wakeups(child.id());
+    wait_for("more ticks", || wakeups(child.id()) >= woken + 20);
     // SAFETY: kill with the pid of our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let mut stdout = String::new();
@@ -268,4 +307,96 @@ fn online_flags_are_checked() {
     let run = Mrwc::new().args(["--online", "-r", "procs"]).output();
     run.assert_code(2);
     assert!(run.stderr.contains("--online runs in this process"), "{}", run.stderr);
+}
+
+#[test]
+fn a_second_signal_ends_a_stuck_final_output_with_130_or_143() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // Snapshots of 3,000 words into a pipe nobody reads: the writer blocks, so the final
+        // totals that the first signal asks for can never be written; the second signal ends it.
+        let words: String = (0..3000).map(|i| format!("w{i} ")).collect();
+        let mut child = Command::new(bin())
+            .args(["--online", "--every", "10ms", "--top", "3000", "-f", "jsonl", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(words.as_bytes()).unwrap();
+        wait_for("the writer blocked on the full pipe", || blocked_writing(child.id()));
+        // SAFETY: kill with the pid of our own child.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        // Delivered (nothing pending): the graceful stop has begun, and it cannot finish.
+        wait_for("the first signal to be delivered", || no_signal_pending(child.id()));
+        assert!(child.try_wait().unwrap().is_none(), "signal {signal}: ended though its output is stuck");
+        // SAFETY: as above.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let mut status = None;
+        wait_for("the second signal to end it", || {
+            status = child.try_wait().unwrap();
+            status.is_some()
+        });
+        drop(stdin);
+        assert_eq!(status.and_then(|s| s.code()), Some(128 + signal), "signal {signal}");
+    }
+}
+
+#[test]
+fn final_totals_go_to_the_output_file_and_snapshots_to_stdout() {
+    let t = TestDir::new();
+    let text = "one two two three three three\n".repeat(50);
+    let run = t.cmd().args(["--online", "--every", "10ms", "-o", "totals.tsv", "-"]).stdin(text.clone()).output();
+    run.assert_code(0);
+    let file = std::fs::read_to_string(t.join("totals.tsv")).unwrap();
+    assert_eq!(file, "three\t150\ntwo\t100\none\t50\n");
+    assert_eq!(t.list("."), ["totals.tsv"], "temp file left behind");
+}
+
+#[test]
+fn a_closed_stdout_ends_online_mode_quietly() {
+    // mrwc's own status, whatever `yes` and `head -c` end with.
+    let script = format!(
+        "yes 'alpha beta gamma' | head -c 20000000 | '{}' --online --every 10ms --top 3 | head -n 1; \
+         exit ${{PIPESTATUS[2]}}",
+        bin()
+    );
+    let out = Command::new("bash").args(["-c", &script]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr, "");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+}
+
+#[test]
+fn a_window_releases_counts_that_slide_out_of_it() {
+    let mut live = Live::start(&["--every", "20ms", "--window", "400ms", "--top", "100"]);
+    live.write("old old old\n");
+    live.wait_for("old", 3);
+    // New words keep arriving; the window slides past the old ones, which must leave the
+    // snapshots (their counts are released), while the new ones stay.
+    let mut n = 0u64;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    // The words of the snapshot being received; judged once the next one starts (complete).
+    let (mut current, mut words): (String, Vec<String>) = (String::new(), Vec::new());
+    loop {
+        live.write("new\n");
+        n += 1;
+        let line = live.lines.recv_timeout(Duration::from_secs(60)).expect("a snapshot");
+        live.seen.push(line.clone());
+        let snapshot = line.split(',').next().unwrap_or_default().to_string();
+        if snapshot != current {
+            // A complete snapshot that shows "new" and no longer "old": the window moved on.
+            if words.iter().any(|w| w == "new") && !words.iter().any(|w| w == "old") {
+                break;
+            }
+            (current, words) = (snapshot, Vec::new());
+        }
+        words.extend(line.split("\"word\":\"").nth(1).and_then(|w| w.split('"').next()).map(str::to_string));
+        assert!(Instant::now() < deadline, "old words never left the window; sent {n} new lines");
+    }
+    let (code, finals, stderr) = live.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    let finals = totals(&finals);
+    assert!(!finals.contains_key("old"), "old words are in the final totals: {finals:?}");
 }

@@ -63,6 +63,17 @@ fn output_file_in_a_missing_directory_fails_before_counting() {
     let run = t.cmd().args(["-o", "no/such/dir/out.tsv", "-"]).stdin("x").output();
     run.assert_code(2);
     run.assert_stderr("mrwc: no/such/dir/out.tsv: parent directory does not exist\n");
+    // Before counting: the input is a FIFO that nobody ever writes, so a job that started to
+    // read it would block forever; this one fails without opening it.
+    let fifo = t.join("never-written");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    for output in [&["-o", "no/such/dir/out.tsv"][..], &["--output-dir", "no/such/dir"]] {
+        let run = t.cmd().args(output).arg(&fifo).output();
+        run.assert_code(2);
+        assert!(run.stderr.contains("parent directory does not exist"), "{}", run.stderr);
+    }
 }
 
 #[test]
@@ -84,6 +95,23 @@ fn output_through_a_symlink_writes_the_file_it_names() {
 #[test]
 fn output_dir_has_one_part_per_partition_and_success_last() {
     let t = TestDir::new();
+    // At the commit point (the process stopped just before the rename), the staging directory
+    // holds every part and _SUCCESS, and DIR does not exist yet: readers see DIR only whole.
+    let mut m = t.cmd().args(["--output-dir", "out", "-p", "3", "--sort", "word"]).arg(fixture("sample.txt"));
+    m.cmd.env("MRWC_FAULT", "stop:commit:before").stdout(Stdio::null()).stderr(Stdio::null());
+    let mut child = m.cmd.spawn().unwrap();
+    wait_for("the commit point", || {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap_or_default();
+        stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('T'))
+    });
+    let staging = t.list(".").into_iter().find(|n| n.starts_with(".mrwc-out-")).expect("a staging directory");
+    assert_eq!(t.list(&staging), ["_SUCCESS", "part-00000", "part-00001", "part-00002"]);
+    assert!(!t.join("out").exists(), "DIR visible before the commit");
+    // SAFETY: kill with the pid of our own stopped child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGCONT) };
+    assert!(child.wait().unwrap().success());
+    std::fs::remove_dir_all(t.join("out")).unwrap();
+
     let run = t.cmd().args(["--output-dir", "out", "-p", "3", "--sort", "word"]).arg(fixture("sample.txt")).output();
     run.assert_code(0);
     assert_eq!(t.list("out"), ["_SUCCESS", "part-00000", "part-00001", "part-00002"]);
@@ -176,4 +204,24 @@ fn a_killed_run_leaves_the_output_dir_alone_and_mrwc_clean_removes_its_staging()
 fn write_old(t: &TestDir) {
     t.write("out/part-00000", "old\t1\n");
     t.write("out/_SUCCESS", "");
+}
+
+#[test]
+fn an_output_device_is_written_in_place_never_replaced() {
+    let t = TestDir::new();
+    t.write("in.txt", "a b a");
+    // Written in place: the device's own error comes back. A rename over it would have
+    // "succeeded" by replacing the device node (as root).
+    if std::path::Path::new("/dev/full").exists() {
+        let run = t.cmd().args(["-o", "/dev/full", "in.txt"]).output();
+        run.assert_code(1);
+        run.assert_stderr("mrwc: /dev/full: No space left on device\n");
+    } else {
+        skip("/dev/full is absent");
+    }
+    use std::os::unix::fs::FileTypeExt;
+    t.cmd().args(["-o", "/dev/null", "in.txt"]).output().assert_code(0);
+    assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+    assert!(std::fs::metadata("/dev/full").map_or(true, |m| m.file_type().is_char_device()));
+    assert_eq!(t.list("."), ["in.txt"]);
 }

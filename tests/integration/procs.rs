@@ -150,23 +150,25 @@ fn a_worker_killed_from_outside_is_replaced_and_the_result_is_exact() {
 
 #[test]
 fn sigint_stops_the_workers_and_removes_the_work_directory() {
-    let t = TestDir::new();
-    let input = t.write("in.txt", "a b c ".repeat(2000));
-    let mut m = procs(&t).args(["-j", "2", "--chunk-size", "1K", "-o", "out.tsv"]).arg(&input);
-    m.cmd.env("MRWC_FAULT", "hang:map-3:*").stdout(Stdio::piped()).stderr(Stdio::piped());
-    let child = m.cmd.spawn().unwrap();
-    wait_for("map-0 committed", || committed(&t.join("tmp"), "map-00000"));
-    let workers = children(child.id());
-    assert!(!workers.is_empty());
-    // SAFETY: kill with our own child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130));
-    assert_no_work_dirs(&t);
-    assert_eq!(t.list("."), ["in.txt", "tmp"]);
-    for pid in workers {
-        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        assert!(state.is_empty() || state.contains(") Z "), "worker {pid} still running: {state}");
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let t = TestDir::new();
+        let input = t.write("in.txt", "a b c ".repeat(2000));
+        let mut m = procs(&t).args(["-j", "2", "--chunk-size", "1K", "-o", "out.tsv"]).arg(&input);
+        m.cmd.env("MRWC_FAULT", "hang:map-3:*").stdout(Stdio::piped()).stderr(Stdio::piped());
+        let child = m.cmd.spawn().unwrap();
+        wait_for("map-0 committed", || committed(&t.join("tmp"), "map-00000"));
+        let workers = children(child.id());
+        assert!(!workers.is_empty());
+        // SAFETY: kill with our own child's pid.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(128 + signal), "signal {signal}");
+        assert_no_work_dirs(&t);
+        assert_eq!(t.list("."), ["in.txt", "tmp"], "signal {signal}");
+        for pid in workers {
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            assert!(state.is_empty() || state.contains(") Z "), "signal {signal}: worker {pid} still running: {state}");
+        }
     }
 }
 

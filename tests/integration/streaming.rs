@@ -24,11 +24,13 @@ fn map_sort_reduce_equals_sort_word_on_fixtures() {
         let input = std::fs::read(fixture(name)).unwrap();
         for tokenizer in ["words", "whitespace"] {
             let want = Mrwc::new().args(["--sort", "word", "-t", tokenizer]).arg(fixture(name)).output();
+            want.assert_code(0);
             assert!(pipeline(&input, &["-t", tokenizer]) == want.stdout_bytes, "{name} {tokenizer}");
         }
     }
     if let Some(kjv) = shared_corpus("kjv.txt") {
         let want = Mrwc::new().args(["--sort", "word"]).arg(&kjv).output();
+        want.assert_code(0);
         assert!(pipeline(&std::fs::read(&kjv).unwrap(), &[]) == want.stdout_bytes);
         // A tiny budget makes the mapper write partial counts early: the sums still agree.
         assert!(

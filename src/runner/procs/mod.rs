@@ -74,7 +74,8 @@ impl Procs {
         let map_count = maps.len();
         let mut pool = Pool::new(self, job, work.path());
         for reply in pool.run_phase(&maps, counters)? {
-            if let Reply::MapDone { bytes, tokens, combined, .. } = reply {
+            if let Reply::MapDone { bytes, tokens, combined, spilled: [spills, records, spilled_bytes], .. } = reply {
+                counters.spill.merge(&crate::spill::SpillStats { spills, records, bytes: spilled_bytes });
                 counters.map.tasks += 1;
                 counters.map.input_bytes += bytes;
                 counters.map.output_records += tokens;

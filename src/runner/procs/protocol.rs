@@ -29,10 +29,30 @@ pub enum Request {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
-    Progress { task: usize, attempt: u32 },
-    MapDone { task: usize, attempt: u32, bytes: u64, tokens: u64, combined: u64 },
-    ReduceDone { task: usize, attempt: u32, records: u64 },
-    Failed { task: usize, attempt: u32, reason: String },
+    Progress {
+        task: usize,
+        attempt: u32,
+    },
+    /// `spilled`: what the task wrote before its end because its table passed the worker's
+    /// memory share (spills, records, bytes), as the in-process runners count spills.
+    MapDone {
+        task: usize,
+        attempt: u32,
+        bytes: u64,
+        tokens: u64,
+        combined: u64,
+        spilled: [u64; 3],
+    },
+    ReduceDone {
+        task: usize,
+        attempt: u32,
+        records: u64,
+    },
+    Failed {
+        task: usize,
+        attempt: u32,
+        reason: String,
+    },
 }
 
 impl Reply {
@@ -101,8 +121,8 @@ impl Reply {
     pub fn encode(&self) -> String {
         match self {
             Reply::Progress { task, attempt } => format!("progress\t{task}\t{attempt}"),
-            Reply::MapDone { task, attempt, bytes, tokens, combined } => {
-                format!("map-done\t{task}\t{attempt}\t{bytes}\t{tokens}\t{combined}")
+            Reply::MapDone { task, attempt, bytes, tokens, combined, spilled: [s, r, b] } => {
+                format!("map-done\t{task}\t{attempt}\t{bytes}\t{tokens}\t{combined}\t{s}\t{r}\t{b}")
             }
             Reply::ReduceDone { task, attempt, records } => format!("reduce-done\t{task}\t{attempt}\t{records}"),
             Reply::Failed { task, attempt, reason } => {
@@ -124,6 +144,7 @@ impl Reply {
                     bytes: field(&rest, 0)?,
                     tokens: field(&rest, 1)?,
                     combined: field(&rest, 2)?,
+                    spilled: [field(&rest, 3)?, field(&rest, 4)?, field(&rest, 5)?],
                 })
             }
             "reduce-done" if f.len() == 4 => Ok(Reply::ReduceDone { task, attempt, records: field(&f, 3)? }),
@@ -173,7 +194,7 @@ mod tests {
         }
         let replies = [
             Reply::Progress { task: 0, attempt: 1 },
-            Reply::MapDone { task: 7, attempt: 1, bytes: 100, tokens: 20, combined: 9 },
+            Reply::MapDone { task: 7, attempt: 1, bytes: 100, tokens: 20, combined: 9, spilled: [1, 2, 3] },
             Reply::ReduceDone { task: 2, attempt: 3, records: 5 },
             Reply::Failed { task: 4, attempt: 4, reason: "disk full".into() },
         ];

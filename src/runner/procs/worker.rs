@@ -168,7 +168,7 @@ fn execute(args: &WorkerArgs, request: &Request) -> Result<Reply> {
         Request::Map { task, attempt, path, start, end } => {
             let dir = create_attempt_dir(&map_dir(&args.work_dir, *task), *attempt)?;
             let data = read_range(path, *start, *end, !args.no_mmap)?;
-            let (stats, combined) =
+            let (stats, combined, spilled) =
                 with_tokenizer!(args.tokenize, |tokenizer| map_range(tokenizer, &data, &dir, args)?);
             Ok(Reply::MapDone {
                 task: *task,
@@ -176,6 +176,7 @@ fn execute(args: &WorkerArgs, request: &Request) -> Result<Reply> {
                 bytes: stats.input_bytes,
                 tokens: stats.output_records,
                 combined,
+                spilled: [spilled.spills, spilled.records, spilled.bytes],
             })
         }
         Request::Reduce { task, attempt, maps } => {
@@ -266,7 +267,14 @@ fn read_range(path: &Path, start: u64, end: u64, mmap: bool) -> Result<Range> {
 
 /// Counts `data` into a table, in pieces of about 1 MiB cut on boundaries, spilling the table
 /// as runs whenever it passes half of this worker's memory share (see `crate::spill`).
-fn map_range<T: Tokenizer>(mut tokenizer: T, data: &[u8], dir: &Path, args: &WorkerArgs) -> Result<(MapStats, u64)> {
+/// Returns the map statistics, the combined records and what was spilled before the end.
+fn map_range<T: Tokenizer>(
+    mut tokenizer: T,
+    data: &[u8],
+    dir: &Path,
+    args: &WorkerArgs,
+) -> Result<(MapStats, u64, spill::SpillStats)> {
+    let mut spilled = spill::SpillStats::default();
     let mut table = CountTable::default();
     let mut stats = MapStats::default();
     let (mut combined, mut spills, mut start) = (0u64, 0usize, 0usize);
@@ -278,7 +286,10 @@ fn map_range<T: Tokenizer>(mut tokenizer: T, data: &[u8], dir: &Path, args: &Wor
             combined += table.len() as u64;
             let lists = std::mem::take(&mut table).into_partitions(args.partitions);
             let n = spills;
-            spill::write_runs(lists, dir, |p| part_name(p, n))?;
+            let (_, written) = spill::write_runs(lists, dir, |p| part_name(p, n))?;
+            if !last {
+                spilled.merge(&written);
+            }
             spills += 1;
             if spills == spill::MAX_RUNS {
                 // Bound the files of one task: its runs of each partition merged into one.
@@ -305,5 +316,5 @@ fn map_range<T: Tokenizer>(mut tokenizer: T, data: &[u8], dir: &Path, args: &Wor
     }
     // One task is one task, whatever its pieces.
     stats.tasks = 1;
-    Ok((stats, combined))
+    Ok((stats, combined, spilled))
 }
