@@ -143,6 +143,18 @@ pub fn needs_decoding(path: &Path) -> io::Result<bool> {
     Ok(sniff(&head, Some(path)).is_some() || Bom::of(&head).is_some())
 }
 
+/// What makes a file's bytes not its text, for a message: `gzip-compressed`, `UTF-16`...;
+/// `None` for plain text (a UTF-8 byte order mark included).
+pub fn encoded_as(path: &Path) -> io::Result<Option<String>> {
+    let mut head = Vec::with_capacity(HEAD);
+    std::fs::File::open(path)?.take(HEAD as u64).read_to_end(&mut head)?;
+    Ok(match (sniff(&head, Some(path)), Bom::of(&head)) {
+        (Some(codec), _) => Some(format!("{}-compressed", codec.name())),
+        (None, Some(Bom::Utf16Le | Bom::Utf16Be)) => Some("UTF-16".to_string()),
+        _ => None,
+    })
+}
+
 /// Wraps `reader` (the raw bytes, from their start) in `codec`'s decoder.
 pub fn decompress(codec: Codec, reader: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
     let consumed = Arc::new(AtomicU64::new(0));

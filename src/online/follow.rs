@@ -15,8 +15,9 @@
 //! ```
 //!
 //! A followed file that disappears (between a rotation's rename and create) is waited for.
-//! Followed files are read as raw bytes, without decompression; inputs that are not regular files
-//! (stdin, FIFOs, devices) are read to their end as without `--tail`.
+//! Followed files are read as raw bytes, without decompression: a compressed or UTF-16 file is
+//! refused before the job starts (see `online::refuse_encoded_files`); inputs that are not
+//! regular files (stdin, FIFOs, devices) are read to their end as without `--tail`.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};

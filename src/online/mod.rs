@@ -70,6 +70,9 @@ pub fn run(config: &Config, online: Online) -> Result<Outcome> {
     for e in &plan.errors {
         crate::error::diag(e);
     }
+    if online.tail {
+        refuse_encoded_files(&plan)?;
+    }
     interrupt::install();
     let sink = Sink::prepare(&config.output)?;
     let pool = rayon::ThreadPoolBuilder::new()
@@ -82,6 +85,28 @@ pub fn run(config: &Config, online: Online) -> Result<Outcome> {
     with_tokenizer!(config.tokenize, |tokenizer| {
         OnlineJob { config, online, plan: &plan, pool: &pool, tokenizer }.run(style, sink)
     })
+}
+
+/// `--tail` follows a file's bytes as they are appended; a compressed or UTF-16 file's bytes
+/// are not its text, and a growing compressed stream cannot be decoded piecewise, so such a file
+/// is refused before anything is read rather than counted as noise.
+fn refuse_encoded_files(plan: &input::Plan) -> Result<()> {
+    let mut errors = Vec::new();
+    for source in &plan.sources {
+        let Some(path) = source.path.as_deref().filter(|p| p.metadata().is_ok_and(|m| m.is_file())) else { continue };
+        if let Ok(Some(kind)) = input::decode::encoded_as(path) {
+            errors.push(format!(
+                "{}: --tail follows a file's raw bytes, and this file is {kind}; pipe its decoded text \
+                 into mrwc --online instead, or drop --tail",
+                source.name
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::BadInputs(errors))
+    }
 }
 
 struct OnlineJob<'a, T> {

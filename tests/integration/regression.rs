@@ -594,3 +594,49 @@ fn a_new_job_spent_minutes_removing_a_killed_runs_leftovers() {
     assert_eq!(clean.stdout, "removed tmp/mrwc-job-killedbefore\n");
     assert_eq!(t.list("tmp"), Vec::<String>::new());
 }
+
+/// #20.13: `--online --tail` read UTF-16 and compressed files as raw bytes, silently counting
+/// noise. They are refused before the job starts, naming the file and what it is; without
+/// `--tail` they are decoded, as in batch mode.
+#[test]
+fn online_tail_counted_compressed_and_utf16_files_as_noise() {
+    let t = TestDir::new();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, b"alpha beta alpha\n").unwrap();
+    t.write("log.gz", gz.finish().unwrap());
+    let utf16: Vec<u8> =
+        [0xff, 0xfe].into_iter().chain("alpha beta alpha\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    t.write("log16.txt", utf16);
+    for (file, kind) in [("log.gz", "gzip-compressed"), ("log16.txt", "UTF-16")] {
+        let run = t.cmd().args(["--online", "--tail", file]).output();
+        run.assert_code(2);
+        run.assert_stderr(&format!(
+            "mrwc: {file}: --tail follows a file's raw bytes, and this file is {kind}; pipe its decoded text into mrwc \
+             --online instead, or drop --tail\n"
+        ));
+        let run = t.cmd().args(["--online", "--every", "10ms", "-o", "totals.tsv", file]).output();
+        run.assert_code(0);
+        assert_eq!(std::fs::read_to_string(t.join("totals.tsv")).unwrap(), "alpha\t2\nbeta\t1\n", "{file}");
+    }
+}
+
+/// #20.13: a procs job failed when its binary was replaced mid-run (an upgrade during a long
+/// job): replacement workers were started from the path, which then held another program or
+/// nothing. They start from /proc/self/exe, the running binary itself. Here a worker hangs,
+/// the binary file is removed, and the timed-out task is retried by a newly started worker.
+#[test]
+fn a_procs_job_failed_when_its_binary_was_replaced_mid_run() {
+    let t = TestDir::new();
+    let copy = t.join("mrwc-copy");
+    std::fs::copy(bin(), &copy).unwrap();
+    t.write("in.txt", "a b a\n");
+    let mut cmd = std::process::Command::new(&copy);
+    cmd.current_dir(t.path()).args(["-r", "procs", "-j", "1", "--tmp-dir", ".", "--task-timeout", "5s", "in.txt"]);
+    cmd.env("MRWC_FAULT", "hang:map-0:1").stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    wait_for("the worker to hang", || descendants(child.id()).into_iter().any(is_stopped));
+    std::fs::remove_file(&copy).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a\t2\nb\t1\n");
+}
