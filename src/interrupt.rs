@@ -35,6 +35,12 @@ static FIRST: Mutex<Option<Stop>> = Mutex::new(None);
 /// Signals delivered so far, counted in the handler itself: the iterator below reports which
 /// signals are pending, not how many times each came, so two quick Ctrl-Cs would look like one.
 static RECEIVED: AtomicUsize = AtomicUsize::new(0);
+/// Whether [`on_first_signal`] armed a graceful first signal (read by the handler).
+static FIRST_ARMED: AtomicBool = AtomicBool::new(false);
+/// Set by the handler itself when a signal arrives that will end the process (any signal, or
+/// the second when the first is graceful): from that moment the signal thread, not whatever
+/// the job's threads were doing, decides the exit status, even before that thread has run.
+static DOOMED: AtomicBool = AtomicBool::new(false);
 /// Held shared by each creation under way, and exclusively by the cleanup.
 static GATE: RwLock<()> = RwLock::new(());
 type Stop = Box<dyn FnOnce(i32) + Send>;
@@ -47,7 +53,11 @@ pub fn install() {
             // SAFETY: the action only increments an atomic, which is async-signal-safe.
             let _ = unsafe {
                 signal_hook::low_level::register(signal, || {
-                    RECEIVED.fetch_add(1, Ordering::SeqCst);
+                    let received = RECEIVED.fetch_add(1, Ordering::SeqCst) + 1;
+                    let graceful = usize::from(FIRST_ARMED.load(Ordering::SeqCst));
+                    if received > graceful {
+                        DOOMED.store(true, Ordering::SeqCst);
+                    }
                 })
             };
         }
@@ -84,12 +94,13 @@ pub fn install() {
 /// process; the signal after that ends it as usual.
 pub fn on_first_signal(stop: impl FnOnce(i32) + Send + 'static) {
     *FIRST.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(stop));
+    FIRST_ARMED.store(true, Ordering::SeqCst);
 }
 
 /// Blocks forever once a signal's cleanup has started: the signal thread exits the process with
 /// the signal's status.
 pub fn wait_if_interrupted() {
-    while CLEANING.load(Ordering::SeqCst) {
+    while CLEANING.load(Ordering::SeqCst) || DOOMED.load(Ordering::SeqCst) {
         std::thread::park();
     }
 }

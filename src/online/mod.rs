@@ -303,7 +303,8 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
         let last =
             (style == Style::Live).then(|| snapshots.take(&totals, bytes, begun, started, self.online, writer.dropped));
         writer.finish(last);
-        if writer.dropped > 0 {
+        // No report of dropped snapshots to a reader that left: that end is normal and silent.
+        if writer.dropped > 0 && !writer.closed.load(Ordering::Relaxed) {
             crate::error::diag(format!(
                 "{} of {} snapshots were dropped: stdout did not keep up",
                 writer.dropped,

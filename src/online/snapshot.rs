@@ -90,7 +90,20 @@ impl Writer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        // The reader may have gone without the writer ever hitting EPIPE (`| head -1` read the
+        // one snapshot the pipe held): ask the pipe itself.
+        if stdout_reader_gone() {
+            self.closed.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
+}
+
+/// Whether stdout is a pipe whose reader has gone: poll reports POLLERR on such a write end.
+fn stdout_reader_gone() -> bool {
+    let mut fd = libc::pollfd { fd: 1, events: libc::POLLOUT, revents: 0 };
+    // SAFETY: one pollfd, zero timeout.
+    let ready = unsafe { libc::poll(&mut fd, 1, 0) };
+    ready == 1 && fd.revents & libc::POLLERR != 0
 }
 
 fn write_all(rx: Receiver<Snapshot>, style: Style, closed: &AtomicBool) {

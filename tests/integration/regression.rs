@@ -395,11 +395,14 @@ fn peak_rss_mib(pid: u32) -> f64 {
 /// reached 8.4 GB RSS for 2 GB read. A run without a boundary byte is now cut every
 /// `split::MAX_RUN` (1 MiB), so memory stays flat however long the token: here an endless
 /// stream of zeros (whitespace tokenizer) and of letters (words tokenizer) is read until mrwc
-/// has taken in 256 MiB, and its peak RSS is still a few chunks.
+/// has taken in 256 MiB, and its peak RSS is still a few chunks. Online mode too: there the
+/// reader is much faster than the counting, so this also shows its back-pressure (a bounded
+/// channel between readers and counting: the reader waits, memory does not grow).
 #[test]
 fn one_endless_token_grew_memory_without_limit() {
-    for (tokenizer, byte) in [("whitespace", 0u8), ("words", b'a')] {
-        let mut m = Mrwc::new().args(["-t", tokenizer, "--max-memory", "64M", "-j", "2", "-"]);
+    for (tokenizer, byte, online) in [("whitespace", 0u8, false), ("words", b'a', false), ("whitespace", 0u8, true)] {
+        let mode: &[&str] = if online { &["--online", "--every", "50ms"] } else { &[] };
+        let mut m = Mrwc::new().args(mode).args(["-t", tokenizer, "--max-memory", "64M", "-j", "2", "-"]);
         m.cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
         let mut child = m.cmd.spawn().unwrap();
         let mut stdin = child.stdin.take().unwrap();

@@ -30,6 +30,7 @@ use std::time::Instant;
 use crate::counters::Counters;
 use crate::error::{io_reason, quote_path, Error, Result};
 use crate::input::{self, decode, Opened};
+use crate::interrupt;
 use crate::partition::partition_of;
 use crate::records::Records;
 use crate::reduce::Reduced;
@@ -91,13 +92,13 @@ impl Spark {
             };
             if let (true, Some(p)) = (plain, &source.path) {
                 let target = fs::canonicalize(p).map_err(|e| Error::input(&source.name, &e))?;
-                std::os::unix::fs::symlink(&target, &link).map_err(|e| temp_err(&link, e))?;
+                interrupt::creating(|| std::os::unix::fs::symlink(&target, &link)).map_err(|e| temp_err(&link, e))?;
             } else {
                 let mut reader = match input::open(source, false)? {
                     Opened::Stream(r) | Opened::Whole(r) => r,
                     Opened::Mapped(..) => unreachable!("opened without mmap"),
                 };
-                let mut file = fs::File::create(&link).map_err(|e| temp_err(&link, e))?;
+                let mut file = interrupt::creating(|| fs::File::create(&link)).map_err(|e| temp_err(&link, e))?;
                 // A read error names the input; a write error, the work directory.
                 let mut buf = vec![0u8; 1 << 16];
                 loop {
@@ -115,7 +116,7 @@ impl Spark {
         counters.input_files = inputs.len() as u64;
         counters.map.input_bytes = job.plan.known_bytes();
         let driver = work.path().join("driver.py");
-        fs::write(&driver, DRIVER).map_err(|e| temp_err(&driver, e))?;
+        interrupt::creating(|| fs::write(&driver, DRIVER)).map_err(|e| temp_err(&driver, e))?;
         let result = work.path().join("result.tsv");
         let spec = format!(
             "{{\"inputs\":{},\"map_args\":{},\"result\":{},\"partitions\":{}}}",
@@ -126,7 +127,7 @@ impl Spark {
         );
         let exe = std::env::current_exe().map_err(|e| Error::Job(format!("cannot find the mrwc executable: {e}")))?;
         let log_path = work.path().join("spark.log");
-        let log = fs::File::create(&log_path).map_err(|e| temp_err(&log_path, e))?;
+        let log = interrupt::creating(|| fs::File::create(&log_path)).map_err(|e| temp_err(&log_path, e))?;
 
         let mut cmd = Command::new(&submit);
         cmd.args(["--master", &self.master]);
