@@ -78,7 +78,8 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// `1234567` -> `1,234,567`.
-fn group_digits(n: u64) -> String {
+/// `1234567` as `1,234,567`.
+pub(crate) fn group_digits(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -48,6 +48,11 @@ impl Error {
     pub fn output(what: impl Into<String>, err: &io::Error) -> Error {
         Error::Output { what: what.into(), reason: io_reason(err) }
     }
+
+    /// A work file or directory at `path` failed with `err`.
+    pub fn temp_dir(path: &Path, err: &io::Error) -> Error {
+        Error::TempDir { what: quote_path(path), reason: io_reason(err) }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -6,11 +6,19 @@
 //! `--output-dir` part files should hold the same words wherever the job ran. It runs once per
 //! combined record, not per token, so its speed hardly matters.
 
+/// FNV-1a's starting value (64 bits).
+pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
 /// FNV-1a, 64 bits.
 #[inline]
 pub fn fnv1a64(word: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in word {
+    fnv1a64_extend(FNV_OFFSET, word)
+}
+
+/// Continues an FNV-1a hash `h` over more bytes (the run files' running checksum).
+#[inline]
+pub fn fnv1a64_extend(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
         h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
     }
     h

@@ -22,6 +22,7 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 use crate::error::{io_reason, quote_path, Error, Result};
+use crate::partition::{fnv1a64_extend as fnv, FNV_OFFSET};
 
 const MAGIC_WORD: &[u8; 8] = b"MRWCRUN1";
 const MAGIC_COUNT: &[u8; 8] = b"MRWCRUNC";
@@ -47,15 +48,6 @@ impl Order {
 }
 const RECORD: u8 = 1;
 const END: u8 = 0;
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-
-fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
-    }
-    h
-}
 
 fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -114,7 +106,7 @@ impl<W: Write> RunWriter<W> {
 
 /// Writes `records` (already in `order`, unique words) to a new file at `path`; returns its size.
 pub fn write_file<'a>(path: &Path, order: Order, records: impl Iterator<Item = (&'a [u8], u64)>) -> Result<u64> {
-    let fail = |e: io::Error| Error::TempDir { what: quote_path(path), reason: io_reason(&e) };
+    let fail = |e: io::Error| Error::temp_dir(path, &e);
     let file = crate::interrupt::creating(|| File::create(path)).map_err(fail)?;
     let mut w = RunWriter::with_order(file, order).map_err(fail)?;
     for (word, count) in records {
@@ -141,7 +133,7 @@ pub struct RunReader<R: Read> {
 
 impl RunReader<File> {
     pub fn open(path: &Path) -> Result<RunReader<File>> {
-        let file = File::open(path).map_err(|e| Error::TempDir { what: quote_path(path), reason: io_reason(&e) })?;
+        let file = File::open(path).map_err(|e| Error::temp_dir(path, &e))?;
         RunReader::new(file, quote_path(path))
     }
 }
@@ -421,7 +413,7 @@ fn write_merged(
     order: Order,
     produce: impl FnOnce(&mut dyn FnMut(&[u8], u64) -> Result<bool>) -> Result<()>,
 ) -> Result<u64> {
-    let fail = |e: io::Error| Error::TempDir { what: quote_path(out), reason: io_reason(&e) };
+    let fail = |e: io::Error| Error::temp_dir(out, &e);
     let mut writer =
         RunWriter::with_order(crate::interrupt::creating(|| File::create(out)).map_err(fail)?, order).map_err(fail)?;
     let mut records = 0u64;

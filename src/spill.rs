@@ -101,8 +101,7 @@ pub struct WorkDir(Option<Owned>);
 
 impl WorkDir {
     pub fn create(tmp: &Path) -> Result<WorkDir> {
-        let dir = Owned::dir(tmp, owner::WORK_DIR)
-            .map_err(|e| Error::TempDir { what: quote_path(tmp), reason: io_reason(&e) })?;
+        let dir = Owned::dir(tmp, owner::WORK_DIR).map_err(|e| Error::temp_dir(tmp, &e))?;
         Ok(WorkDir(Some(dir)))
     }
 

@@ -166,9 +166,9 @@ pub fn table(s: &Snapshot) -> String {
     let mut text = format!(
         "mrwc --online  {} read  {} words ({scope})  {:.1} MB/s  {} distinct  snapshot {}{}\n",
         human_bytes(s.bytes),
-        thousands(s.tokens),
+        crate::counters::group_digits(s.tokens),
         s.bytes as f64 / secs / 1e6,
-        thousands(s.distinct as u64),
+        crate::counters::group_digits(s.distinct as u64),
         s.number,
         if s.dropped > 0 { format!("  ({} dropped)", s.dropped) } else { String::new() },
     );
@@ -179,15 +179,15 @@ pub fn table(s: &Snapshot) -> String {
         let share = if s.tokens == 0 { 0.0 } else { *count as f64 * 100.0 / s.tokens as f64 };
         let change = match before {
             None => "new".to_string(),
-            Some(b) if count >= b => format!("+{}", thousands(count - b)),
-            Some(b) => format!("-{}", thousands(b - count)),
+            Some(b) if count >= b => format!("+{}", crate::counters::group_digits(count - b)),
+            Some(b) => format!("-{}", crate::counters::group_digits(b - count)),
         };
         let shown: String = word.chars().take(width).collect();
         let pad = width - shown.chars().count();
         text.push_str(&format!(
             "{shown}{}  {:>12}  {:>6.2}%  {:>10}\n",
             " ".repeat(pad),
-            thousands(*count),
+            crate::counters::group_digits(*count),
             share,
             change
         ));
@@ -210,18 +210,6 @@ fn printable(word: &[u8]) -> String {
         for b in chunk.invalid() {
             out.push_str(&format!("\\x{b:02x}"));
         }
-    }
-    out
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
     }
     out
 }

@@ -37,7 +37,7 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use crate::counters::Counters;
-use crate::error::{io_reason, quote_path, Error, Result};
+use crate::error::{io_reason, Error, Result};
 use crate::interrupt;
 use crate::reduce::Reduced;
 use crate::runner::Job;
@@ -151,8 +151,7 @@ fn plan_map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: &T, counters:
                     return;
                 }
                 let path = work.join(format!("input-{:05}", tasks.len()));
-                written = interrupt::creating(|| fs::write(&path, piece))
-                    .map_err(|e| Error::TempDir { what: quote_path(&path), reason: io_reason(&e) });
+                written = interrupt::creating(|| fs::write(&path, piece)).map_err(|e| Error::temp_dir(&path, &e));
                 let len = piece.len() as u64;
                 push(&mut tasks, &source.name, path, offset, 0, len);
                 offset += len;
@@ -456,7 +455,7 @@ impl<'a> Pool<'a> {
         };
         let done = task_dir.join("done");
         interrupt::creating(|| fs::rename(attempt_dir(&task_dir, attempt), &done))
-            .map_err(|e| Error::TempDir { what: quote_path(&done), reason: io_reason(&e) })
+            .map_err(|e| Error::temp_dir(&done, &e))
     }
 
     /// Closes every worker's stdin (they exit when idle) and waits for them.

@@ -187,11 +187,9 @@ fn execute(args: &WorkerArgs, request: &Request) -> Result<Reply> {
             let mut inputs: Vec<PathBuf> = Vec::new();
             for m in 0..*maps {
                 let done = map_dir(&args.work_dir, m).join("done");
-                let entries = fs::read_dir(&done)
-                    .map_err(|e| Error::TempDir { what: crate::error::quote_path(&done), reason: io_reason(&e) })?;
+                let entries = fs::read_dir(&done).map_err(|e| Error::temp_dir(&done, &e))?;
                 for entry in entries {
-                    let entry = entry
-                        .map_err(|e| Error::TempDir { what: crate::error::quote_path(&done), reason: io_reason(&e) })?;
+                    let entry = entry.map_err(|e| Error::temp_dir(&done, &e))?;
                     if entry.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)) {
                         inputs.push(entry.path());
                     }
@@ -205,7 +203,7 @@ fn execute(args: &WorkerArgs, request: &Request) -> Result<Reply> {
 }
 
 fn create_attempt_dir(task_dir: &Path, attempt: u32) -> Result<PathBuf> {
-    let fail = |e: io::Error| Error::TempDir { what: crate::error::quote_path(task_dir), reason: io_reason(&e) };
+    let fail = |e: io::Error| Error::temp_dir(task_dir, &e);
     // The work directory itself is never created here: if the coordinator removed it (job
     // over), the attempt must fail rather than resurrect it.
     match fs::create_dir(task_dir) {
@@ -298,10 +296,7 @@ fn map_range<T: Tokenizer>(
                         (0..spills).map(|n| dir.join(part_name(p, n))).filter(|r| r.exists()).collect();
                     if !runs.is_empty() {
                         let merged = spill::compact(&runs, dir, &format!("compact-{p:05}.run"))?;
-                        std::fs::rename(&merged, dir.join(part_name(p, 0))).map_err(|e| Error::TempDir {
-                            what: crate::error::quote_path(dir),
-                            reason: io_reason(&e),
-                        })?;
+                        std::fs::rename(&merged, dir.join(part_name(p, 0))).map_err(|e| Error::temp_dir(dir, &e))?;
                     }
                 }
                 spills = 1;

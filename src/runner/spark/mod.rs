@@ -75,7 +75,7 @@ impl Spark {
     pub fn run(&self, job: &Job, counters: &mut Counters) -> Result<Reduced> {
         let submit = find_submit(self.submit.as_deref())?;
         let work = Arc::new(WorkDir::create(&self.tmp_dir)?);
-        let temp_err = |path: &Path, e: io::Error| Error::TempDir { what: quote_path(path), reason: io_reason(&e) };
+        let temp_err = |path: &Path, e: io::Error| Error::temp_dir(path, &e);
         let started = Instant::now();
 
         // Spark sees local inputs through neutral names: Hadoop's input format drops files whose
@@ -170,15 +170,13 @@ impl Spark {
 
 /// Reads the driver's `word<TAB>count` lines into partitions (a word appears once).
 fn load(path: &Path, partitions: usize) -> Result<Vec<Records>> {
-    let file = fs::File::open(path).map_err(|e| Error::TempDir { what: quote_path(path), reason: io_reason(&e) })?;
+    let file = fs::File::open(path).map_err(|e| Error::temp_dir(path, &e))?;
     let mut tables: Vec<CountTable> = (0..partitions).map(|_| CountTable::default()).collect();
     let mut reader = BufReader::new(file);
     let mut line = Vec::new();
     loop {
         line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| Error::TempDir { what: quote_path(path), reason: io_reason(&e) })?;
+        let n = reader.read_until(b'\n', &mut line).map_err(|e| Error::temp_dir(path, &e))?;
         if n == 0 {
             break;
         }
@@ -203,18 +201,11 @@ fn last_error_line(log: &Path) -> Option<String> {
     Some(line.chars().take(300).collect())
 }
 
+/// A JSON string, escaped by the output stage's JSON writer.
 fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    let mut out = Vec::with_capacity(s.len() + 2);
+    crate::output::format::write_json_string(&mut out, s.as_bytes(), false).expect("writing to a Vec");
+    String::from_utf8(out).expect("JSON of UTF-8 is UTF-8")
 }
 
 fn json_list(items: &[String]) -> String {
@@ -227,7 +218,7 @@ mod tests {
 
     #[test]
     fn json_strings_are_escaped() {
-        assert_eq!(json_list(&["a\"b".into(), "c\\d\n".into()]), r#"["a\"b","c\\d\u000a"]"#);
+        assert_eq!(json_list(&["a\"b".into(), "c\\d\n".into()]), r#"["a\"b","c\\d\n"]"#);
     }
 
     #[test]
