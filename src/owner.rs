@@ -35,8 +35,9 @@ const KINDS: [(&str, &str); 3] = [WORK_DIR, STAGING_DIR, TEMP_FILE];
 const UNPUBLISHED: &str = ".mrwc-new-";
 
 /// A file or directory this process created and holds the lock of. It is registered for
-/// removal on SIGINT/SIGTERM from its creation (inside [`interrupt::creating`], so a signal
-/// never finds it created but unregistered) until [`Owned::remove`] or [`Owned::release`].
+/// removal on SIGINT/SIGTERM and SIGBUS from its creation (inside [`interrupt::creating`], so a
+/// signal never finds it created but unregistered) until [`Owned::remove`] or
+/// [`Owned::release`]: no caller registers anything itself.
 /// Dropping it removes the item, as a failed job must leave nothing behind.
 #[derive(Debug)]
 pub struct Owned {
@@ -48,7 +49,7 @@ pub struct Owned {
 impl Owned {
     /// Creates a locked directory `parent/PREFIX…SUFFIX`.
     pub fn dir(parent: &Path, kind: (&str, &str)) -> io::Result<Owned> {
-        interrupt::creating(|| Owned::make_dir(parent, kind).inspect(|o| interrupt::register(o.path())))
+        interrupt::creating(|| Owned::make_dir(parent, kind).inspect(|o| guard(o.path())))
     }
 
     fn make_dir(parent: &Path, (prefix, suffix): (&str, &str)) -> io::Result<Owned> {
@@ -60,7 +61,7 @@ impl Owned {
 
     /// Creates a locked, empty file `parent/PREFIX…SUFFIX` with mode `0666 & !umask`.
     pub fn file(parent: &Path, kind: (&str, &str)) -> io::Result<Owned> {
-        interrupt::creating(|| Owned::make_file(parent, kind).inspect(|o| interrupt::register(o.path())))
+        interrupt::creating(|| Owned::make_file(parent, kind).inspect(|o| guard(o.path())))
     }
 
     fn make_file(parent: &Path, (prefix, suffix): (&str, &str)) -> io::Result<Owned> {
@@ -103,7 +104,7 @@ impl Owned {
     }
 
     fn release_mut(&mut self) {
-        interrupt::unregister(&self.path);
+        unguard(&self.path);
         self.path = PathBuf::new();
     }
 }
@@ -112,9 +113,22 @@ impl Drop for Owned {
     fn drop(&mut self) {
         if !self.path.as_os_str().is_empty() {
             let _ = remove_item(&self.path);
-            interrupt::unregister(&self.path);
+            unguard(&self.path);
         }
     }
+}
+
+/// Registers `path` with both cleanups that can end the process abruptly: SIGINT/SIGTERM (which
+/// removes it whole) and SIGBUS from a truncated mapped input (whose handler can only unlink a
+/// file or remove an empty directory; a directory with content is left for `mrwc clean`).
+fn guard(path: &Path) {
+    interrupt::register(path);
+    crate::input::sigbus::register_cleanup(path);
+}
+
+fn unguard(path: &Path) {
+    interrupt::unregister(path);
+    crate::input::sigbus::unregister_cleanup(path);
 }
 
 fn publish(

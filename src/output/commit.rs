@@ -35,7 +35,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::config::{link_target, parent_dir, OutputTarget};
 use crate::error::{io_reason, quote_path, Error, Result};
-use crate::input::sigbus;
 use crate::interrupt;
 use crate::owner::{self, Owned};
 
@@ -75,7 +74,6 @@ impl Sink {
                     _ => path.clone(),
                 };
                 let temp = Owned::file(&parent_dir(&target), owner::TEMP_FILE).map_err(error)?;
-                sigbus::register_cleanup(temp.path());
                 Ok(Sink::File { path: target, temp })
             }
             OutputTarget::Dir { path, force } => DirCommit::start(path, *force).map(Sink::Dir),
@@ -110,7 +108,6 @@ impl Sink {
                     Ok(()) => temp.release(),
                     Err(_) => drop(temp.remove()),
                 }
-                sigbus::unregister_cleanup(&temp_path);
                 result.map_err(|e| Error::output(quote_path(&path), &e))
             }
             Sink::Special { path, file } => stream_to(file, write).map_err(|e| Error::output(quote_path(&path), &e)),
@@ -267,8 +264,6 @@ impl DirCommit {
             Err(_) => path.to_path_buf(),
         };
         let staging = Owned::dir(&parent_dir(&path), owner::STAGING_DIR).map_err(|e| fail(&e))?;
-        // Still empty during the map phase, when a SIGBUS can happen.
-        sigbus::register_cleanup(staging.path());
         Ok(DirCommit { path, staging: Some(staging), force })
     }
 
@@ -279,7 +274,6 @@ impl DirCommit {
     /// Writes `parts` part files with `write(index, out)`, then commits them.
     pub fn commit(mut self, parts: usize, write: impl Fn(usize, &mut dyn Write) -> io::Result<()>) -> Result<()> {
         let staging = self.staging().to_path_buf();
-        sigbus::unregister_cleanup(&staging);
         for i in 0..parts {
             let part = staging.join(format!("part-{i:05}"));
             let written = interrupt::creating(|| File::create(&part)).and_then(|file| {
@@ -400,7 +394,6 @@ impl Drop for DirCommit {
     fn drop(&mut self) {
         if let Some(staging) = self.staging.take() {
             let path = staging.path().to_path_buf();
-            sigbus::unregister_cleanup(&path);
             if let Err(e) = staging.remove() {
                 crate::error::diag(format!(
                     "{}: cannot remove unfinished output: {}",
