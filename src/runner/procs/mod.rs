@@ -45,8 +45,8 @@ use crate::spill::WorkDir;
 use crate::split::Splitter;
 use crate::tokenize::{with_tokenizer, Tokenizer};
 
-use protocol::{read_frame, write_frame, Reply, Request};
-use worker::{attempt_dir, map_dir, reduce_dir};
+use protocol::{read_frame, write_frame, Reply, Request, TaskId};
+use worker::attempt_dir;
 
 /// The procs runner's settings.
 #[derive(Debug, Clone)]
@@ -89,7 +89,7 @@ impl Procs {
         let partitions = job.config.partitions;
         let reduces: Vec<Task> = (0..partitions)
             .map(|p| Task {
-                name: format!("reduce-{p:05}"),
+                name: TaskId::Reduce(p).to_string(),
                 input: format!("partition {p} of {map_count} map outputs"),
                 request: Request::Reduce { task: p, attempt: 0, maps: map_count },
             })
@@ -102,7 +102,8 @@ impl Procs {
         pool.shutdown();
         counters.reduce_partitions = partitions as u64;
         counters.phases.push(("reduce", started.elapsed()));
-        let runs = (0..partitions).map(|p| reduce_dir(work.path(), p).join("done").join("result.run")).collect();
+        let runs =
+            (0..partitions).map(|p| TaskId::Reduce(p).dir(work.path()).join("done").join("result.run")).collect();
         Ok(Reduced::Disk { runs, work })
     }
 }
@@ -118,7 +119,7 @@ fn plan_map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: &T, counters:
     let push = |tasks: &mut Vec<Task>, source: &str, path: PathBuf, at: u64, start: u64, end: u64| {
         let task = tasks.len();
         tasks.push(Task {
-            name: format!("map-{task:05}"),
+            name: TaskId::Map(task).to_string(),
             input: format!("input {source} bytes {}..{}", at, at + end - start),
             request: Request::Map { task, attempt: 0, path, start, end },
         });
@@ -449,10 +450,7 @@ impl<'a> Pool<'a> {
 
     /// Commits an attempt: its directory becomes the task's `done` directory.
     fn commit(&self, task: &Task, attempt: u32) -> Result<()> {
-        let task_dir = match task.request {
-            Request::Map { task, .. } => map_dir(&self.work, task),
-            Request::Reduce { task, .. } => reduce_dir(&self.work, task),
-        };
+        let task_dir = task.request.id().dir(&self.work);
         let done = task_dir.join("done");
         interrupt::creating(|| fs::rename(attempt_dir(&task_dir, attempt), &done))
             .map_err(|e| Error::temp_dir(&done, &e))

@@ -21,6 +21,45 @@ use std::path::PathBuf;
 /// Frames larger than this are a protocol error, not an allocation.
 const MAX_FRAME: u32 = 1 << 20;
 
+/// A task of a procs job. It displays as `map-00003` / `reduce-00001`, the name of its
+/// directory under the work directory and in messages; [`TaskId::fault_name`] is the short
+/// `map-3` that `MRWC_FAULT` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskId {
+    Map(usize),
+    Reduce(usize),
+}
+
+impl TaskId {
+    /// The task's directory under the work directory `work`.
+    pub fn dir(self, work: &std::path::Path) -> PathBuf {
+        work.join(self.to_string())
+    }
+
+    /// The task's number within its phase.
+    pub fn index(self) -> usize {
+        match self {
+            TaskId::Map(t) | TaskId::Reduce(t) => t,
+        }
+    }
+
+    pub fn fault_name(self) -> String {
+        match self {
+            TaskId::Map(t) => format!("map-{t}"),
+            TaskId::Reduce(t) => format!("reduce-{t}"),
+        }
+    }
+}
+
+impl std::fmt::Display for TaskId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TaskId::Map(t) => write!(f, "map-{t:05}"),
+            TaskId::Reduce(t) => write!(f, "reduce-{t:05}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     Map { task: usize, attempt: u32, path: PathBuf, start: u64, end: u64 },
@@ -86,6 +125,19 @@ fn field<T: std::str::FromStr>(fields: &[&str], i: usize) -> io::Result<T> {
 }
 
 impl Request {
+    pub fn id(&self) -> TaskId {
+        match *self {
+            Request::Map { task, .. } => TaskId::Map(task),
+            Request::Reduce { task, .. } => TaskId::Reduce(task),
+        }
+    }
+
+    pub fn attempt(&self) -> u32 {
+        match *self {
+            Request::Map { attempt, .. } | Request::Reduce { attempt, .. } => attempt,
+        }
+    }
+
     pub fn encode(&self) -> String {
         match self {
             Request::Map { task, attempt, path, start, end } => {
@@ -180,6 +232,16 @@ pub fn read_frame(input: &mut impl Read) -> io::Result<Option<String>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn task_ids_name_directories_padded_and_faults_short() {
+        let id = TaskId::Map(3);
+        assert_eq!(id.to_string(), "map-00003");
+        assert_eq!(id.fault_name(), "map-3");
+        assert_eq!(TaskId::Reduce(12).dir(std::path::Path::new("/w")), PathBuf::from("/w/reduce-00012"));
+        let request = Request::Reduce { task: 12, attempt: 2, maps: 4 };
+        assert_eq!((request.id(), request.attempt()), (TaskId::Reduce(12), 2));
+    }
+
     use super::*;
 
     #[test]

@@ -32,7 +32,7 @@ use crate::config::TokenizerSpec;
 use crate::error::{io_reason, Error, Result};
 use crate::map::{map_task, MapStats};
 use crate::runfile;
-use crate::runner::procs::protocol::{read_frame, write_frame, Reply, Request};
+use crate::runner::procs::protocol::{read_frame, write_frame, Reply, Request, TaskId};
 use crate::spill;
 use crate::table::CountTable;
 use crate::tokenize::{with_tokenizer, Tokenizer};
@@ -63,14 +63,6 @@ impl WorkerArgs {
     fn heartbeat(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.heartbeat_ms.max(1))
     }
-}
-
-pub fn map_dir(work: &Path, task: usize) -> PathBuf {
-    work.join(format!("map-{task:05}"))
-}
-
-pub fn reduce_dir(work: &Path, task: usize) -> PathBuf {
-    work.join(format!("reduce-{task:05}"))
 }
 
 pub fn attempt_dir(task_dir: &Path, attempt: u32) -> PathBuf {
@@ -113,10 +105,8 @@ pub fn run(args: &WorkerArgs) -> Result<()> {
     let proto = |e: io::Error| Error::Job(format!("worker: {}", io_reason(&e)));
     while let Some(frame) = read_frame(&mut input).map_err(proto)? {
         let request = Request::decode(&frame).map_err(proto)?;
-        let (name, task, attempt) = match &request {
-            Request::Map { task, attempt, .. } => (format!("map-{task}"), *task, *attempt),
-            Request::Reduce { task, attempt, .. } => (format!("reduce-{task}"), *task, *attempt),
-        };
+        let (id, attempt) = (request.id(), request.attempt());
+        let (name, task) = (id.fault_name(), id.index());
         *current.lock().unwrap_or_else(|p| p.into_inner()) = Some((task, attempt));
         // At once, so the coordinator knows this process is up and reading.
         let beat = Reply::Progress { task, attempt }.encode();
@@ -166,7 +156,7 @@ fn inject_fault(spec: &str, task: &str, attempt: u32, heartbeat: std::time::Dura
 fn execute(args: &WorkerArgs, request: &Request) -> Result<Reply> {
     match request {
         Request::Map { task, attempt, path, start, end } => {
-            let dir = create_attempt_dir(&map_dir(&args.work_dir, *task), *attempt)?;
+            let dir = create_attempt_dir(&TaskId::Map(*task).dir(&args.work_dir), *attempt)?;
             let data = read_range(path, *start, *end, !args.no_mmap)?;
             let (stats, combined, spilled) =
                 with_tokenizer!(args.tokenize, |tokenizer| map_range(tokenizer, &data, &dir, args)?);
@@ -180,13 +170,13 @@ fn execute(args: &WorkerArgs, request: &Request) -> Result<Reply> {
             })
         }
         Request::Reduce { task, attempt, maps } => {
-            let dir = create_attempt_dir(&reduce_dir(&args.work_dir, *task), *attempt)?;
+            let dir = create_attempt_dir(&TaskId::Reduce(*task).dir(&args.work_dir), *attempt)?;
             // Every run of this partition from every committed map task. A map task writes no
             // run for a partition it saw no word of, and possibly several (spills): list them.
             let prefix = format!("part-{task:05}-");
             let mut inputs: Vec<PathBuf> = Vec::new();
             for m in 0..*maps {
-                let done = map_dir(&args.work_dir, m).join("done");
+                let done = TaskId::Map(m).dir(&args.work_dir).join("done");
                 let entries = fs::read_dir(&done).map_err(|e| Error::temp_dir(&done, &e))?;
                 for entry in entries {
                     let entry = entry.map_err(|e| Error::temp_dir(&done, &e))?;
