@@ -92,6 +92,16 @@ impl Owned {
         removed
     }
 
+    /// Removes the item; a failure is reported on stderr as `PATH: cannot remove WHAT: reason`
+    /// (for drops, where there is nobody to return an error to).
+    pub fn remove_or_warn(self, what: &str) {
+        let path = self.path.clone();
+        if let Err(e) = self.remove() {
+            let (path, reason) = (crate::error::quote_path(&path), crate::error::io_reason(&e));
+            crate::error::diag(format!("{path}: cannot remove {what}: {reason}"));
+        }
+    }
+
     /// Gives the item up without removing it (it was renamed into its final place).
     pub fn release(mut self) {
         self.release_mut();
@@ -277,6 +287,8 @@ mod tests {
         dead_file.abandon();
         fs::write(tmp.path().join("mine.txt"), "not mrwc's").unwrap();
         fs::create_dir(tmp.path().join("mrwc-job-")).unwrap();
+        // An old output moved aside by the non-atomic --force fallback is never taken.
+        fs::create_dir(tmp.path().join(".mrwc-replaced-abc")).unwrap();
 
         let cleaned = clean(tmp.path()).unwrap();
         let mut want = vec![dead_path.clone(), dead_file_path];
@@ -285,6 +297,7 @@ mod tests {
         assert_eq!(cleaned.live, 1);
         assert!(live.path().join("spill.run").exists());
         assert!(tmp.path().join("mine.txt").exists() && tmp.path().join("mrwc-job-").exists());
+        assert!(tmp.path().join(".mrwc-replaced-abc").exists());
         live.remove().unwrap();
     }
 

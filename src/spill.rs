@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::error::{io_reason, quote_path, Error, Result};
+use crate::error::{Error, Result};
 use crate::owner::{self, Owned};
 use crate::records::Records;
 use crate::runfile::{self, Order};
@@ -113,14 +113,7 @@ impl WorkDir {
 impl Drop for WorkDir {
     fn drop(&mut self) {
         if let Some(dir) = self.0.take() {
-            let path = dir.path().to_path_buf();
-            if let Err(e) = dir.remove() {
-                crate::error::diag(format!(
-                    "{}: cannot remove the work directory: {}",
-                    quote_path(&path),
-                    io_reason(&e)
-                ));
-            }
+            dir.remove_or_warn("the work directory");
         }
     }
 }

@@ -377,8 +377,11 @@ fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
 fn rename_exchange(staging: &Path, dir: &Path) -> io::Result<()> {
     match rename2(staging, dir, libc::RENAME_EXCHANGE) {
         Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {
-            // Without the flag: move DIR aside under a name of ours, then the staging into place.
-            let aside = staging.with_extension("old");
+            // Without the flag: move DIR aside, then the staging into place. The aside name is
+            // not one `mrwc clean` removes: killed between the two renames, it is the only copy
+            // of the old output.
+            let name = staging.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let aside = staging.with_file_name(name.replacen(".mrwc-out-", ".mrwc-replaced-", 1));
             fs::rename(dir, &aside)?;
             if let Err(e) = fs::rename(staging, dir) {
                 let _ = fs::rename(&aside, dir);
@@ -393,14 +396,7 @@ fn rename_exchange(staging: &Path, dir: &Path) -> io::Result<()> {
 impl Drop for DirCommit {
     fn drop(&mut self) {
         if let Some(staging) = self.staging.take() {
-            let path = staging.path().to_path_buf();
-            if let Err(e) = staging.remove() {
-                crate::error::diag(format!(
-                    "{}: cannot remove unfinished output: {}",
-                    quote_path(&path),
-                    io_reason(&e)
-                ));
-            }
+            staging.remove_or_warn("unfinished output");
         }
     }
 }

@@ -100,10 +100,7 @@ fn output_dir_has_one_part_per_partition_and_success_last() {
     let mut m = t.cmd().args(["--output-dir", "out", "-p", "3", "--sort", "word"]).arg(fixture("sample.txt"));
     m.cmd.env("MRWC_FAULT", "stop:commit:before").stdout(Stdio::null()).stderr(Stdio::null());
     let mut child = m.cmd.spawn().unwrap();
-    wait_for("the commit point", || {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap_or_default();
-        stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('T'))
-    });
+    wait_for("the commit point", || is_stopped(child.id()));
     let staging = t.list(".").into_iter().find(|n| n.starts_with(".mrwc-out-")).expect("a staging directory");
     assert_eq!(t.list(&staging), ["_SUCCESS", "part-00000", "part-00001", "part-00002"]);
     assert!(!t.join("out").exists(), "DIR visible before the commit");

@@ -112,12 +112,6 @@ fn a_hanging_worker_times_out_and_its_task_is_retried() {
     assert_no_work_dirs(&t);
 }
 
-/// The children of a process, from /proc.
-fn children(pid: u32) -> Vec<i32> {
-    let path = format!("/proc/{pid}/task/{pid}/children");
-    std::fs::read_to_string(path).unwrap_or_default().split_whitespace().filter_map(|p| p.parse().ok()).collect()
-}
-
 fn committed(tmp: &Path, task: &str) -> bool {
     std::fs::read_dir(tmp).into_iter().flatten().flatten().any(|job| job.path().join(task).join("done").is_dir())
 }
@@ -137,10 +131,10 @@ fn a_worker_killed_from_outside_is_replaced_and_the_result_is_exact() {
     let child = m.cmd.spawn().unwrap();
     let tmp = t.join("tmp");
     wait_for("map-0 committed", || committed(&tmp, "map-00000"));
-    let workers = children(child.id());
+    let workers = descendants(child.id());
     assert_eq!(workers.len(), 1, "{workers:?}");
     // SAFETY: kill with the pid of a worker process the test just observed.
-    unsafe { libc::kill(workers[0], libc::SIGKILL) };
+    unsafe { libc::kill(workers[0] as i32, libc::SIGKILL) };
     let run = Run::from(child.wait_with_output().unwrap());
     run.assert_code(0);
     assert_eq!(run.stdout, want);
@@ -157,7 +151,7 @@ fn sigint_stops_the_workers_and_removes_the_work_directory() {
         m.cmd.env("MRWC_FAULT", "hang:map-3:*").stdout(Stdio::piped()).stderr(Stdio::piped());
         let child = m.cmd.spawn().unwrap();
         wait_for("map-0 committed", || committed(&t.join("tmp"), "map-00000"));
-        let workers = children(child.id());
+        let workers = descendants(child.id());
         assert!(!workers.is_empty());
         // SAFETY: kill with our own child's pid.
         unsafe { libc::kill(child.id() as i32, signal) };

@@ -269,6 +269,26 @@ pub fn skip(reason: &str) {
     }
 }
 
+/// Whether process `pid` is stopped (state `T` in /proc), i.e. reached a `stop:` fault point.
+pub fn is_stopped(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('T'))
+}
+
+/// The pids of `pid`'s descendants (children first), from /proc.
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut frontier = vec![pid];
+    while let Some(parent) = frontier.pop() {
+        let children = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children")).unwrap_or_default();
+        for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+            found.push(child);
+            frontier.push(child);
+        }
+    }
+    found
+}
+
 /// Whether the tests run as root (file permissions do not stop root).
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
