@@ -14,9 +14,9 @@ use std::hint::black_box;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
-use mrwc::config::{Case, Normalize};
-use mrwc::map::{map_task, MapStats};
+use mrwc::map::MapWorker;
 use mrwc::table::CountTable;
+use mrwc::tokenize::{Case, Normalize};
 use mrwc::tokenize::{Mrjob, Tokenizer, Unicode, Whitespace, WordMapper, Words};
 
 fn corpus() -> Vec<u8> {
@@ -79,12 +79,10 @@ fn table(c: &mut Criterion) {
     let mut group = c.benchmark_group("table");
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.bench_function("add_one", |b| {
-        let mut tok = Whitespace::new(Case::Lower);
         b.iter(|| {
-            let mut table = CountTable::default();
-            let mut stats = MapStats::default();
-            map_task(&mut tok, black_box(&text), &mut table, &mut stats);
-            table.len()
+            let mut worker = MapWorker::new(Whitespace::new(Case::Lower), usize::MAX);
+            worker.map(black_box(&text));
+            worker.take().len()
         })
     });
     group.finish();
@@ -92,9 +90,9 @@ fn table(c: &mut Criterion) {
 
 fn partition(c: &mut Criterion) {
     let text = corpus();
-    let mut tok = Words::new(Case::Lower);
-    let mut table = CountTable::default();
-    map_task(&mut tok, &text, &mut table, &mut MapStats::default());
+    let mut worker = MapWorker::new(Words::new(Case::Lower), usize::MAX);
+    worker.map(&text);
+    let table = worker.take();
     let mut group = c.benchmark_group("partition");
     group.throughput(Throughput::Bytes(table.word_bytes() as u64));
     group.bench_function("into_partitions", |b| {

@@ -3,11 +3,15 @@
 //! before any work starts. The doc comments below are the `--help` text.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Format, RunnerKind, SortOrder, TokenizerSpec};
 use crate::gen::Script;
+use crate::output::{Format, SortOrder};
+use crate::runner::RunnerArgs;
+use crate::tokenize::TokenizerSpec;
+use crate::units;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -66,8 +70,8 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct GenArgs {
     /// Bytes to write, at most (e.g. 100M, 1G); whole lines only.
-    #[arg(long, value_name = "SIZE", default_value = "100M")]
-    pub size: String,
+    #[arg(long, value_name = "SIZE", default_value = "100M", value_parser = units::size)]
+    pub size: usize,
     /// Distinct words in the vocabulary.
     #[arg(long, value_name = "N", default_value_t = 200_000)]
     pub vocab: usize,
@@ -94,20 +98,18 @@ pub struct CountArgs {
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
-    /// Where the job runs: `local` (one thread, in order), `threads` (rayon workers), `procs`
-    /// (worker processes), `spark` (Apache Spark).
-    #[arg(short = 'r', long, value_enum, default_value_t = RunnerKind::Threads)]
-    pub runner: RunnerKind,
+    #[command(flatten)]
+    pub runner: RunnerArgs,
 
-    /// Worker threads (default: the number of available cores).
-    #[arg(short = 'j', long, value_name = "N")]
+    /// Map workers: threads, or processes with -r procs (default: the number of available cores).
+    #[arg(short = 'j', long, value_name = "N", value_parser = units::count_up_to(crate::runner::MAX_JOBS))]
     pub jobs: Option<usize>,
 
     /// Memory budget of the job's tables and buffers (e.g. 512M, 2G). Past it, map workers
     /// spill sorted runs to --tmp-dir, partitions are merged from disk and the output is sorted
     /// externally. Default: half of the physical memory; at least 1M and 128K per worker.
-    #[arg(long, value_name = "SIZE")]
-    pub max_memory: Option<String>,
+    #[arg(long, value_name = "SIZE", value_parser = units::size)]
+    pub max_memory: Option<usize>,
 
     /// Tests only: lift the floor under --max-memory, so small inputs spill.
     #[arg(long, hide = true)]
@@ -118,34 +120,15 @@ pub struct CountArgs {
     #[arg(long, value_name = "DIR")]
     pub tmp_dir: Option<PathBuf>,
 
-    /// procs: a worker process silent for this long while it runs a task is taken for hung,
-    /// killed, and the task retried (e.g. 600, 90s, 0.5s, 10m). Workers send a heartbeat every
-    /// quarter of it from a thread that does not wait on the task: a slow task never times out,
-    /// a stopped or deadlocked process does. A worker that has not started yet gets 60 s more.
-    #[arg(long, value_name = "DURATION", default_value = "600s")]
-    pub task_timeout: String,
-
-    /// spark: the master URL (default local[N], N = --jobs); local masters bind to 127.0.0.1.
-    #[arg(long, value_name = "URL")]
-    pub spark_master: Option<String>,
-
-    /// spark: the spark-submit to run (default: $SPARK_HOME/bin/spark-submit, then PATH).
-    #[arg(long, value_name = "PATH")]
-    pub spark_submit: Option<PathBuf>,
-
-    /// procs: attempts per task before the job fails.
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub max_attempts: u32,
-
     /// Reduce partitions, R: words go to partition hash(word) mod R (default: the worker count).
-    #[arg(short = 'p', long, value_name = "R")]
+    #[arg(short = 'p', long, value_name = "R", value_parser = units::count_up_to(crate::partition::MAX_PARTITIONS))]
     pub partitions: Option<usize>,
 
     /// Target size of a map task's chunk (e.g. 65536, 512K, 2M). Chunk edges move forward to
     /// the next token boundary, so a word or a UTF-8 character is never cut. Default: 1M, or
     /// 16M with -r procs (each task there is a round trip to a process and a set of files).
-    #[arg(long, value_name = "SIZE")]
-    pub chunk_size: Option<String>,
+    #[arg(long, value_name = "SIZE", value_parser = units::positive_size)]
+    pub chunk_size: Option<usize>,
 
     #[command(flatten)]
     pub tokenize: TokenizerSpec,
@@ -155,7 +138,7 @@ pub struct CountArgs {
     pub sort: SortOrder,
 
     /// Keep only the N most frequent words (ties broken by word), then order them by --sort.
-    #[arg(short = 'n', long, value_name = "N")]
+    #[arg(short = 'n', long, value_name = "N", value_parser = units::positive::<u64>)]
     pub top: Option<u64>,
 
     /// Drop words seen fewer than N times.
@@ -211,13 +194,13 @@ pub struct CountArgs {
     pub online: bool,
 
     /// Time between snapshots (e.g. 500ms, 2s, 1m) [default: 2s].
-    #[arg(long, value_name = "DURATION", requires = "online", help_heading = "Online mode")]
-    pub every: Option<String>,
+    #[arg(long, value_name = "DURATION", requires = "online", help_heading = "Online mode", value_parser = units::positive_duration)]
+    pub every: Option<Duration>,
 
     /// Count over a sliding window of this length (e.g. 5m) instead of all time; counts older
     /// than the window are released.
-    #[arg(long, value_name = "DURATION", requires = "online", help_heading = "Online mode")]
-    pub window: Option<String>,
+    #[arg(long, value_name = "DURATION", requires = "online", help_heading = "Online mode", value_parser = units::positive_duration)]
+    pub window: Option<Duration>,
 
     /// Follow files as `tail -F` does: read what is appended, and reopen a file from its start
     /// when it is rotated or truncated. Stop with SIGINT or SIGTERM.

@@ -16,8 +16,6 @@ pub struct Counters {
     pub input_files: u64,
     pub skipped_inputs: u64,
     pub map: MapStats,
-    /// Records the combiners handed to the shuffle (distinct words per worker, summed).
-    pub combine_output_records: u64,
     pub reduce_partitions: u64,
     pub distinct_words: u64,
     pub output_records: u64,
@@ -39,7 +37,7 @@ impl Counters {
             ("input bytes", self.map.input_bytes),
             ("map tasks", self.map.tasks),
             ("map output records", self.map.output_records),
-            ("combine output records", self.combine_output_records),
+            ("combine output records", self.map.combined),
             ("reduce partitions", self.reduce_partitions),
             ("distinct words", self.distinct_words),
             ("output records", self.output_records),
@@ -109,7 +107,7 @@ mod tests {
             runner: "threads".into(),
             workers: 2,
             input_files: 1,
-            map: MapStats { tasks: 3, input_bytes: 2_000_000, output_records: 10 },
+            map: MapStats { tasks: 3, input_bytes: 2_000_000, output_records: 10, combined: 4 },
             phases: vec![("map", Duration::from_secs(1)), ("reduce", Duration::from_millis(5))],
             ..Counters::default()
         };

@@ -181,3 +181,14 @@ fn remove_registered() {
         };
     }
 }
+/// Fault injection, for tests that must catch mrwc at a precise moment: with
+/// `MRWC_FAULT=stop:POINT` (comma-separated with others), the process stops itself (SIGSTOP) at
+/// `POINT` until SIGCONT. Points: `commit:before` and `commit:after` (the rename that commits
+/// an output), `read:opened` (a file opened to be read with read(), before its first byte).
+pub fn stop_at(point: &str) {
+    let Ok(faults) = std::env::var("MRWC_FAULT") else { return };
+    if faults.split(',').any(|f| f.strip_prefix("stop:") == Some(point)) {
+        // SAFETY: raise has no preconditions; the process stops until SIGCONT or SIGKILL.
+        unsafe { libc::raise(libc::SIGSTOP) };
+    }
+}

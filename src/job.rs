@@ -1,17 +1,19 @@
-//! One job from start to end: plan the inputs, prepare the output, run the runner, write and
-//! commit the result, report counters. Every check that can fail without reading the data
-//! (flags, inputs, the output location) happens before the first map task starts.
+//! One job from start to end, batch or online: plan the inputs, build the runner, prepare the
+//! output, run map/shuffle/reduce, write and commit the result, report counters. Every check
+//! that can fail without reading the data (flags, inputs, the output location, the runner's
+//! tools) happens before the first map task starts. This is the only place that sets a job up
+//! and tears it down; online mode differs only in who drives map and reduce.
 
 use std::time::Instant;
 
 use crate::config::Config;
 use crate::counters::Counters;
 use crate::error::{Error, Result};
-use crate::input::{self, WalkOptions};
+use crate::input::{self, OnError, WalkOptions};
 use crate::interrupt;
-use crate::output::{self, OutputSpec, Sink};
+use crate::online;
+use crate::output::{self, OutputSpec, OutputTarget, Sink};
 use crate::progress::Progress;
-use crate::runner::{Job, Runner};
 
 /// How a job that did not fail ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,10 +27,7 @@ pub enum Outcome {
 /// Runs a counting job. Warnings (inputs skipped under `--keep-going`) go to stderr as they
 /// happen; the result goes where the config says.
 pub fn run(config: &Config) -> Result<Outcome> {
-    if let Some(online) = config.online {
-        return crate::online::run(config, online);
-    }
-    let urls = config.runner == crate::config::RunnerKind::Spark;
+    let urls = config.runner.urls && config.online.is_none();
     let plan = input::plan(&config.inputs, WalkOptions { recursive: config.recursive, follow: config.follow, urls });
     if !plan.errors.is_empty() && !config.keep_going {
         return Err(Error::BadInputs(plan.errors));
@@ -36,21 +35,60 @@ pub fn run(config: &Config) -> Result<Outcome> {
     for e in &plan.errors {
         crate::error::diag(e);
     }
-    let runner = Runner::new(config, &plan)?;
+    if let Some(settings) = &config.online {
+        online::check(&plan, settings)?;
+    }
+    let runner = config.build_runner(&plan)?;
     interrupt::install();
     let sink = Sink::prepare(&config.output)?;
 
-    let total = if config.progress { plan.text_bytes() } else { None };
+    let on_error = OnError::new(config.keep_going);
+    let total = if config.progress && config.online.is_none() { plan.text_bytes() } else { None };
     let big_enough = total.is_none_or(|n| n >= 16 << 20);
-    let progress = Progress::new(config.progress && big_enough, total);
-    let warn = |e: &Error| crate::error::diag(e);
-    let job = Job { config, plan: &plan, progress: &progress, warn: &warn };
-    let mut counters = Counters { runner: runner.name().to_string(), workers: runner.workers(), ..Counters::default() };
+    let progress = Progress::new(config.progress && config.online.is_none() && big_enough, total);
+    let job = config.job(&plan, &on_error, &progress);
+    let mut counters =
+        Counters { runner: config.runner.name.to_string(), workers: runner.workers(), ..Counters::default() };
 
-    let partitions = runner.run(&job, &mut counters);
-    progress.finish();
-    let partitions = partitions?;
-    counters.input_files = (plan.file_count() as u64).saturating_sub(counters.skipped_inputs);
+    let reduced = match config.online {
+        None => {
+            let reduced = runner.run(&job, &mut counters);
+            progress.finish();
+            let reduced = reduced?;
+            counters.input_files = (plan.file_count() as u64).saturating_sub(on_error.skipped());
+            reduced
+        }
+        Some(settings) => {
+            counters.runner = "online".into();
+            counters.workers = config.jobs;
+            // Online mode reduces and merges totals on threads even with one mapper.
+            let own;
+            let pool = match runner.pool() {
+                Some(pool) => pool,
+                None => {
+                    own = rayon::ThreadPoolBuilder::new()
+                        .num_threads(1)
+                        .thread_name(|i| format!("mrwc-worker-{i}"))
+                        .build()
+                        .map_err(|e| Error::Usage(format!("cannot start a worker thread: {e}")))?;
+                    &own
+                }
+            };
+            let mode = online::Mode {
+                online: settings,
+                mappers: config.jobs,
+                format: config.format,
+                final_to_stdout: matches!(config.output, OutputTarget::Stdout),
+                pool,
+            };
+            match online::run(&job, &mode, &mut counters)? {
+                Some(reduced) => reduced,
+                // The reader of stdout went away (`| head`): a normal, silent end.
+                None => return Ok(Outcome::Complete),
+            }
+        }
+    };
+    counters.skipped_inputs = on_error.skipped();
 
     let started = Instant::now();
     let spec = OutputSpec {
@@ -58,10 +96,13 @@ pub fn run(config: &Config) -> Result<Outcome> {
         top: config.top,
         min_count: config.min_count,
         format: config.format,
-        parallel: matches!(runner, Runner::Threads(_)) && runner.workers() > 1,
-        budget: config.max_memory,
+        parallel: runner.pool().is_some(),
+        budget: config.budget,
     };
-    counters.output_records = runner.install(|| output::write(&partitions, &spec, sink))?;
+    counters.output_records = match runner.pool() {
+        Some(pool) => pool.install(|| output::write(&reduced, &spec, sink)),
+        None => output::write(&reduced, &spec, sink),
+    }?;
     counters.phases.push(("output", started.elapsed()));
     if config.stats {
         crate::error::stderr_text(&counters.report());

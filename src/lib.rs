@@ -21,6 +21,7 @@
 //!
 //! A stage never knows which runner drives it; a runner only schedules.
 
+pub mod budget;
 pub mod cli;
 pub mod config;
 pub mod counters;
@@ -45,6 +46,7 @@ pub mod split;
 pub mod streaming;
 pub mod table;
 pub mod tokenize;
+pub mod units;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -72,7 +74,11 @@ pub fn run_cli<I: IntoIterator<Item = OsString>>(args: I) -> Result<Outcome> {
         }
         Some(cli::Command::Map(args)) => streaming::map(&args).map(|()| Outcome::Complete),
         Some(cli::Command::Reduce(args)) => streaming::reduce(&args).map(|()| Outcome::Complete),
-        Some(cli::Command::Clean { dirs }) => owner::clean_dirs(&dirs),
+        Some(cli::Command::Clean { dirs }) => {
+            let (report, result) = owner::clean_dirs(&dirs);
+            print_generated(|out| out.write_all(report.as_bytes()))?;
+            result.map(|()| Outcome::Complete)
+        }
         Some(cli::Command::Worker(args)) => runner::procs::worker::run(&args).map(|()| Outcome::Complete),
         None => job::run(&config::Config::from_cli(&cli.count)?),
     }

@@ -1,10 +1,15 @@
-//! Map: a map task tokenizes one chunk into its worker's combining table (in-mapper combining).
+//! Map: a map worker tokenizes pieces of text into its combining table (in-mapper combining).
 //!
-//! A worker keeps one [`CountTable`] across all the tasks it runs, so a word that appears in
-//! every chunk is stored once per worker, not once per chunk; the table is drained into
-//! partitions when the worker runs out of tasks. This is Hadoop's combiner applied as early as
-//! possible: nothing per token ever leaves the worker.
+//! [`MapWorker`] is the one map worker of the engine: the in-process runners' threads, a procs
+//! worker process, online mode's mapper threads and `mrwc map` all drive it the same way. It
+//! keeps one [`CountTable`] across all the tasks it runs, so a word that appears in every chunk
+//! is stored once per worker, not once per chunk: Hadoop's combiner applied as early as
+//! possible, nothing per token ever leaves the worker. When the table passes the worker's
+//! memory share ([`crate::budget::Budget::spill_at`]), [`MapWorker::map`] says so and the
+//! driver takes the table away ([`MapWorker::take`]) to spill it: to sorted runs, to stdout
+//! (`mrwc map`), or into running totals (online).
 
+use crate::records::Records;
 use crate::table::CountTable;
 use crate::tokenize::Tokenizer;
 
@@ -15,6 +20,8 @@ pub struct MapStats {
     pub input_bytes: u64,
     /// Tokens emitted by the tokenizer (Hadoop's "map output records").
     pub output_records: u64,
+    /// Records the combining table handed on (distinct words per table, summed).
+    pub combined: u64,
 }
 
 impl MapStats {
@@ -22,43 +29,107 @@ impl MapStats {
         self.tasks += other.tasks;
         self.input_bytes += other.input_bytes;
         self.output_records += other.output_records;
+        self.combined += other.combined;
     }
 }
 
-/// Runs one map task, or one piece of a task that arrives in pieces: every token of `chunk` is
-/// counted into `table`. The caller counts tasks.
-#[inline]
-pub fn map_task<T: Tokenizer>(tokenizer: &mut T, chunk: &[u8], table: &mut CountTable, stats: &mut MapStats) {
-    let mut tokens = 0u64;
-    tokenizer.tokenize(chunk, |word| {
-        table.add_token(word);
-        tokens += 1;
-    });
-    stats.input_bytes += chunk.len() as u64;
-    stats.output_records += tokens;
+/// One map worker: its tokenizer, its combining table and what it has done.
+pub struct MapWorker<T> {
+    tokenizer: T,
+    table: CountTable,
+    stats: MapStats,
+    spill_at: usize,
+}
+
+/// A finished worker's table, cut into one list per partition, and its statistics.
+pub struct MapOutput {
+    pub partitions: Vec<Records>,
+    pub stats: MapStats,
+}
+
+impl<T: Tokenizer> MapWorker<T> {
+    /// A worker whose table is full past `spill_at` bytes (see [`crate::budget`]).
+    pub fn new(tokenizer: T, spill_at: usize) -> MapWorker<T> {
+        MapWorker { tokenizer, table: CountTable::default(), stats: MapStats::default(), spill_at }
+    }
+
+    /// Counts that a task started: one chunk is one task, whatever pieces it arrives in.
+    pub fn start_task(&mut self) {
+        self.stats.tasks += 1;
+    }
+
+    /// Counts every token of `piece` (which must end on a token boundary, or at the end of its
+    /// input) into the table. Returns true when the table is past the worker's share: the
+    /// driver should [`take`](Self::take) it.
+    #[inline]
+    pub fn map(&mut self, piece: &[u8]) -> bool {
+        let (table, mut tokens) = (&mut self.table, 0u64);
+        self.tokenizer.tokenize(piece, |word| {
+            table.add_token(word);
+            tokens += 1;
+        });
+        self.stats.input_bytes += piece.len() as u64;
+        self.stats.output_records += tokens;
+        self.table.memory_bytes() > self.spill_at
+    }
+
+    /// The tokenizer, for boundary checks by the driver.
+    pub fn tokenizer(&self) -> &T {
+        &self.tokenizer
+    }
+
+    /// Bytes the table holds.
+    pub fn table_bytes(&self) -> usize {
+        self.table.memory_bytes()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Takes the table away (to spill it), leaving an empty one.
+    pub fn take(&mut self) -> CountTable {
+        self.stats.combined += self.table.len() as u64;
+        std::mem::take(&mut self.table)
+    }
+
+    /// Takes the statistics gathered since the last call.
+    pub fn take_stats(&mut self) -> MapStats {
+        std::mem::take(&mut self.stats)
+    }
+
+    /// Ends the worker: its table as one list per partition, and its statistics.
+    pub fn finish(mut self, partitions: usize) -> MapOutput {
+        let table = self.take();
+        MapOutput { partitions: table.into_partitions(partitions), stats: self.stats }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Case;
-    use crate::tokenize::Words;
+    use crate::tokenize::{Case, Words};
 
     #[test]
     fn tasks_combine_into_one_table() {
-        let mut tok = Words::new(Case::Lower);
-        let mut table = CountTable::default();
-        let mut stats = MapStats::default();
-        map_task(&mut tok, b"the cat and THE hat", &mut table, &mut stats);
-        map_task(&mut tok, b"the end", &mut table, &mut stats);
-        assert_eq!(stats, MapStats { tasks: 0, input_bytes: 26, output_records: 7 });
-        assert_eq!(table.len(), 5);
-        let mut the = 0;
-        table.for_each(|w, c| {
-            if w == b"the" {
-                the = c
-            }
-        });
-        assert_eq!(the, 3);
+        let mut worker = MapWorker::new(Words::new(Case::Lower), usize::MAX);
+        worker.start_task();
+        assert!(!worker.map(b"the cat and THE hat"));
+        worker.start_task();
+        assert!(!worker.map(b"the end"));
+        let out = worker.finish(1);
+        assert_eq!(out.stats, MapStats { tasks: 2, input_bytes: 26, output_records: 7, combined: 5 });
+        let the = out.partitions[0].iter().find(|(w, _)| *w == b"the").map(|(_, c)| c);
+        assert_eq!(the, Some(3));
+    }
+
+    #[test]
+    fn a_full_table_is_reported_and_taken() {
+        let mut worker = MapWorker::new(Words::new(Case::Lower), 0);
+        assert!(worker.map(b"one two"));
+        let table = worker.take();
+        assert_eq!(table.len(), 2);
+        assert!(worker.is_empty());
+        assert_eq!(worker.finish(2).stats.combined, 2);
     }
 }

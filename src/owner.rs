@@ -241,10 +241,10 @@ pub fn clean(dir: &Path) -> io::Result<Cleaned> {
     Ok(cleaned)
 }
 
-/// `mrwc clean [DIR...]`: cleans each directory (default: the system temp directory) and
-/// prints `removed PATH` for each item removed. A directory that cannot be read, or an item
-/// that cannot be removed, is an error after the others were done.
-pub fn clean_dirs(dirs: &[PathBuf]) -> crate::Result<crate::Outcome> {
+/// `mrwc clean [DIR...]`: cleans each directory (default: the system temp directory); returns
+/// the report to print (`removed PATH` for each item removed), and an error when a directory
+/// could not be read or an item removed (after the others were done).
+pub fn clean_dirs(dirs: &[PathBuf]) -> (String, crate::Result<()>) {
     use crate::error::{io_reason, quote_path};
     let dirs = if dirs.is_empty() { vec![std::env::temp_dir()] } else { dirs.to_vec() };
     let mut report = String::new();
@@ -262,10 +262,9 @@ pub fn clean_dirs(dirs: &[PathBuf]) -> crate::Result<crate::Outcome> {
             Err(e) => errors.push(format!("{}: {}", quote_path(dir), io_reason(&e))),
         }
     }
-    crate::output::Sink::Stdout.write_one(|out| out.write_all(report.as_bytes()))?;
     match errors.len() {
-        0 => Ok(crate::Outcome::Complete),
-        _ => Err(crate::Error::Job(errors.join("\nmrwc: "))),
+        0 => (report, Ok(())),
+        _ => (report, Err(crate::Error::Job(errors.join("\nmrwc: ")))),
     }
 }
 

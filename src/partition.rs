@@ -6,6 +6,9 @@
 //! `--output-dir` part files should hold the same words wherever the job ran. It runs once per
 //! combined record, not per token, so its speed hardly matters.
 
+/// Highest partition count: part files are named `part-00000` to `part-99999`.
+pub const MAX_PARTITIONS: usize = 100_000;
+
 /// FNV-1a's starting value (64 bits).
 pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 

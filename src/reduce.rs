@@ -8,8 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::counters::Counters;
+use crate::error::{Error, Result};
 use crate::records::Records;
-use crate::spill::WorkDir;
+use crate::spill::{Spiller, WorkDir};
 use crate::table::{CountOverflow, CountTable};
 
 /// The reduced result of a job: each partition's unique words and counts.
@@ -30,9 +32,63 @@ impl Reduced {
     }
 }
 
+/// The reduce stage of a job, for batch and online mode alike: `lists` holds, per map worker
+/// (or per flush of online totals), one list per partition. With nothing spilled, the lists are
+/// shuffled by partition and each partition is merged in memory; once anything is on disk,
+/// everything goes there and each partition is one k-way merge of its runs, so no partition is
+/// ever loaded whole. Partitions are reduced on `pool`'s threads, or in order without one.
+pub fn reduce(
+    lists: Vec<Vec<Records>>,
+    spiller: Spiller,
+    partitions: usize,
+    pool: Option<&rayon::ThreadPool>,
+    counters: &mut Counters,
+) -> Result<Reduced> {
+    counters.reduce_partitions = partitions as u64;
+    if !spiller.spilled() {
+        let reduced = in_memory(lists, partitions, pool)?;
+        counters.distinct_words = reduced.iter().map(|r| r.len() as u64).sum();
+        return Ok(Reduced::Memory(reduced));
+    }
+    for list in lists {
+        spiller.spill_lists(list)?;
+    }
+    counters.spill.merge(&spiller.stats());
+    let (runs, work) = spiller.into_runs().expect("spilled");
+    let inputs: Vec<(usize, Vec<PathBuf>)> = runs.into_iter().enumerate().collect();
+    let merge = |(p, paths): (usize, Vec<PathBuf>)| reduce_spilled_partition(work.path(), p, &paths);
+    let merged = each(pool, inputs, merge).into_iter().collect::<Result<Vec<_>>>()?;
+    counters.distinct_words = merged.iter().map(|(_, n)| n).sum();
+    Ok(Reduced::Disk { runs: merged.into_iter().map(|(path, _)| path).collect(), work })
+}
+
+/// Shuffles the workers' lists by partition and merges each partition in memory.
+pub fn in_memory(
+    lists: Vec<Vec<Records>>,
+    partitions: usize,
+    pool: Option<&rayon::ThreadPool>,
+) -> Result<Vec<Records>> {
+    let shuffled = crate::shuffle::by_partition(lists, partitions);
+    let reduced = each(pool, shuffled, reduce_partition);
+    reduced.into_iter().collect::<std::result::Result<Vec<_>, _>>().map_err(|e| Error::Job(e.to_string()))
+}
+
+/// Applies `f` to every item, keeping the order: on `pool`'s threads, or in order here.
+pub fn each<I: Send, O: Send>(
+    pool: Option<&rayon::ThreadPool>,
+    items: Vec<I>,
+    f: impl Fn(I) -> O + Sync + Send,
+) -> Vec<O> {
+    use rayon::prelude::*;
+    match pool {
+        Some(pool) => pool.install(|| items.into_par_iter().map(f).collect()),
+        None => items.into_iter().map(f).collect(),
+    }
+}
+
 /// Merges the spilled runs of partition `p` into one run in `work`, removing the inputs;
 /// returns the merged run and its record count.
-pub fn reduce_spilled_partition(work: &Path, p: usize, runs: &[PathBuf]) -> crate::error::Result<(PathBuf, u64)> {
+fn reduce_spilled_partition(work: &Path, p: usize, runs: &[PathBuf]) -> Result<(PathBuf, u64)> {
     let out = work.join(format!("reduce-{p:05}.run"));
     let records = crate::runfile::merge_files(runs, &out, work)?;
     runs.iter().for_each(|path| drop(std::fs::remove_file(path)));

@@ -1,14 +1,11 @@
-//! Bounded memory: the budget, the job's work directory, and spilling tables to sorted runs.
+//! Spilling: the job's work directory, and tables written out as sorted runs.
 //!
-//! `--max-memory` bounds what the job's tables and buffers hold (default: half of the physical
-//! memory; at least [`budget_floor`]: 128 KiB per worker and 1 MiB in all). Each of the `W` map
-//! workers gets `budget / W`; a worker spills when its combining table passes half of its share
-//! ([`spill_threshold`], never below [`MIN_SPILL`]), because spilling copies the table into
-//! sorted per-partition lists before writing them, so the peak is about the share itself. A
+//! When a map worker's table passes its share of `--max-memory` (the arithmetic is all in
+//! [`crate::budget`]), its driver spills it here as one word-sorted run per partition. A
 //! partition never has more than [`MAX_RUNS`] spilled runs: past that its oldest are merged.
 //!
 //! ```text
-//!  table > share/2 ──► into_partitions ──► sort each ──► WORK/spill-N-pP.run ──► empty table
+//!  table > spill_at ──► into_partitions ──► sort each ──► WORK/spill-N-pP.run ──► empty table
 //! ```
 //!
 //! Once anything has spilled, every worker's remaining table is written the same way and each
@@ -30,68 +27,10 @@ use crate::records::Records;
 use crate::runfile::{self, Order};
 use crate::table::CountTable;
 
-/// The smallest table a map worker spills: whatever the budget, a spilled run holds at least
-/// this much table data, so a tiny budget cannot write one file per record.
-pub const MIN_SPILL: usize = 64 << 10;
-
-/// The smallest `--max-memory` for `workers` map workers: each worker's share must hold a
-/// [`MIN_SPILL`] table twice (a spill copies the table), and the whole at least 1 MiB.
-pub fn budget_floor(workers: usize) -> usize {
-    (workers.max(1) * 2 * MIN_SPILL).max(1 << 20)
-}
-
-/// Checks a `--max-memory` value against [`budget_floor`]; `Err` is the reason, for a usage
-/// message. `tiny` (the hidden `--test-tiny-budget` flag) lifts the floor, for tests that need
-/// small inputs to spill.
-pub fn check_budget(budget: usize, workers: usize, tiny: bool) -> std::result::Result<(), String> {
-    let floor = budget_floor(workers);
-    if budget == 0 || (!tiny && budget < floor) {
-        let kib = (2 * MIN_SPILL) >> 10;
-        return Err(format!(
-            "must be at least {} ({kib}K per worker, at least 1M: the smallest table a worker spills is {}K)",
-            size_text(floor),
-            MIN_SPILL >> 10
-        ));
-    }
-    Ok(())
-}
-
-/// `1M`, `640K`, or bytes.
-fn size_text(n: usize) -> String {
-    match n {
-        n if n % (1 << 20) == 0 => format!("{}M", n >> 20),
-        n if n % (1 << 10) == 0 => format!("{}K", n >> 10),
-        n => n.to_string(),
-    }
-}
-
-/// The table size at which one of `workers` map workers spills: half of its share of `budget`
-/// (a spill copies the table into sorted lists, so the peak is about the share), never below
-/// [`MIN_SPILL`] unless `tiny` lifted the floor.
-pub fn spill_threshold(budget: usize, workers: usize, tiny: bool) -> usize {
-    let half_share = budget / workers.max(1) / 2;
-    if tiny {
-        half_share
-    } else {
-        half_share.max(MIN_SPILL)
-    }
-}
-
 /// Runs of one partition kept before the oldest [`COMPACT`] of them are merged into one: at
 /// most this many spilled runs per partition exist at any time, whatever the budget.
 pub const MAX_RUNS: usize = 128;
 pub const COMPACT: usize = 64;
-
-/// The default `--max-memory`: half of the physical memory (1 GiB if it cannot be read).
-pub fn default_budget() -> usize {
-    // SAFETY: sysconf has no preconditions; it returns -1 for unknown names.
-    let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
-    if pages > 0 && size > 0 {
-        (pages as usize).saturating_mul(size as usize) / 2
-    } else {
-        1 << 30
-    }
-}
 
 /// A job's work directory `mrwc-job-*`, owned by this process (see [`crate::owner`]): removed
 /// when dropped, and on SIGINT/SIGTERM. One left by a run killed outright keeps its name and
@@ -281,29 +220,5 @@ mod tests {
         let spiller = Spiller::new(Path::new("/proc"), 1);
         let err = spiller.spill_table(CountTable::default()).unwrap_err().to_string();
         assert!(err.starts_with("/proc: "), "{err}");
-    }
-
-    #[test]
-    fn default_budget_is_half_the_memory() {
-        // SAFETY: sysconf has no preconditions.
-        let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
-        assert!(pages > 0 && size > 0, "this test needs the physical memory size");
-        assert_eq!(default_budget(), pages as usize * size as usize / 2);
-    }
-
-    #[test]
-    fn the_budget_floor_and_the_spill_threshold_hold_together() {
-        for workers in [1, 2, 16, 4096] {
-            let floor = budget_floor(workers);
-            assert!(floor >= 1 << 20);
-            assert!(check_budget(floor, workers, false).is_ok());
-            assert!(check_budget(floor - 1, workers, false).is_err());
-            assert!(check_budget(1, workers, true).is_ok());
-            // At the floor, a worker spills a table of at least MIN_SPILL within its share.
-            assert!(spill_threshold(floor, workers, false) >= MIN_SPILL);
-            assert!(2 * spill_threshold(floor, workers, false) <= floor / workers);
-        }
-        assert_eq!(spill_threshold(300, 1, true), 150);
-        assert!(check_budget(0, 1, true).is_err());
     }
 }

@@ -23,13 +23,16 @@ use std::io::{self, BufRead, BufWriter, Write};
 
 use clap::Args;
 
-use crate::config::{parse_size, InputArg, TokenizerSpec};
+use crate::budget::Budget;
 use crate::error::{io_reason, Error, Result};
+use crate::input::InputArg;
 use crate::input::{self, WalkOptions};
+use crate::map::MapWorker;
 use crate::runfile;
 use crate::spill::Spiller;
 use crate::split::Splitter;
 use crate::table::CountTable;
+use crate::tokenize::TokenizerSpec;
 use crate::tokenize::{with_tokenizer, Tokenizer};
 
 #[derive(Debug, Clone, Args)]
@@ -37,9 +40,10 @@ pub struct MapArgs {
     /// How text is cut into words (as in the main command).
     #[command(flatten)]
     pub tokenize: TokenizerSpec,
-    /// Memory for the combining table; past it, counts are written out early (e.g. 256M).
-    #[arg(long, value_name = "SIZE", default_value = "256M")]
-    pub max_memory: String,
+    /// Memory for the combining table; past half of it, counts are written out early (e.g.
+    /// 256M).
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = crate::units::size)]
+    pub max_memory: usize,
     /// Tests only: lift the 1M floor under --max-memory.
     #[arg(long, hide = true)]
     pub test_tiny_budget: bool,
@@ -57,8 +61,8 @@ pub struct ReduceArgs {
     #[arg(long)]
     pub skip_bad_records: bool,
     /// Memory for --unsorted's table before it spills (e.g. 256M).
-    #[arg(long, value_name = "SIZE", default_value = "256M")]
-    pub max_memory: String,
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = crate::units::size)]
+    pub max_memory: usize,
     /// Tests only: lift the 1M floor under --max-memory.
     #[arg(long, hide = true)]
     pub test_tiny_budget: bool,
@@ -70,13 +74,12 @@ pub struct ReduceArgs {
     pub counters: bool,
 }
 
-fn budget(text: &str, tiny: bool) -> Result<usize> {
-    let n = parse_size(text).ok_or_else(|| {
-        Error::Usage(format!("invalid value '{text}' for --max-memory: expected a size such as 256M"))
+/// A filter is one worker: its table spills at half of `--max-memory` (see [`crate::budget`]).
+fn spill_at(bytes: usize, tiny: bool) -> Result<usize> {
+    let budget = Budget::new(bytes, 1, tiny).map_err(|why| {
+        Error::Usage(format!("invalid value '{}' for --max-memory: {why}", crate::units::size_text(bytes)))
     })?;
-    crate::spill::check_budget(n, 1, tiny)
-        .map_err(|why| Error::Usage(format!("invalid value '{text}' for --max-memory: {why}")))?;
-    Ok(n)
+    Ok(budget.spill_at(1))
 }
 
 fn write_error(e: &io::Error) -> Error {
@@ -106,58 +109,52 @@ fn finish(result: io::Result<()>) -> Result<()> {
 
 /// `mrwc map`.
 pub fn map(args: &MapArgs) -> Result<()> {
-    let limit = budget(&args.max_memory, args.test_tiny_budget)?;
-    with_tokenizer!(args.tokenize, |tokenizer| map_with(tokenizer, limit, args.counters))
+    let spill_at = spill_at(args.max_memory, args.test_tiny_budget)?;
+    with_tokenizer!(args.tokenize, |tokenizer| map_with(MapWorker::new(tokenizer, spill_at), args.counters))
 }
 
-fn map_with<T: Tokenizer>(mut tokenizer: T, limit: usize, report: bool) -> Result<()> {
+/// One map worker over stdin; its "spill" is writing its table out.
+fn map_with<T: Tokenizer>(mut worker: MapWorker<T>, report: bool) -> Result<()> {
     let plan = input::plan(&[InputArg::Stdin], WalkOptions { recursive: false, follow: false, urls: false });
-    let boundary = tokenizer.clone();
-    let boundary_check = tokenizer.clone();
+    let boundary = worker.tokenizer().clone();
+    let boundary_check = worker.tokenizer().clone();
     let splitter = Splitter::new(&plan.sources, 1 << 20, false, move |b| boundary.is_boundary(b));
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut table = CountTable::default();
-    let (mut bytes, mut tokens, mut written) = (0u64, 0u64, 0u64);
-    let mut flush = |table: &mut CountTable, out: &mut BufWriter<io::StdoutLock>| -> io::Result<()> {
+    let write_table = |table: CountTable, out: &mut BufWriter<io::StdoutLock>| -> io::Result<()> {
         let mut result = Ok(());
         table.for_each(|word, count| {
             if result.is_ok() {
                 result = write_record(out, word, count);
-                written += 1;
             }
         });
-        *table = CountTable::default();
         result
     };
     for chunk in splitter {
         let mut chunk = chunk?;
+        worker.start_task();
+        let mut full = false;
         // stdin is a stream: its chunks come whole, never as a whole-source reader.
         chunk
-            .for_each_piece(
-                1 << 20,
-                |b| boundary_check.is_boundary(b),
-                |piece| {
-                    bytes += piece.len() as u64;
-                    tokenizer.tokenize(piece, |word| {
-                        table.add_token(word);
-                        tokens += 1;
-                    });
-                },
-            )
+            .for_each_piece(1 << 20, |b| boundary_check.is_boundary(b), |piece| full |= worker.map(piece))
             .map_err(|e| Error::input("-", &e))?;
-        if table.memory_bytes() > limit {
-            let r = flush(&mut table, &mut out);
+        if full {
+            let r = write_table(worker.take(), &mut out);
             if r.as_ref().is_err_and(|e| e.kind() == io::ErrorKind::BrokenPipe) {
                 return Ok(());
             }
             r.map_err(|e| write_error(&e))?;
         }
     }
-    finish(flush(&mut table, &mut out).and_then(|()| out.flush()))?;
+    finish(write_table(worker.take(), &mut out).and_then(|()| out.flush()))?;
+    let stats = worker.take_stats();
     counters(
         report,
-        &[("MAP_INPUT_BYTES", bytes), ("MAP_OUTPUT_RECORDS", tokens), ("COMBINE_OUTPUT_RECORDS", written)],
+        &[
+            ("MAP_INPUT_BYTES", stats.input_bytes),
+            ("MAP_OUTPUT_RECORDS", stats.output_records),
+            ("COMBINE_OUTPUT_RECORDS", stats.combined),
+        ],
     );
     Ok(())
 }
@@ -227,7 +224,7 @@ pub fn reduce(args: &ReduceArgs) -> Result<()> {
     let mut line = Vec::new();
     let (mut line_no, mut records, mut written) = (0u64, 0u64, 0u64);
     let mut bad: (u64, Option<String>) = (0, None);
-    let limit = budget(&args.max_memory, args.test_tiny_budget)?;
+    let spill_at = spill_at(args.max_memory, args.test_tiny_budget)?;
     let read_error = |e: io::Error| Error::Input { path: "-".into(), reason: io_reason(&e) };
 
     let mut table = CountTable::default();
@@ -258,7 +255,7 @@ pub fn reduce(args: &ReduceArgs) -> Result<()> {
         let overflow = || Error::Job(format!("reduce: line {line_no}: count overflow: the total exceeds {}", u64::MAX));
         if args.unsorted {
             table.add(key, count).map_err(|_| overflow())?;
-            if table.memory_bytes() > limit / 2 {
+            if table.memory_bytes() > spill_at {
                 spiller.spill_table(std::mem::take(&mut table))?;
             }
             continue;

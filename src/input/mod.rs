@@ -22,8 +22,44 @@ use std::sync::Arc;
 
 use memmap2::{Advice, Mmap};
 
-use crate::config::InputArg;
 use crate::error::{io_reason, quote_path, Error, Result};
+
+/// One command-line input before it is opened or walked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputArg {
+    Stdin,
+    Path(PathBuf),
+}
+
+/// What a job does with an input that fails while being read: without `--keep-going` the
+/// failure ends the job; with it, the failure is reported on stderr, the input skipped and
+/// counted. One policy for every runner and mode.
+#[derive(Debug, Default)]
+pub struct OnError {
+    keep_going: bool,
+    skipped: std::sync::atomic::AtomicU64,
+}
+
+impl OnError {
+    pub fn new(keep_going: bool) -> OnError {
+        OnError { keep_going, skipped: Default::default() }
+    }
+
+    /// `Err(e)` when the job must end; `Ok` when the input was skipped.
+    pub fn handle(&self, e: Error) -> Result<()> {
+        if !self.keep_going {
+            return Err(e);
+        }
+        crate::error::diag(&e);
+        self.skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Inputs skipped so far.
+    pub fn skipped(&self) -> u64 {
+        self.skipped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
 
 /// One thing to read: stdin or a path, as the planner found it.
 #[derive(Debug, Clone)]
@@ -224,14 +260,19 @@ pub fn open(source: &Source, mmap: bool) -> Result<Opened> {
     if mmap && regular {
         if let Some(map) = MappedFile::map(&file, &source.name) {
             let head = &map[..map.len().min(decode::HEAD)];
-            match (decode::sniff(head, Some(path)), decode::Bom::of(head)) {
-                (None, None) => return Ok(Opened::Mapped(Arc::new(map), 0)),
-                (None, Some(decode::Bom::Utf8)) => return Ok(Opened::Mapped(Arc::new(map), 3)),
+            let skip = match (decode::sniff(head, Some(path)), decode::Bom::of(head)) {
+                (None, None) => Some(0),
+                (None, Some(decode::Bom::Utf8)) => Some(3),
                 // Compressed or UTF-16: read through a decoder below.
-                _ => {}
+                _ => None,
+            };
+            if let Some(skip) = skip {
+                crate::interrupt::stop_at("read:opened");
+                return Ok(Opened::Mapped(Arc::new(map), skip));
             }
         }
     }
+    crate::interrupt::stop_at("read:opened");
     let reader: Box<dyn Read + Send> =
         if regular { Box::new(SizeChecked { file, expected: meta.len(), read: 0 }) } else { Box::new(file) };
     let (reader, transformed) = decoded(reader, Some(path)).map_err(fail)?;

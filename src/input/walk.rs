@@ -42,7 +42,7 @@ fn walk_error(path: &Path, err: &walkdir::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::InputArg;
+    use crate::input::InputArg;
     use crate::input::{plan, WalkOptions};
     use std::fs;
 

@@ -18,8 +18,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
-use crate::config::Format;
-use crate::output::format::{write_json_string, RecordWriter};
+use crate::output::Format;
 
 /// One snapshot of the top words.
 pub struct Snapshot {
@@ -123,26 +122,10 @@ fn write_all(rx: Receiver<Snapshot>, style: Style, closed: &AtomicBool) {
     }
 }
 
-/// Renders one snapshot as a block of lines in `format`.
+/// Renders one snapshot as a block of lines in `format`, framed as the format frames it.
 pub fn block(out: &mut impl Write, s: &Snapshot, format: Format) -> io::Result<()> {
-    if format == Format::Jsonl {
-        let time = humantime::format_rfc3339_millis(s.time).to_string();
-        for (word, count, _) in &s.top {
-            write!(out, "{{\"snapshot\":{},\"time\":\"{time}\",\"word\":", s.number)?;
-            write_json_string(out, word, false)?;
-            writeln!(out, ",\"count\":{count}}}")?;
-        }
-        return Ok(());
-    }
-    let mut records = RecordWriter::new(&mut *out, format)?;
-    for (word, count, _) in &s.top {
-        records.write(word, *count)?;
-    }
-    records.finish()?;
-    if matches!(format, Format::Tsv | Format::Mrjob | Format::Csv) {
-        out.write_all(b"\n")?;
-    }
-    Ok(())
+    let top: Vec<(&[u8], u64)> = s.top.iter().map(|(word, count, _)| (&word[..], *count)).collect();
+    format.get().snapshot(out, s.number, s.time, &top)
 }
 
 /// Redraws the live table: the cursor goes back up over the previous one, which is cleared.

@@ -33,9 +33,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::config::{link_target, parent_dir, OutputTarget};
 use crate::error::{io_reason, quote_path, Error, Result};
 use crate::interrupt;
+use crate::output::{link_target, parent_dir, OutputTarget};
 use crate::owner::{self, Owned};
 
 const BUFFER: usize = 1 << 16;
@@ -99,9 +99,9 @@ impl Sink {
                 })();
                 let temp_path = temp.path().to_path_buf();
                 let result = written.and_then(|()| {
-                    fault_point("before");
+                    crate::interrupt::stop_at("commit:before");
                     interrupt::creating(|| fs::rename(&temp_path, &path))?;
-                    fault_point("after");
+                    crate::interrupt::stop_at("commit:after");
                     Ok(())
                 });
                 match result {
@@ -113,15 +113,6 @@ impl Sink {
             Sink::Special { path, file } => stream_to(file, write).map_err(|e| Error::output(quote_path(&path), &e)),
             Sink::Dir(_) => unreachable!("a directory sink takes parts"),
         }
-    }
-}
-
-/// Stops the process at a commit point when a test asks for it (see the module doc).
-fn fault_point(which: &str) {
-    let Ok(faults) = std::env::var("MRWC_FAULT") else { return };
-    if faults.split(',').any(|f| f.strip_prefix("stop:commit:") == Some(which)) {
-        // SAFETY: raise has no preconditions; the process stops until SIGCONT or SIGKILL.
-        unsafe { libc::raise(libc::SIGSTOP) };
     }
 }
 
@@ -288,9 +279,9 @@ impl DirCommit {
         let success = staging.join("_SUCCESS");
         interrupt::creating(|| File::create(&success)).map_err(|e| Error::output(quote_path(&success), &e))?;
         File::open(&staging).and_then(|d| d.sync_all()).map_err(|e| Error::output(quote_path(&staging), &e))?;
-        fault_point("before");
+        crate::interrupt::stop_at("commit:before");
         let replaced = self.publish(&staging)?;
-        fault_point("after");
+        crate::interrupt::stop_at("commit:after");
         if let Some(staging) = self.staging.take() {
             if replaced {
                 // The old DIR now sits under the staging name: remove its parts, then it.

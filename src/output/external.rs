@@ -19,8 +19,8 @@ use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::config::{Format, SortOrder};
 use crate::error::{Error, Result};
+use crate::output::{Format, SortOrder};
 use crate::output::{OutputSpec, RecordWriter, Sink};
 use crate::records::Records;
 use crate::runfile::{self, Order, RunReader};
@@ -191,8 +191,7 @@ fn by_count(
         }
         Ok(())
     };
-    // A sorted run holds at least what a spilled one does, whatever the budget.
-    let buffer_limit = (spec.budget / 2).max(crate::spill::MIN_SPILL);
+    let buffer_limit = spec.budget.sort_buffer();
     for path in runs {
         let mut run = RunReader::open(path)?;
         while run.advance()? {

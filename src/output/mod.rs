@@ -12,20 +12,32 @@
 mod commit;
 mod external;
 pub mod format;
+mod target;
 
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
+use clap::ValueEnum;
 use rayon::slice::ParallelSliceMut;
 
 pub use commit::Sink;
 pub(crate) use commit::{already_exists, check_replaceable};
-pub use format::RecordWriter;
+pub use format::{Format, RecordWriter};
+pub use target::{check as check_target, link_target, parent_dir, OutputTarget};
 
-use crate::config::{Format, SortOrder};
 use crate::error::Result;
 use crate::records::Records;
 use crate::reduce::Reduced;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortOrder {
+    /// Count descending, ties by word (bytewise ascending).
+    Count,
+    /// Word, bytewise ascending.
+    Word,
+    /// No order (cheapest).
+    None,
+}
 
 /// What the output stage does with the reduced partitions.
 #[derive(Debug, Clone, Copy)]
@@ -36,8 +48,8 @@ pub struct OutputSpec {
     pub format: Format,
     /// Sort with rayon (inside the runner's pool) rather than on the calling thread.
     pub parallel: bool,
-    /// Bytes the output stage may hold when the result is on disk (`--max-memory`).
-    pub budget: usize,
+    /// The job's memory budget: bounds the sort buffers when the result is on disk.
+    pub budget: crate::budget::Budget,
 }
 
 pub type Record<'a> = (&'a [u8], u64);
@@ -170,7 +182,14 @@ mod tests {
     }
 
     fn spec(sort: SortOrder, top: Option<usize>, min_count: u64) -> OutputSpec {
-        OutputSpec { sort, top, min_count, format: Format::Tsv, parallel: false, budget: 1 << 30 }
+        OutputSpec {
+            sort,
+            top,
+            min_count,
+            format: Format::Tsv,
+            parallel: false,
+            budget: crate::budget::Budget::given(1 << 30, false),
+        }
     }
 
     fn words(records: &[Record]) -> Vec<String> {

@@ -1,25 +1,15 @@
 //! `-r local`: the whole job on the calling thread, tasks in order. The reference runner: the
-//! simplest schedule, used to check the others, and the cheapest for tiny inputs.
+//! simplest schedule, used to check the others, and the cheapest for tiny inputs. It is the
+//! in-process schedule of `threads` with no pool.
 
-use crate::runner::Executor;
+use crate::runner::threads::InProcess;
+use crate::runner::Registration;
 
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Local;
-
-impl Executor for Local {
-    fn workers(&self) -> usize {
-        1
-    }
-
-    fn broadcast<R: Send>(&self, work: &(dyn Fn(usize) -> R + Sync)) -> Vec<R> {
-        vec![work(0)]
-    }
-
-    fn map_each<I: Send, O: Send>(&self, items: Vec<I>, f: &(dyn Fn(I) -> O + Sync)) -> Vec<O> {
-        items.into_iter().map(f).collect()
-    }
-
-    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
-        f()
-    }
-}
+pub const RUNNER: Registration = Registration {
+    name: "local",
+    about: "one thread, tasks in order",
+    in_process: true,
+    chunk_size: 1 << 20,
+    urls: false,
+    build: |_| Ok(Box::new(InProcess::new(1)?)),
+};

@@ -1,58 +1,145 @@
-//! `-r threads` (the default): a rayon pool of `-j N` threads. Every thread is a map worker
-//! pulling tasks from the shared splitter; reduce runs one partition per rayon task; the final
-//! sort runs in the same pool. The pool is the job's own, so `-j` is exact.
+//! `-r threads` (the default): a rayon pool of `-j N` threads, each a map worker pulling tasks
+//! from one shared splitter; reduce runs one partition per rayon task; the final sort runs in
+//! the same pool. The pool is the job's own, so `-j` is exact.
 //!
-//! With one worker (`-j 1`, or an input too small to split, see [`super::Runner::new`]) there
-//! is no pool: the job runs on the calling thread, as `-r local` does, without the cost of
-//! starting and waking a thread.
+//! ```text
+//!            ┌─ worker 0: pull chunk ─► MapWorker::map ─┐             ┌─ reduce p0 ─┐
+//! splitter ──┤  (shared, one task at a time)            ├─ shuffle ─► ├─ reduce p1 ─┼─► partitions
+//!            └─ worker n: pull chunk ─► MapWorker::map ─┘             └─ reduce pR ─┘
+//! ```
+//!
+//! Workers pull tasks as they become free, so at most one chunk per worker is in memory when
+//! reading a stream. On a read error without `--keep-going`, the first failing worker raises a
+//! flag that stops the others after their current task. With one worker (`-j 1`, `-r local`,
+//! or an input too small to split) there is no pool: the job runs on the calling thread, without
+//! the cost of starting and waking a thread.
 
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
 
+use crate::counters::Counters;
 use crate::error::{Error, Result};
-use crate::runner::{Executor, Local};
+use crate::map::MapWorker;
+use crate::reduce::{self, Reduced};
+use crate::runner::{Job, Registration, Runner};
+use crate::spill::Spiller;
+use crate::split::Splitter;
+use crate::tokenize::{with_tokenizer, Tokenizer};
 
-pub struct Threads {
+pub const RUNNER: Registration = Registration {
+    name: "threads",
+    about: "rayon worker threads (default)",
+    in_process: true,
+    chunk_size: 1 << 20,
+    urls: false,
+    build: |setup| Ok(Box::new(InProcess::new(if setup.one_task { 1 } else { setup.jobs })?)),
+};
+
+/// The in-process runners' schedule: map workers on a pool's threads (or on the calling thread).
+pub struct InProcess {
     /// `None`: one worker, the calling thread.
     pool: Option<rayon::ThreadPool>,
 }
 
-impl Threads {
-    pub fn new(threads: usize) -> Result<Threads> {
+impl InProcess {
+    pub fn new(threads: usize) -> Result<InProcess> {
         if threads <= 1 {
-            return Ok(Threads { pool: None });
+            return Ok(InProcess { pool: None });
         }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("mrwc-worker-{i}"))
             .build()
             .map_err(|e| Error::Usage(format!("cannot start {threads} worker threads: {e}")))?;
-        Ok(Threads { pool: Some(pool) })
+        Ok(InProcess { pool: Some(pool) })
+    }
+
+    fn broadcast<R: Send>(&self, work: impl Fn() -> R + Sync) -> Vec<R> {
+        match &self.pool {
+            Some(pool) => pool.broadcast(|_| work()),
+            None => vec![work()],
+        }
+    }
+
+    fn pipeline<T: Tokenizer + Sync>(&self, job: &Job, counters: &mut Counters, tokenizer: T) -> Result<Reduced> {
+        let workers = self.workers();
+        let boundary = tokenizer.clone();
+        let splitter = Splitter::new(&job.plan.sources, job.chunk_size, job.mmap, move |b| boundary.is_boundary(b));
+        let splitter = Mutex::new(splitter.taper(workers));
+        let failed = AtomicBool::new(false);
+        let spiller = Spiller::new(job.tmp_dir, job.partitions);
+        let spill_at = job.budget.spill_at(workers);
+
+        let started = Instant::now();
+        let work = || -> Result<crate::map::MapOutput> {
+            let mut worker = MapWorker::new(tokenizer.clone(), spill_at);
+            let mut run = || -> Result<()> {
+                while !failed.load(Ordering::Relaxed) {
+                    let next = splitter.lock().unwrap_or_else(|p| p.into_inner()).next();
+                    let mut chunk = match next {
+                        None => break,
+                        Some(Ok(chunk)) => chunk,
+                        Some(Err(e)) => {
+                            job.on_error.handle(e)?;
+                            continue;
+                        }
+                    };
+                    worker.start_task();
+                    let mut spilled = Ok(());
+                    let tok = worker.tokenizer().clone();
+                    let read = chunk.for_each_piece(
+                        job.chunk_size,
+                        |b| tok.is_boundary(b),
+                        |piece| {
+                            job.progress.add(piece.len() as u64);
+                            if worker.map(piece) && spilled.is_ok() {
+                                spilled = spiller.spill_table(worker.take());
+                            }
+                        },
+                    );
+                    spilled?;
+                    match read {
+                        Ok(()) => chunk.release(),
+                        Err(e) => job.on_error.handle(Error::input(&job.plan.sources[chunk.source].name, &e))?,
+                    }
+                }
+                Ok(())
+            };
+            if let Err(e) = run() {
+                failed.store(true, Ordering::Relaxed);
+                return Err(e);
+            }
+            Ok(worker.finish(job.partitions))
+        };
+        let mut lists = Vec::with_capacity(workers);
+        for output in self.broadcast(work) {
+            let output = output?;
+            counters.map.merge(&output.stats);
+            lists.push(output.partitions);
+        }
+        counters.phases.push(("map", started.elapsed()));
+        let started = Instant::now();
+        let reduced = reduce::reduce(lists, spiller, job.partitions, self.pool.as_ref(), counters)?;
+        counters.phases.push(("reduce", started.elapsed()));
+        Ok(reduced)
     }
 }
 
-impl Executor for Threads {
+impl Runner for InProcess {
     fn workers(&self) -> usize {
         self.pool.as_ref().map_or(1, |p| p.current_num_threads())
     }
 
-    fn broadcast<R: Send>(&self, work: &(dyn Fn(usize) -> R + Sync)) -> Vec<R> {
+    fn run(&self, job: &Job, counters: &mut Counters) -> Result<Reduced> {
+        let mut run = || with_tokenizer!(job.tokenize, |tokenizer| self.pipeline(job, counters, tokenizer));
         match &self.pool {
-            Some(pool) => pool.broadcast(|ctx| work(ctx.index())),
-            None => Local.broadcast(work),
+            Some(pool) => pool.install(run),
+            None => run(),
         }
     }
 
-    fn map_each<I: Send, O: Send>(&self, items: Vec<I>, f: &(dyn Fn(I) -> O + Sync)) -> Vec<O> {
-        match &self.pool {
-            Some(pool) => pool.install(|| items.into_par_iter().map(f).collect()),
-            None => Local.map_each(items, f),
-        }
-    }
-
-    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
-        match &self.pool {
-            Some(pool) => pool.install(f),
-            None => f(),
-        }
+    fn pool(&self) -> Option<&rayon::ThreadPool> {
+        self.pool.as_ref()
     }
 }

@@ -12,8 +12,8 @@ use std::borrow::Cow;
 
 use unicode_normalization::{is_nfc_quick, is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
-use crate::config::{Case, Normalize};
 use crate::tokenize::{class, Token, WINDOW};
+use crate::tokenize::{Case, Normalize};
 
 #[derive(Debug, Clone)]
 pub struct WordMapper {

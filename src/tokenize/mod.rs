@@ -13,6 +13,7 @@ mod blocks;
 mod case;
 mod mrjob;
 pub(crate) mod segment;
+mod spec;
 mod unicode;
 mod whitespace;
 mod words;
@@ -20,6 +21,7 @@ mod words;
 pub use case::WordMapper;
 pub(crate) use case::{Lowered, LOWERED_MAX};
 pub use mrjob::Mrjob;
+pub use spec::{Case, Normalize, TokenizerKind, TokenizerSpec};
 pub use unicode::Unicode;
 pub use whitespace::Whitespace;
 pub use words::Words;
@@ -27,25 +29,25 @@ pub use words::Words;
 /// Evaluates `$body` with `$tok` bound to the tokenizer a [`TokenizerSpec`] describes. The body
 /// is compiled once per tokenizer: the per-token path must not go through a vtable.
 ///
-/// [`TokenizerSpec`]: crate::config::TokenizerSpec
+/// [`TokenizerSpec`]: crate::tokenize::TokenizerSpec
 macro_rules! with_tokenizer {
     ($spec:expr, |$tok:ident| $body:expr) => {{
-        let spec: $crate::config::TokenizerSpec = $spec;
+        let spec: $crate::tokenize::TokenizerSpec = $spec;
         let mapper = $crate::tokenize::WordMapper::new(spec.case, spec.normalize);
         match spec.tokenizer {
-            $crate::config::TokenizerKind::Words => {
+            $crate::tokenize::TokenizerKind::Words => {
                 let $tok = $crate::tokenize::Words::with(mapper);
                 $body
             }
-            $crate::config::TokenizerKind::Whitespace => {
+            $crate::tokenize::TokenizerKind::Whitespace => {
                 let $tok = $crate::tokenize::Whitespace::with(mapper);
                 $body
             }
-            $crate::config::TokenizerKind::Mrjob => {
+            $crate::tokenize::TokenizerKind::Mrjob => {
                 let $tok = $crate::tokenize::Mrjob::with(mapper);
                 $body
             }
-            $crate::config::TokenizerKind::Unicode => {
+            $crate::tokenize::TokenizerKind::Unicode => {
                 let $tok = $crate::tokenize::Unicode::with(mapper);
                 $body
             }

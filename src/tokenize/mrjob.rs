@@ -85,8 +85,8 @@ fn tokens<F: FnMut(Token<'_>)>(line: &str, case: &mut WordMapper, emit: &mut F) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Case, Normalize};
     use crate::tokenize::testing::{assert_boundaries_hold, words_of};
+    use crate::tokenize::{Case, Normalize};
 
     fn mrjob(text: &[u8]) -> Vec<String> {
         words_of(&mut Mrjob::with(WordMapper::new(Case::Lower, Normalize::None)), text)

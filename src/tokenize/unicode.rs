@@ -53,8 +53,8 @@ impl Unicode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Case, Normalize};
     use crate::tokenize::testing::{assert_boundaries_hold, words_of};
+    use crate::tokenize::{Case, Normalize};
 
     fn unicode(text: &str) -> Vec<String> {
         words_of(&mut Unicode::with(WordMapper::new(Case::Lower, Normalize::None)), text.as_bytes())

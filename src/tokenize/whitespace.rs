@@ -7,9 +7,9 @@
 //! case work; a segment with any byte >= 0x80 tracks, per word, whether it needs Unicode case
 //! mapping.
 
-use crate::config::{Case, Normalize};
 use crate::split::chunk_end;
 use crate::tokenize::{blocks, class, Lowered, Token, Tokenizer, WordMapper};
+use crate::tokenize::{Case, Normalize};
 
 #[derive(Debug, Clone)]
 pub struct Whitespace {

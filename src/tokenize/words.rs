@@ -11,10 +11,10 @@
 //! an apostrophe is a chunk boundary: no word or apostrophe rule can reach across it, and a
 //! UTF-8 sequence never contains an ASCII byte.
 
-use crate::config::{Case, Normalize};
 use crate::split::chunk_end;
 use crate::tokenize::segment::{self, script_of, Script};
 use crate::tokenize::{blocks, class, decode_utf8, kind_of, Kind, Lowered, Token, Tokenizer, WordMapper};
+use crate::tokenize::{Case, Normalize};
 
 #[derive(Debug, Clone)]
 pub struct Words {

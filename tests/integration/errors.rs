@@ -69,10 +69,12 @@ fn file_names_with_control_characters_are_escaped() {
 #[test]
 fn bad_flag_values_name_the_flag() {
     for (args, message) in [
-        (vec!["--jobs", "0"], "mrwc: invalid value '0' for --jobs: must be at least 1\n"),
-        (vec!["--chunk-size", "lots"], "mrwc: invalid value 'lots' for --chunk-size: expected bytes with an optional K, M or G suffix (e.g. 512K, 4M)\n"),
-        (vec!["--partitions", "0"], "mrwc: invalid value '0' for --partitions: must be at least 1\n"),
-        (vec!["--top", "0"], "mrwc: invalid value '0' for --top: must be at least 1\n"),
+        // Values one flag's parser can check are refused by clap, in its format.
+        (vec!["--jobs", "0"], "error: invalid value '0' for '--jobs <N>': must be at least 1\n\nFor more information, try '--help'.\n"),
+        (vec!["--chunk-size", "lots"], "error: invalid value 'lots' for '--chunk-size <SIZE>': expected bytes with an optional K, M, G or T suffix (e.g. 4096, 512K, 4M, 1G)\n\nFor more information, try '--help'.\n"),
+        (vec!["--partitions", "0"], "error: invalid value '0' for '--partitions <R>': must be at least 1\n\nFor more information, try '--help'.\n"),
+        (vec!["--top", "0"], "error: invalid value '0' for '--top <N>': must be at least 1\n\nFor more information, try '--help'.\n"),
+        (vec!["--max-memory", "lots"], "error: invalid value 'lots' for '--max-memory <SIZE>': expected bytes with an optional K, M, G or T suffix (e.g. 4096, 512K, 4M, 1G)\n\nFor more information, try '--help'.\n"),
     ] {
         let run = Mrwc::new().args(&args).stdin("x").output();
         run.assert_code(2);

@@ -302,7 +302,7 @@ fn online_flags_are_checked() {
     run.assert_code(2);
     assert_eq!(
         run.stderr,
-        "mrwc: invalid value '0s' for --every: expected a positive duration such as 500ms, 0.3s, 2s, 5m or 1h\n"
+        "error: invalid value '0s' for '--every <DURATION>': must be longer than 0\n\nFor more information, try '--help'.\n"
     );
     let run = Mrwc::new().args(["--online", "-r", "procs"]).output();
     run.assert_code(2);

@@ -188,9 +188,9 @@ fn bad_procs_flags_are_usage_errors() {
     for (args, message) in [
         (
             vec!["--task-timeout", "soon"],
-            "mrwc: invalid value 'soon' for --task-timeout: expected a duration such as 600, 90s, 0.5s, 10m or 500ms\n",
+            "error: invalid value 'soon' for '--task-timeout <DURATION>': expected a duration such as 600, 90s, 0.5s, 10m, 1h or 500ms\n\nFor more information, try '--help'.\n",
         ),
-        (vec!["--max-attempts", "0"], "mrwc: invalid value '0' for --max-attempts: must be at least 1\n"),
+        (vec!["--max-attempts", "0"], "error: invalid value '0' for '--max-attempts <N>': must be at least 1\n\nFor more information, try '--help'.\n"),
         (vec!["--tmp-dir", "/no/such/dir"], "mrwc: invalid value '/no/such/dir' for --tmp-dir: not a directory\n"),
     ] {
         let run = t.cmd().args(["-r", "procs"]).args(&args).stdin("x").output();

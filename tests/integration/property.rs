@@ -8,10 +8,9 @@ use clap::Parser;
 use mrwc::cli::Cli;
 use mrwc::config::Config;
 use mrwc::counters::Counters;
-use mrwc::input::{plan, WalkOptions};
+use mrwc::input::{plan, OnError, WalkOptions};
 use mrwc::progress::Progress;
 use mrwc::reduce::Reduced;
-use mrwc::runner::{Job, Runner};
 use proptest::prelude::*;
 use unicode_general_category::{get_general_category, GeneralCategory as Gc};
 
@@ -322,10 +321,11 @@ fn engine(args: &[String], path: &std::path::Path) -> Counts {
     let cli = Cli::try_parse_from(&argv).expect("flags parse");
     let config = Config::from_cli(&cli.count).expect("valid config");
     let plan = plan(&config.inputs, WalkOptions { recursive: true, follow: false, urls: false });
-    let runner = Runner::new(&config, &plan).expect("runner");
+    let runner = config.build_runner(&plan).expect("runner");
     let progress = Progress::hidden();
-    let warn = |e: &mrwc::Error| panic!("unexpected warning: {e}");
-    let job = Job { config: &config, plan: &plan, progress: &progress, warn: &warn };
+    // Without --keep-going, a read error fails the job (and the test).
+    let on_error = OnError::new(false);
+    let job = config.job(&plan, &on_error, &progress);
     let reduced = runner.run(&job, &mut Counters::default()).expect("job runs");
     assert_eq!(reduced.partitions(), config.partitions);
     let mut counts = Counts::new();

@@ -320,7 +320,9 @@ fn a_slow_healthy_task_was_killed_as_hung_by_the_task_timeout() {
 fn jobs_past_the_partition_limit_and_decimal_durations_were_mishandled() {
     let run = Mrwc::new().args(["-j", "100001", "-"]).stdin("x").output();
     run.assert_code(2);
-    run.assert_stderr("mrwc: invalid value '100001' for --jobs: must be at most 4096\n");
+    run.assert_stderr(
+        "error: invalid value '100001' for '--jobs <N>': must be at most 4096\n\nFor more information, try '--help'.\n",
+    );
     let run = Mrwc::new().args(["-r", "procs", "--task-timeout", "0.25s", "-"]).stdin("x y x").output();
     run.assert_code(0);
     assert_eq!(run.stdout, "x\t2\ny\t1\n");

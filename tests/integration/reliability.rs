@@ -20,11 +20,13 @@ fn a_mapped_file_truncated_during_the_run_is_reported_not_a_bus_error() {
     let t = TestDir::new();
     let input = big_input(&t);
     let mut m = t.cmd().args(["-j", "1", "--chunk-size", "64K", "-o", "out.tsv", "big.txt"]);
-    m.cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    // mrwc stops itself once the file is mapped, before reading it: the file shrinks then.
+    m.cmd.env("MRWC_FAULT", "stop:read:opened").stdout(Stdio::null()).stderr(Stdio::piped());
     let child = m.cmd.spawn().unwrap();
-    let maps = format!("/proc/{}/maps", child.id());
-    wait_for("the input mapped", || std::fs::read_to_string(&maps).unwrap_or_default().contains("big.txt"));
+    wait_for("the input mapped", || is_stopped(child.id()));
     std::fs::OpenOptions::new().write(true).open(&input).unwrap().set_len(4096).unwrap();
+    // SAFETY: kill with the pid of our own stopped child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGCONT) };
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(
@@ -40,18 +42,13 @@ fn a_file_that_shrinks_under_no_mmap_is_reported() {
     let input = big_input(&t);
     let size = std::fs::metadata(&input).unwrap().len();
     let mut m = t.cmd().args(["-j", "1", "--no-mmap", "--chunk-size", "64K", "--output-dir", "out", "big.txt"]);
-    m.cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    // mrwc stops itself once the file is open, before reading it: the file shrinks then.
+    m.cmd.env("MRWC_FAULT", "stop:read:opened").stdout(Stdio::null()).stderr(Stdio::piped());
     let child = m.cmd.spawn().unwrap();
-    let fds = format!("/proc/{}/fd", child.id());
-    let open = || {
-        std::fs::read_dir(&fds)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target.ends_with("big.txt")))
-    };
-    wait_for("the input opened", open);
+    wait_for("the input opened", || is_stopped(child.id()));
     std::fs::OpenOptions::new().write(true).open(&input).unwrap().set_len(4096).unwrap();
+    // SAFETY: kill with the pid of our own stopped child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGCONT) };
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");

@@ -28,13 +28,13 @@ use std::sync::{Arc, Mutex};
 
 use clap::Args;
 
-use crate::config::TokenizerSpec;
+use crate::budget::Budget;
 use crate::error::{io_reason, Error, Result};
-use crate::map::{map_task, MapStats};
+use crate::map::{MapStats, MapWorker};
 use crate::runfile;
 use crate::runner::procs::protocol::{read_frame, write_frame, Reply, Request, TaskId};
 use crate::spill;
-use crate::table::CountTable;
+use crate::tokenize::TokenizerSpec;
 use crate::tokenize::{with_tokenizer, Tokenizer};
 
 /// The worker's flags, set by the coordinator.
@@ -158,14 +158,13 @@ fn execute(args: &WorkerArgs, request: &Request) -> Result<Reply> {
         Request::Map { task, attempt, path, start, end } => {
             let dir = create_attempt_dir(&TaskId::Map(*task).dir(&args.work_dir), *attempt)?;
             let data = read_range(path, *start, *end, !args.no_mmap)?;
-            let (stats, combined, spilled) =
-                with_tokenizer!(args.tokenize, |tokenizer| map_range(tokenizer, &data, &dir, args)?);
+            let (stats, spilled) = with_tokenizer!(args.tokenize, |tokenizer| map_range(tokenizer, &data, &dir, args)?);
             Ok(Reply::MapDone {
                 task: *task,
                 attempt: *attempt,
                 bytes: stats.input_bytes,
                 tokens: stats.output_records,
-                combined,
+                combined: stats.combined,
                 spilled: [spilled.spills, spilled.records, spilled.bytes],
             })
         }
@@ -253,26 +252,25 @@ fn read_range(path: &Path, start: u64, end: u64, mmap: bool) -> Result<Range> {
     Ok(Range::Read(buf))
 }
 
-/// Counts `data` into a table, in pieces of about 1 MiB cut on boundaries, spilling the table
-/// as runs whenever it passes half of this worker's memory share (see `crate::spill`).
-/// Returns the map statistics, the combined records and what was spilled before the end.
+/// Counts `data` with one map worker, in pieces of about 1 MiB cut on boundaries; whenever its
+/// table passes this process's memory share (see [`crate::budget`]) it is written as runs.
+/// Returns the map statistics and what was spilled before the end.
 fn map_range<T: Tokenizer>(
-    mut tokenizer: T,
+    tokenizer: T,
     data: &[u8],
     dir: &Path,
     args: &WorkerArgs,
-) -> Result<(MapStats, u64, spill::SpillStats)> {
+) -> Result<(MapStats, spill::SpillStats)> {
+    // `max_memory` is this process's share: it is one worker.
+    let spill_at = Budget::given(args.max_memory, args.test_tiny_budget).spill_at(1);
+    let mut worker = MapWorker::new(tokenizer, spill_at);
     let mut spilled = spill::SpillStats::default();
-    let mut table = CountTable::default();
-    let mut stats = MapStats::default();
-    let (mut combined, mut spills, mut start) = (0u64, 0usize, 0usize);
-    // `max_memory` is already this worker's share.
-    let spill_at = spill::spill_threshold(args.max_memory, 1, args.test_tiny_budget);
+    let (mut spills, mut start) = (0usize, 0usize);
+    worker.start_task();
     loop {
         let last = start >= data.len();
-        if last || table.memory_bytes() > spill_at {
-            combined += table.len() as u64;
-            let lists = std::mem::take(&mut table).into_partitions(args.partitions);
+        if last || worker.table_bytes() > spill_at {
+            let lists = worker.take().into_partitions(args.partitions);
             let n = spills;
             let (_, written) = spill::write_runs(lists, dir, |p| part_name(p, n))?;
             if !last {
@@ -295,11 +293,10 @@ fn map_range<T: Tokenizer>(
         if last {
             break;
         }
+        let tokenizer = worker.tokenizer();
         let end = crate::split::chunk_end(data, start, 1 << 20, |b| tokenizer.is_boundary(b));
-        map_task(&mut tokenizer, &data[start..end], &mut table, &mut stats);
+        worker.map(&data[start..end]);
         start = end;
     }
-    // One task is one task, whatever its pieces.
-    stats.tasks = 1;
-    Ok((stats, combined, spilled))
+    Ok((worker.take_stats(), spilled))
 }

@@ -34,11 +34,41 @@ use crate::interrupt;
 use crate::partition::partition_of;
 use crate::records::Records;
 use crate::reduce::Reduced;
-use crate::runner::Job;
+use crate::runner::{Job, Registration, Runner};
 use crate::spill::WorkDir;
 use crate::table::CountTable;
 
 const DRIVER: &str = include_str!("driver.py");
+
+pub const RUNNER: Registration = Registration {
+    name: "spark",
+    about: "Apache Spark",
+    in_process: false,
+    chunk_size: 1 << 20,
+    urls: true,
+    build: |setup| {
+        let args = &setup.args.spark;
+        // Fail before any work when Spark is not there.
+        find_submit(args.spark_submit.as_deref())?;
+        Ok(Box::new(Spark {
+            master: args.spark_master.clone().unwrap_or_else(|| format!("local[{}]", setup.jobs)),
+            submit: args.spark_submit.clone(),
+            tmp_dir: setup.tmp_dir.to_path_buf(),
+        }))
+    },
+};
+
+/// The flags of `-r spark`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Runner spark")]
+pub struct SparkArgs {
+    /// The master URL (default local[N], N = --jobs); local masters bind to 127.0.0.1.
+    #[arg(long, value_name = "URL")]
+    pub spark_master: Option<String>,
+    /// The spark-submit to run (default: $SPARK_HOME/bin/spark-submit, then PATH).
+    #[arg(long, value_name = "PATH")]
+    pub spark_submit: Option<PathBuf>,
+}
 
 /// The spark runner's settings.
 #[derive(Debug, Clone)]
@@ -71,8 +101,12 @@ pub fn find_submit(flag: Option<&Path>) -> Result<PathBuf> {
     })
 }
 
-impl Spark {
-    pub fn run(&self, job: &Job, counters: &mut Counters) -> Result<Reduced> {
+impl Runner for Spark {
+    fn workers(&self) -> usize {
+        1
+    }
+
+    fn run(&self, job: &Job, counters: &mut Counters) -> Result<Reduced> {
         let submit = find_submit(self.submit.as_deref())?;
         let work = Arc::new(WorkDir::create(&self.tmp_dir)?);
         let temp_err = |path: &Path, e: io::Error| Error::temp_dir(path, &e);
@@ -121,9 +155,9 @@ impl Spark {
         let spec = format!(
             "{{\"inputs\":{},\"map_args\":{},\"result\":{},\"partitions\":{}}}",
             json_list(&inputs),
-            json_list(&job.config.tokenize.to_args()),
+            json_list(&job.tokenize.to_args()),
             json_string(&result.to_string_lossy()),
-            job.config.partitions
+            job.partitions
         );
         let exe = std::env::current_exe().map_err(|e| Error::Job(format!("cannot find the mrwc executable: {e}")))?;
         let log_path = work.path().join("spark.log");
@@ -160,8 +194,8 @@ impl Spark {
         counters.phases.push(("spark", started.elapsed()));
 
         let started = Instant::now();
-        let reduced = load(&result, job.config.partitions)?;
-        counters.reduce_partitions = job.config.partitions as u64;
+        let reduced = load(&result, job.partitions)?;
+        counters.reduce_partitions = job.partitions as u64;
         counters.distinct_words = reduced.iter().map(|r| r.len() as u64).sum();
         counters.phases.push(("load", started.elapsed()));
         Ok(Reduced::Memory(reduced))

@@ -1,4 +1,6 @@
-//! Output formats: how one record becomes bytes.
+//! Output formats: how records become bytes. One file per format, each a [`RecordFormat`];
+//! [`Format`] is the `--format` flag and the list of them. Adding a format is a new file here
+//! and two lines in this one (its variant and its [`Format::get`] arm).
 //!
 //! | format | record                         | around the records              |
 //! |--------|--------------------------------|---------------------------------|
@@ -13,78 +15,104 @@
 //! `String::from_utf8_lossy` does). mrjob's key is what Python's `json.dumps` writes (mrjob's
 //! default output protocol): everything outside printable ASCII is escaped (`\u00e9`, surrogate
 //! pairs above U+FFFF), so mrwc's output matches an mrjob job's byte for byte.
+//!
+//! A format also frames online mode's snapshots ([`RecordFormat::snapshot`]): by default a
+//! whole document followed by an empty line, so a reader of the stream can tell them apart.
+
+mod csv;
+mod json;
+mod jsonl;
+mod mrjob;
+mod tsv;
 
 use std::io::{self, Write};
+use std::time::SystemTime;
 
-use crate::config::Format;
+use clap::ValueEnum;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// word<TAB>count
+    Tsv,
+    /// RFC 4180, with a `word,count` header and CRLF line ends.
+    Csv,
+    /// One JSON array of {"word":..,"count":..} objects.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+    /// mrjob's default output protocol: JSON-encoded key, TAB, count.
+    Mrjob,
+}
+
+impl Format {
+    /// The format's implementation.
+    pub fn get(self) -> &'static dyn RecordFormat {
+        match self {
+            Format::Tsv => &tsv::Tsv,
+            Format::Csv => &csv::Csv,
+            Format::Json => &json::Json,
+            Format::Jsonl => &jsonl::Jsonl,
+            Format::Mrjob => &mrjob::Mrjob,
+        }
+    }
+}
+
+/// How records are written in one format.
+pub trait RecordFormat: Sync {
+    /// What comes before the first record.
+    fn header(&self, _out: &mut dyn Write) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Record number `index` (0, 1, ...).
+    fn record(&self, out: &mut dyn Write, index: u64, word: &[u8], count: u64) -> io::Result<()>;
+
+    /// What comes after the last of `records` records.
+    fn footer(&self, _out: &mut dyn Write, _records: u64) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// One online snapshot, number `number` taken at `time`, of the words in `top`.
+    fn snapshot(&self, out: &mut dyn Write, number: u64, time: SystemTime, top: &[(&[u8], u64)]) -> io::Result<()> {
+        let _ = (number, time);
+        self.header(out)?;
+        for (i, (word, count)) in top.iter().enumerate() {
+            self.record(out, i as u64, word, *count)?;
+        }
+        self.footer(out, top.len() as u64)?;
+        out.write_all(b"\n")
+    }
+}
 
 /// Writes records in one format, with the format's header and footer.
 pub struct RecordWriter<W: Write> {
     out: W,
-    format: Format,
+    format: &'static dyn RecordFormat,
     records: u64,
 }
 
 impl<W: Write> RecordWriter<W> {
     pub fn new(mut out: W, format: Format) -> io::Result<RecordWriter<W>> {
-        match format {
-            Format::Csv => out.write_all(b"word,count\r\n")?,
-            Format::Json => out.write_all(b"[")?,
-            _ => {}
-        }
+        let format = format.get();
+        format.header(&mut out)?;
         Ok(RecordWriter { out, format, records: 0 })
     }
 
     pub fn write(&mut self, word: &[u8], count: u64) -> io::Result<()> {
-        let out = &mut self.out;
-        match self.format {
-            Format::Tsv => {
-                out.write_all(word)?;
-                out.write_all(b"\t")?;
-                write_u64(out, count)?;
-                out.write_all(b"\n")?;
-            }
-            Format::Csv => {
-                write_csv_field(out, word)?;
-                out.write_all(b",")?;
-                write_u64(out, count)?;
-                out.write_all(b"\r\n")?;
-            }
-            Format::Json | Format::Jsonl => {
-                if self.format == Format::Json {
-                    out.write_all(if self.records == 0 { b"\n" } else { b",\n" })?;
-                }
-                out.write_all(b"{\"word\":")?;
-                write_json_string(out, word, false)?;
-                out.write_all(b",\"count\":")?;
-                write_u64(out, count)?;
-                out.write_all(b"}")?;
-                if self.format == Format::Jsonl {
-                    out.write_all(b"\n")?;
-                }
-            }
-            Format::Mrjob => {
-                write_json_string(out, word, true)?;
-                out.write_all(b"\t")?;
-                write_u64(out, count)?;
-                out.write_all(b"\n")?;
-            }
-        }
+        self.format.record(&mut self.out, self.records, word, count)?;
         self.records += 1;
         Ok(())
     }
 
     /// Writes the footer and flushes; returns the inner writer.
     pub fn finish(mut self) -> io::Result<W> {
-        if self.format == Format::Json {
-            self.out.write_all(if self.records == 0 { b"]\n" } else { b"\n]\n" })?;
-        }
+        self.format.footer(&mut self.out, self.records)?;
         self.out.flush()?;
         Ok(self.out)
     }
 }
 
-fn write_u64(out: &mut impl Write, mut n: u64) -> io::Result<()> {
+pub(crate) fn write_u64(out: &mut (impl Write + ?Sized), mut n: u64) -> io::Result<()> {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {
@@ -98,19 +126,9 @@ fn write_u64(out: &mut impl Write, mut n: u64) -> io::Result<()> {
     out.write_all(&buf[i..])
 }
 
-fn write_csv_field(out: &mut impl Write, word: &[u8]) -> io::Result<()> {
-    let text = String::from_utf8_lossy(word);
-    if !text.contains([',', '"', '\r', '\n']) {
-        return out.write_all(text.as_bytes());
-    }
-    out.write_all(b"\"")?;
-    out.write_all(text.replace('"', "\"\"").as_bytes())?;
-    out.write_all(b"\"")
-}
-
 /// Writes `word` as a JSON string. With `ascii_only`, behaves as Python's `json.dumps`
 /// (`ensure_ascii=True`): every character outside U+0020..U+007E is escaped.
-pub(crate) fn write_json_string(out: &mut impl Write, word: &[u8], ascii_only: bool) -> io::Result<()> {
+pub(crate) fn write_json_string(out: &mut (impl Write + ?Sized), word: &[u8], ascii_only: bool) -> io::Result<()> {
     out.write_all(b"\"")?;
     for chunk in word.utf8_chunks() {
         let valid = chunk.valid();

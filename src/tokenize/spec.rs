@@ -1,0 +1,67 @@
+//! The tokenizer flags: which tokenizer, case mapping and normalization a job uses. One flag
+//! group (`clap::Args`) shared by the main command, `mrwc map` and the procs workers.
+
+use clap::ValueEnum;
+
+use crate::units::value_name;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenizerKind {
+    /// Runs of Unicode letters, marks, numbers and `_`, with inner apostrophes (don't); a change
+    /// of script ends a word; Chinese, Japanese and Thai-like runs are segmented by dictionary.
+    Words,
+    /// Runs of bytes that are not ASCII whitespace, punctuation included.
+    Whitespace,
+    /// mrjob's word-count example: Python's `[\w']+` per line (UTF-8, else latin-1).
+    Mrjob,
+    /// Unicode UAX #29 word boundaries; segments holding a letter or number.
+    Unicode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Case {
+    /// Full Unicode lowercase (ASCII fast path).
+    Lower,
+    /// Full Unicode case folding: `Straße` and `STRASSE` count together.
+    Fold,
+    /// Keep words as written.
+    Keep,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Normalize {
+    /// Words as they are in the input.
+    None,
+    /// Canonical composition: a decomposed `café` counts with the composed one.
+    Nfc,
+    /// Compatibility composition: also fullwidth `ＣＰＵ` -> `CPU`, ligatures, superscripts.
+    Nfkc,
+}
+
+/// How text becomes words: the flags shared by the main command, `mrwc map` and the workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+pub struct TokenizerSpec {
+    /// How text is cut into words.
+    #[arg(short = 't', long, value_enum, default_value_t = TokenizerKind::Words)]
+    pub tokenizer: TokenizerKind,
+    /// Case mapping applied to each word (after --normalize).
+    #[arg(long = "case", value_enum, default_value_t = Case::Lower)]
+    pub case: Case,
+    /// Unicode normalization applied to each word.
+    #[arg(long, value_enum, default_value_t = Normalize::None)]
+    pub normalize: Normalize,
+}
+
+impl TokenizerSpec {
+    /// The same flags as command-line arguments, for a worker process or `mrwc map` elsewhere.
+    pub fn to_args(&self) -> Vec<String> {
+        vec![
+            "--tokenizer".into(),
+            value_name(self.tokenizer),
+            "--case".into(),
+            value_name(self.case),
+            "--normalize".into(),
+            value_name(self.normalize),
+        ]
+    }
+}
