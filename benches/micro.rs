@@ -14,7 +14,7 @@ use std::hint::black_box;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
-use mrwc::map::MapWorker;
+use mrwc::map::MapSpec;
 use mrwc::table::CountTable;
 use mrwc::tokenize::{Case, Normalize};
 use mrwc::tokenize::{Mrjob, Tokenizer, Unicode, Whitespace, WordMapper, Words};
@@ -80,7 +80,7 @@ fn table(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.bench_function("add_one", |b| {
         b.iter(|| {
-            let mut worker = MapWorker::new(Whitespace::new(Case::Lower), usize::MAX);
+            let mut worker = MapSpec::default().worker(Whitespace::new(Case::Lower), usize::MAX);
             worker.map(black_box(&text));
             worker.take().len()
         })
@@ -90,7 +90,7 @@ fn table(c: &mut Criterion) {
 
 fn partition(c: &mut Criterion) {
     let text = corpus();
-    let mut worker = MapWorker::new(Words::new(Case::Lower), usize::MAX);
+    let mut worker = MapSpec::default().worker(Words::new(Case::Lower), usize::MAX);
     worker.map(&text);
     let table = worker.take();
     let mut group = c.benchmark_group("partition");
@@ -102,7 +102,7 @@ fn partition(c: &mut Criterion) {
                 table.for_each(|w, n| copy.add(w, n).expect("no overflow"));
                 copy
             },
-            |t| t.into_partitions(black_box(8)),
+            |t| t.into_partitions(black_box(mrwc::partition::Partitioner::hash(8))),
             criterion::BatchSize::LargeInput,
         )
     });

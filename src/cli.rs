@@ -10,7 +10,6 @@ use clap::{Args, Parser, Subcommand};
 use crate::gen::Script;
 use crate::output::{Format, SortOrder};
 use crate::runner::RunnerArgs;
-use crate::tokenize::TokenizerSpec;
 use crate::units;
 
 #[derive(Debug, Parser)]
@@ -98,9 +97,6 @@ pub struct CountArgs {
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
-    #[command(flatten)]
-    pub runner: RunnerArgs,
-
     /// Map workers: threads, or processes with -r procs (default: the number of available cores).
     #[arg(short = 'j', long, value_name = "N", value_parser = units::count_up_to(crate::runner::MAX_JOBS))]
     pub jobs: Option<usize>,
@@ -120,9 +116,8 @@ pub struct CountArgs {
     #[arg(long, value_name = "DIR")]
     pub tmp_dir: Option<PathBuf>,
 
-    /// Reduce partitions, R: words go to partition hash(word) mod R (default: the worker count).
-    #[arg(short = 'p', long, value_name = "R", value_parser = units::count_up_to(crate::partition::MAX_PARTITIONS))]
-    pub partitions: Option<usize>,
+    #[command(flatten)]
+    pub partition: crate::partition::PartitionArgs,
 
     /// Target size of a map task's chunk (e.g. 65536, 512K, 2M). Chunk edges move forward to
     /// the next token boundary, so a word or a UTF-8 character is never cut. Default: 1M, or
@@ -131,7 +126,7 @@ pub struct CountArgs {
     pub chunk_size: Option<usize>,
 
     #[command(flatten)]
-    pub tokenize: TokenizerSpec,
+    pub map: crate::map::MapSpec,
 
     /// Output order: by count (descending, ties by word), by word (bytewise), or none.
     #[arg(short = 's', long, value_enum, default_value_t = SortOrder::Count)]
@@ -206,4 +201,9 @@ pub struct CountArgs {
     /// when it is rotated or truncated. Stop with SIGINT or SIGTERM.
     #[arg(long, requires = "online", help_heading = "Online mode")]
     pub tail: bool,
+
+    // Last: each runner's flag group sets its own help heading, which clap keeps for the
+    // flags that follow it.
+    #[command(flatten)]
+    pub runner: RunnerArgs,
 }

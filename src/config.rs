@@ -14,11 +14,12 @@ use crate::cli::{CountArgs, GenArgs};
 use crate::error::{Error, Result};
 use crate::gen::GenSpec;
 use crate::input::{InputArg, OnError, Plan};
+use crate::map::MapSpec;
 use crate::online::Online;
 use crate::output::{self, Format, OutputTarget, SortOrder};
+use crate::partition::Partitioner;
 use crate::progress::Progress;
 use crate::runner::{Job, Registration, Runner, RunnerArgs, Setup};
-use crate::tokenize::TokenizerSpec;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -27,9 +28,9 @@ pub struct Config {
     pub runner_args: RunnerArgs,
     /// Worker count: 1 for the local runner.
     pub jobs: usize,
-    pub partitions: usize,
+    pub partitioner: Partitioner,
     pub chunk_size: usize,
-    pub tokenize: TokenizerSpec,
+    pub map: MapSpec,
     pub sort: SortOrder,
     pub top: Option<usize>,
     pub min_count: u64,
@@ -58,7 +59,7 @@ impl Config {
             (_, Some(n)) => n,
             (_, None) => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
-        let partitions = args.partitions.unwrap_or(jobs.min(crate::partition::MAX_PARTITIONS));
+        let partitioner = args.partition.partitioner(jobs);
         let top = args.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
         let output = match (&args.output, &args.output_dir) {
             (Some(file), _) => OutputTarget::File(file.clone()),
@@ -102,9 +103,9 @@ impl Config {
             runner,
             runner_args: args.runner.clone(),
             jobs,
-            partitions,
+            partitioner,
             chunk_size: args.chunk_size.unwrap_or(runner.chunk_size),
-            tokenize: args.tokenize,
+            map: args.map,
             sort: args.sort,
             top,
             min_count: args.min_count,
@@ -142,10 +143,10 @@ impl Config {
     pub fn job<'a>(&'a self, plan: &'a Plan, on_error: &'a OnError, progress: &'a Progress) -> Job<'a> {
         Job {
             plan,
-            tokenize: self.tokenize,
+            map: self.map,
             chunk_size: self.chunk_size,
             mmap: self.mmap,
-            partitions: self.partitions,
+            partitioner: self.partitioner,
             budget: self.budget,
             tmp_dir: &self.tmp_dir,
             on_error,

@@ -1,23 +1,26 @@
 //! mrwc: a MapReduce word-count engine.
 //!
-//! A job walks through the stages in one direction:
+//! A job walks through the stages in one direction ([`job`] sets it up and tears it down):
 //!
 //! ```text
-//!  cli ──► config ──► runner::{local,threads} ──► job
-//!                                │
-//!    input ─► split ─► tokenize ─► map/combine ─► partition ─► shuffle ─► reduce ─► output/commit
-//!                                                                               └─► counters, progress
+//!  cli ──► config ──► job ──► runner (local | threads | procs | spark) or online mode
+//!                                │ drives
+//!    input ─► split ─► map (tokenize + combine) ─► partition ─► shuffle ─► reduce ─► output/commit
+//!                      MapWorker, spills by budget                                  └─► counters
 //! ```
 //!
 //! - [`input`] expands arguments into sources and opens them (mmap, or read() as a fallback);
 //! - [`split`] cuts sources into chunks on token boundaries: each chunk is a map task;
-//! - [`tokenize`] cuts a chunk into words; [`map`] counts them into the worker's combining
-//!   [`table`] (in-mapper combining);
+//! - [`tokenize`] cuts a chunk into words; a [`map::MapWorker`] counts them into its combining
+//!   [`table`] (in-mapper combining), spilling ([`spill`]) past its share of the [`budget`];
 //! - [`partition`] sends each combined word to reducer `hash(word) mod R`; [`shuffle`] regroups
-//!   the lists by partition; [`reduce`] merges each partition;
+//!   the lists by partition; [`reduce`] merges each partition, in memory or from disk;
 //! - [`output`] orders, formats and commits the result atomically.
 //! - [`online`] runs the same stages on input that keeps arriving (`--online`): micro-batches
 //!   into running totals, with snapshots.
+//!
+//! `docs/design.md` describes the whole; `CONTRIBUTING.md` says where to add a format, a
+//! tokenizer, a runner, a partitioner or a counting option.
 //!
 //! A stage never knows which runner drives it; a runner only schedules.
 

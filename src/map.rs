@@ -9,9 +9,33 @@
 //! driver takes the table away ([`MapWorker::take`]) to spill it: to sorted runs, to stdout
 //! (`mrwc map`), or into running totals (online).
 
+use crate::partition::Partitioner;
 use crate::records::Records;
 use crate::table::CountTable;
-use crate::tokenize::Tokenizer;
+use crate::tokenize::{Tokenizer, TokenizerSpec};
+
+/// The map-side flags: how text becomes counted words. One flag group, shared by the main
+/// command, `mrwc map` and the procs workers, and handed on to other processes by
+/// [`to_args`](Self::to_args) (procs workers, `mrwc map` under Spark), so every map worker of
+/// a job counts the same way. A counting option is a field here and its rule in [`MapWorker`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, clap::Args)]
+pub struct MapSpec {
+    #[command(flatten)]
+    pub tokenize: TokenizerSpec,
+}
+
+impl MapSpec {
+    /// The same flags as command-line arguments.
+    pub fn to_args(&self) -> Vec<String> {
+        self.tokenize.to_args()
+    }
+
+    /// A map worker of this spec, whose table is full past `spill_at` bytes (see
+    /// [`crate::budget`]); `tokenizer` is the one [`TokenizerSpec`] names.
+    pub fn worker<T: Tokenizer>(&self, tokenizer: T, spill_at: usize) -> MapWorker<T> {
+        MapWorker { tokenizer, table: CountTable::default(), stats: MapStats::default(), spill_at }
+    }
+}
 
 /// What map tasks did, summed per worker and then per job.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -48,11 +72,6 @@ pub struct MapOutput {
 }
 
 impl<T: Tokenizer> MapWorker<T> {
-    /// A worker whose table is full past `spill_at` bytes (see [`crate::budget`]).
-    pub fn new(tokenizer: T, spill_at: usize) -> MapWorker<T> {
-        MapWorker { tokenizer, table: CountTable::default(), stats: MapStats::default(), spill_at }
-    }
-
     /// Counts that a task started: one chunk is one task, whatever pieces it arrives in.
     pub fn start_task(&mut self) {
         self.stats.tasks += 1;
@@ -99,9 +118,9 @@ impl<T: Tokenizer> MapWorker<T> {
     }
 
     /// Ends the worker: its table as one list per partition, and its statistics.
-    pub fn finish(mut self, partitions: usize) -> MapOutput {
+    pub fn finish(mut self, by: Partitioner) -> MapOutput {
         let table = self.take();
-        MapOutput { partitions: table.into_partitions(partitions), stats: self.stats }
+        MapOutput { partitions: table.into_partitions(by), stats: self.stats }
     }
 }
 
@@ -110,14 +129,18 @@ mod tests {
     use super::*;
     use crate::tokenize::{Case, Words};
 
+    fn spec() -> MapSpec {
+        MapSpec::default()
+    }
+
     #[test]
     fn tasks_combine_into_one_table() {
-        let mut worker = MapWorker::new(Words::new(Case::Lower), usize::MAX);
+        let mut worker = spec().worker(Words::new(Case::Lower), usize::MAX);
         worker.start_task();
         assert!(!worker.map(b"the cat and THE hat"));
         worker.start_task();
         assert!(!worker.map(b"the end"));
-        let out = worker.finish(1);
+        let out = worker.finish(Partitioner::hash(1));
         assert_eq!(out.stats, MapStats { tasks: 2, input_bytes: 26, output_records: 7, combined: 5 });
         let the = out.partitions[0].iter().find(|(w, _)| *w == b"the").map(|(_, c)| c);
         assert_eq!(the, Some(3));
@@ -125,11 +148,11 @@ mod tests {
 
     #[test]
     fn a_full_table_is_reported_and_taken() {
-        let mut worker = MapWorker::new(Words::new(Case::Lower), 0);
+        let mut worker = spec().worker(Words::new(Case::Lower), 0);
         assert!(worker.map(b"one two"));
         let table = worker.take();
         assert_eq!(table.len(), 2);
         assert!(worker.is_empty());
-        assert_eq!(worker.finish(2).stats.combined, 2);
+        assert_eq!(worker.finish(Partitioner::hash(2)).stats.combined, 2);
     }
 }

@@ -27,6 +27,53 @@ pub fn fnv1a64_extend(mut h: u64, bytes: &[u8]) -> u64 {
     h
 }
 
+/// Which reducer a word goes to: the job's partitioning rule and its partition count, passed
+/// as one value through every stage and runner. A new rule (a range partitioner for a total
+/// order, say) is a new kind here and a new flag in [`PartitionArgs`]; nothing else changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partitioner {
+    count: usize,
+}
+
+impl Partitioner {
+    /// `hash(word) mod count`.
+    pub fn hash(count: usize) -> Partitioner {
+        assert!((1..=MAX_PARTITIONS).contains(&count), "partition count out of range");
+        Partitioner { count }
+    }
+
+    /// How many partitions there are.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The partition, in `0..count()`, of `word`.
+    #[inline]
+    pub fn of(&self, word: &[u8]) -> usize {
+        partition_of(word, self.count)
+    }
+
+    /// The flags that rebuild this partitioner in another process (a procs worker).
+    pub fn to_args(&self) -> Vec<String> {
+        vec!["--partitions".into(), self.count.to_string()]
+    }
+}
+
+/// The partitioning flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PartitionArgs {
+    /// Reduce partitions, R: words go to partition hash(word) mod R (default: the worker count).
+    #[arg(short = 'p', long, value_name = "R", value_parser = crate::units::count_up_to(MAX_PARTITIONS))]
+    pub partitions: Option<usize>,
+}
+
+impl PartitionArgs {
+    /// The partitioner these flags ask for; `workers` is the default count.
+    pub fn partitioner(&self, workers: usize) -> Partitioner {
+        Partitioner::hash(self.partitions.unwrap_or(workers.min(MAX_PARTITIONS)))
+    }
+}
+
 /// The partition, in `0..partitions`, of a word.
 #[inline]
 pub fn partition_of(word: &[u8], partitions: usize) -> usize {

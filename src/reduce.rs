@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::counters::Counters;
 use crate::error::{Error, Result};
+use crate::partition::Partitioner;
 use crate::records::Records;
 use crate::spill::{Spiller, WorkDir};
 use crate::table::{CountOverflow, CountTable};
@@ -40,13 +41,13 @@ impl Reduced {
 pub fn reduce(
     lists: Vec<Vec<Records>>,
     spiller: Spiller,
-    partitions: usize,
+    by: Partitioner,
     pool: Option<&rayon::ThreadPool>,
     counters: &mut Counters,
 ) -> Result<Reduced> {
-    counters.reduce_partitions = partitions as u64;
+    counters.reduce_partitions = by.count() as u64;
     if !spiller.spilled() {
-        let reduced = in_memory(lists, partitions, pool)?;
+        let reduced = in_memory(lists, by, pool)?;
         counters.distinct_words = reduced.iter().map(|r| r.len() as u64).sum();
         return Ok(Reduced::Memory(reduced));
     }
@@ -63,12 +64,8 @@ pub fn reduce(
 }
 
 /// Shuffles the workers' lists by partition and merges each partition in memory.
-pub fn in_memory(
-    lists: Vec<Vec<Records>>,
-    partitions: usize,
-    pool: Option<&rayon::ThreadPool>,
-) -> Result<Vec<Records>> {
-    let shuffled = crate::shuffle::by_partition(lists, partitions);
+pub fn in_memory(lists: Vec<Vec<Records>>, by: Partitioner, pool: Option<&rayon::ThreadPool>) -> Result<Vec<Records>> {
+    let shuffled = crate::shuffle::by_partition(lists, by.count());
     let reduced = each(pool, shuffled, reduce_partition);
     reduced.into_iter().collect::<std::result::Result<Vec<_>, _>>().map_err(|e| Error::Job(e.to_string()))
 }

@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::{Error, Result};
 use crate::owner::{self, Owned};
+use crate::partition::Partitioner;
 use crate::records::Records;
 use crate::runfile::{self, Order};
 use crate::table::CountTable;
@@ -107,20 +108,20 @@ pub fn compact(runs: &[PathBuf], dir: &Path, name: &str) -> Result<PathBuf> {
 /// so far, per partition.
 pub struct Spiller {
     tmp: PathBuf,
-    partitions: usize,
+    by: Partitioner,
     work: OnceLock<Arc<WorkDir>>,
     next: AtomicU64,
     runs: Mutex<(Vec<Vec<PathBuf>>, SpillStats)>,
 }
 
 impl Spiller {
-    pub fn new(tmp: &Path, partitions: usize) -> Spiller {
+    pub fn new(tmp: &Path, by: Partitioner) -> Spiller {
         Spiller {
             tmp: tmp.to_path_buf(),
-            partitions,
+            by,
             work: OnceLock::new(),
             next: AtomicU64::new(0),
-            runs: Mutex::new((vec![Vec::new(); partitions], SpillStats::default())),
+            runs: Mutex::new((vec![Vec::new(); by.count()], SpillStats::default())),
         }
     }
 
@@ -139,7 +140,7 @@ impl Spiller {
 
     /// Writes a table as one sorted run per partition and records them.
     pub fn spill_table(&self, table: CountTable) -> Result<()> {
-        self.spill_lists(table.into_partitions(self.partitions))
+        self.spill_lists(table.into_partitions(self.by))
     }
 
     /// Writes one list per partition as sorted runs and records them. A partition that reaches
@@ -186,7 +187,7 @@ mod tests {
     #[test]
     fn spilled_tables_become_sorted_runs_per_partition() {
         let tmp = tempfile::tempdir().unwrap();
-        let spiller = Spiller::new(tmp.path(), 3);
+        let spiller = Spiller::new(tmp.path(), Partitioner::hash(3));
         assert!(!spiller.spilled());
         for round in 0..2u64 {
             let mut table = CountTable::default();
@@ -217,7 +218,7 @@ mod tests {
 
     #[test]
     fn an_unusable_tmp_dir_is_an_error() {
-        let spiller = Spiller::new(Path::new("/proc"), 1);
+        let spiller = Spiller::new(Path::new("/proc"), Partitioner::hash(1));
         let err = spiller.spill_table(CountTable::default()).unwrap_err().to_string();
         assert!(err.starts_with("/proc: "), "{err}");
     }

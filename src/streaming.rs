@@ -27,19 +27,18 @@ use crate::budget::Budget;
 use crate::error::{io_reason, Error, Result};
 use crate::input::InputArg;
 use crate::input::{self, WalkOptions};
-use crate::map::MapWorker;
+use crate::map::{MapSpec, MapWorker};
 use crate::runfile;
 use crate::spill::Spiller;
 use crate::split::Splitter;
 use crate::table::CountTable;
-use crate::tokenize::TokenizerSpec;
 use crate::tokenize::{with_tokenizer, Tokenizer};
 
 #[derive(Debug, Clone, Args)]
 pub struct MapArgs {
     /// How text is cut into words (as in the main command).
     #[command(flatten)]
-    pub tokenize: TokenizerSpec,
+    pub map: MapSpec,
     /// Memory for the combining table; past half of it, counts are written out early (e.g.
     /// 256M).
     #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = crate::units::size)]
@@ -110,7 +109,7 @@ fn finish(result: io::Result<()>) -> Result<()> {
 /// `mrwc map`.
 pub fn map(args: &MapArgs) -> Result<()> {
     let spill_at = spill_at(args.max_memory, args.test_tiny_budget)?;
-    with_tokenizer!(args.tokenize, |tokenizer| map_with(MapWorker::new(tokenizer, spill_at), args.counters))
+    with_tokenizer!(args.map.tokenize, |tokenizer| map_with(args.map.worker(tokenizer, spill_at), args.counters))
 }
 
 /// One map worker over stdin; its "spill" is writing its table out.
@@ -229,7 +228,7 @@ pub fn reduce(args: &ReduceArgs) -> Result<()> {
 
     let mut table = CountTable::default();
     let tmp = args.tmp_dir.clone().unwrap_or_else(std::env::temp_dir);
-    let spiller = Spiller::new(&tmp, 1);
+    let spiller = Spiller::new(&tmp, crate::partition::Partitioner::hash(1));
     let mut current: Option<(Vec<u8>, u64)> = None;
     let mut grouping = Grouping::Unknown;
 

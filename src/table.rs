@@ -24,7 +24,7 @@
 use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 
-use crate::partition::partition_of;
+use crate::partition::Partitioner;
 use crate::records::Records;
 use crate::tokenize::{Token, WINDOW};
 
@@ -230,17 +230,18 @@ impl CountTable {
     }
 
     /// Drains the table into one `Records` per partition (see [`crate::partition`]).
-    pub fn into_partitions(self, partitions: usize) -> Vec<Records> {
+    pub fn into_partitions(self, by: Partitioner) -> Vec<Records> {
+        let partitions = by.count();
         let per = self.slots.len() / partitions + 1;
         let bytes = self.word_bytes() / partitions + 1;
         let mut out: Vec<Records> = (0..partitions).map(|_| Records::with_capacity(per, bytes)).collect();
-        self.for_each(|word, count| out[partition_of(word, partitions)].push(word, count));
+        self.for_each(|word, count| out[by.of(word)].push(word, count));
         out
     }
 
     /// All records in one list.
     pub fn into_records(self) -> Records {
-        self.into_partitions(1).pop().expect("one partition")
+        self.into_partitions(Partitioner::hash(1)).pop().expect("one partition")
     }
 }
 
@@ -355,11 +356,11 @@ mod tests {
         for i in 0..1000u32 {
             t.add(format!("w{i}").as_bytes(), u64::from(i)).unwrap();
         }
-        let parts = t.into_partitions(5);
+        let parts = t.into_partitions(Partitioner::hash(5));
         assert_eq!(parts.iter().map(Records::len).sum::<usize>(), 1000);
         for (p, records) in parts.iter().enumerate() {
             for (w, _) in records.iter() {
-                assert_eq!(partition_of(w, 5), p);
+                assert_eq!(crate::partition::partition_of(w, 5), p);
             }
         }
     }

@@ -10,7 +10,8 @@ under -r local, -r hadoop, -r emr and -r dataproc but not under -r inline. Their
 passed through raw: `word<TAB>count` lines, as `mrwc --sort word` writes them (line order
 within each reducer's output).
 
---tokenizer and --case take mrwc's values (words|whitespace, lower|keep).
+--tokenizer, --case and --normalize take mrwc's values (`mrwc map --help` lists them); they
+are handed to every `mrwc map` task, so the cluster counts as `mrwc` does on one machine.
 """
 
 import shutil
@@ -25,8 +26,10 @@ class MRWordCount(MRJob):
         super().configure_args()
         self.add_passthru_arg("--mrwc", default=shutil.which("mrwc"),
                               help="path of the mrwc executable to upload (default: mrwc on PATH)")
-        self.add_passthru_arg("--tokenizer", default="words", choices=["words", "whitespace"])
-        self.add_passthru_arg("--case", default="lower", choices=["lower", "keep"])
+        self.add_passthru_arg("--tokenizer", default="words",
+                              choices=["words", "whitespace", "mrjob", "unicode"])
+        self.add_passthru_arg("--case", default="lower", choices=["lower", "fold", "keep"])
+        self.add_passthru_arg("--normalize", default="none", choices=["none", "nfc", "nfkc"])
 
     def files(self):
         if not self.options.mrwc:
@@ -34,7 +37,8 @@ class MRWordCount(MRJob):
         return [self.options.mrwc + "#mrwc"]
 
     def steps(self):
-        tokenize = "--tokenizer %s --case %s" % (self.options.tokenizer, self.options.case)
+        tokenize = "--tokenizer %s --case %s --normalize %s" % (
+            self.options.tokenizer, self.options.case, self.options.normalize)
         return [MRStep(mapper_cmd="./mrwc map " + tokenize,
                        combiner_cmd="./mrwc reduce",
                        reducer_cmd="./mrwc reduce")]

@@ -6,7 +6,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Condvar, Mutex};
 
-use crate::map::{MapStats, MapWorker};
+use crate::map::{MapSpec, MapStats, MapWorker};
+use crate::partition::Partitioner;
 use crate::records::Records;
 use crate::tokenize::Tokenizer;
 
@@ -58,10 +59,10 @@ pub struct Shared<T> {
 }
 
 impl<T: Tokenizer> Shared<T> {
-    /// `count` mappers, each spilling at `spill_at`, and the sending end of their queue.
-    pub fn new(tokenizer: &T, count: usize, spill_at: usize) -> (Shared<T>, mpsc::SyncSender<Vec<u8>>) {
+    /// `count` mappers of `spec`, each spilling at `spill_at`, and the sending end of their queue.
+    pub fn new(spec: &MapSpec, tokenizer: &T, count: usize, spill_at: usize) -> (Shared<T>, mpsc::SyncSender<Vec<u8>>) {
         let (queue, pieces) = mpsc::sync_channel(2 * count);
-        let workers = (0..count).map(|_| Mutex::new(MapWorker::new(tokenizer.clone(), spill_at))).collect();
+        let workers = (0..count).map(|_| Mutex::new(spec.worker(tokenizer.clone(), spill_at))).collect();
         let shared = Shared {
             workers,
             full: AtomicBool::new(false),
@@ -117,7 +118,7 @@ impl<T: Tokenizer> Mappers<'_, T> {
 
     /// Waits until every piece sent is mapped, then takes every table (one list per
     /// partition) and the statistics gathered since the last drain.
-    pub fn drain(&self, partitions: usize) -> (Vec<Vec<Records>>, MapStats) {
+    pub fn drain(&self, by: Partitioner) -> (Vec<Vec<Records>>, MapStats) {
         {
             let mut done = self.shared.done.0.lock().unwrap_or_else(|p| p.into_inner());
             while *done < self.sent {
@@ -133,7 +134,7 @@ impl<T: Tokenizer> Mappers<'_, T> {
             }
             let table = worker.take();
             stats.merge(&worker.take_stats());
-            lists.push(table.into_partitions(partitions));
+            lists.push(table.into_partitions(by));
         }
         self.shared.full.store(false, Ordering::Relaxed);
         (lists, stats)

@@ -88,7 +88,7 @@ pub fn run(job: &Job, mode: &Mode, counters: &mut Counters) -> Result<Option<Red
     // Snapshots always go to stdout; the final totals go where -o or --output-dir say.
     let style = if std::io::stdout().is_terminal() { Style::Live } else { Style::Blocks(mode.format) };
     let (tables, totals_limit) = job.budget.online();
-    with_tokenizer!(job.tokenize, |tokenizer| {
+    with_tokenizer!(job.map.tokenize, |tokenizer| {
         let spill_at = tables.spill_at(mode.mappers);
         let run = OnlineJob {
             job,
@@ -138,7 +138,7 @@ struct OnlineJob<'a, T> {
 
 impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
     fn run(&self, style: Style, count: usize, spill_at: usize, counters: &mut Counters) -> Result<Option<Reduced>> {
-        let (shared, queue) = Shared::new(&self.tokenizer, count, spill_at);
+        let (shared, queue) = Shared::new(&self.job.map, &self.tokenizer, count, spill_at);
         std::thread::scope(|scope| {
             for i in 0..shared.count() {
                 let shared = &shared;
@@ -163,8 +163,8 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
         follow::spawn(&job.plan.sources, self.online.tail, tx, Arc::clone(&stop));
 
         let mut writer = Writer::start(style)?;
-        let mut totals = Totals::new(job.partitions, self.online.window);
-        let spiller = Spiller::new(job.tmp_dir, job.partitions);
+        let mut totals = Totals::new(job.partitioner.count(), self.online.window);
+        let spiller = Spiller::new(job.tmp_dir, job.partitioner);
         let mut batcher = Batcher::new(job.plan.sources.len());
         let mut snapshots = Snapshots { number: 0, previous: Default::default() };
         let mut open = job.plan.sources.len();
@@ -234,7 +234,7 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
             return Ok(None);
         }
         let started = Instant::now();
-        let reduced = reduce::reduce(vec![totals.into_records()], spiller, job.partitions, Some(self.pool), counters)?;
+        let reduced = reduce::reduce(vec![totals.into_records()], spiller, job.partitioner, Some(self.pool), counters)?;
         counters.phases.push(("reduce", started.elapsed()));
         Ok(Some(reduced))
     }
@@ -284,12 +284,12 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
         counters: &mut Counters,
         started: Instant,
     ) -> Result<()> {
-        let (lists, stats) = mappers.drain(self.job.partitions);
+        let (lists, stats) = mappers.drain(self.job.partitioner);
         counters.map.merge(&stats);
         if lists.is_empty() {
             return Ok(());
         }
-        let reduced = reduce::in_memory(lists, self.job.partitions, Some(self.pool))?;
+        let reduced = reduce::in_memory(lists, self.job.partitioner, Some(self.pool))?;
         self.pool.install(|| totals.add(started.elapsed(), reduced));
         if self.online.window.is_none() && totals.memory_bytes() > self.totals_limit {
             let keep = self.online.top.saturating_mul(16).max(1024);

@@ -26,9 +26,10 @@ use crate::budget::Budget;
 use crate::counters::Counters;
 use crate::error::Result;
 use crate::input::{OnError, Plan};
+use crate::map::MapSpec;
+use crate::partition::Partitioner;
 use crate::progress::Progress;
 use crate::reduce::Reduced;
-use crate::tokenize::TokenizerSpec;
 
 /// Highest `--jobs`: each worker is a thread or a process with its own table and buffers; far
 /// more than any machine's cores only multiplies memory and start-up.
@@ -74,7 +75,7 @@ pub fn registered(name: &str) -> &'static Registration {
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunnerArgs {
     /// Where the job runs.
-    #[arg(short = 'r', long, default_value = "threads", value_parser = runner_names())]
+    #[arg(short = 'r', long, default_value = "threads", value_parser = runner_names(), display_order = 0)]
     pub runner: String,
     #[command(flatten)]
     pub procs: procs::ProcsArgs,
@@ -99,10 +100,10 @@ pub struct Setup<'a> {
 /// Everything a runner needs to run one job: the inputs and the stages' settings.
 pub struct Job<'a> {
     pub plan: &'a Plan,
-    pub tokenize: TokenizerSpec,
+    pub map: MapSpec,
     pub chunk_size: usize,
     pub mmap: bool,
-    pub partitions: usize,
+    pub partitioner: Partitioner,
     pub budget: Budget,
     pub tmp_dir: &'a Path,
     pub on_error: &'a OnError,

@@ -20,7 +20,6 @@ use std::time::Instant;
 
 use crate::counters::Counters;
 use crate::error::{Error, Result};
-use crate::map::MapWorker;
 use crate::reduce::{self, Reduced};
 use crate::runner::{Job, Registration, Runner};
 use crate::spill::Spiller;
@@ -68,12 +67,12 @@ impl InProcess {
         let splitter = Splitter::new(&job.plan.sources, job.chunk_size, job.mmap, move |b| boundary.is_boundary(b));
         let splitter = Mutex::new(splitter.taper(workers));
         let failed = AtomicBool::new(false);
-        let spiller = Spiller::new(job.tmp_dir, job.partitions);
+        let spiller = Spiller::new(job.tmp_dir, job.partitioner);
         let spill_at = job.budget.spill_at(workers);
 
         let started = Instant::now();
         let work = || -> Result<crate::map::MapOutput> {
-            let mut worker = MapWorker::new(tokenizer.clone(), spill_at);
+            let mut worker = job.map.worker(tokenizer.clone(), spill_at);
             let mut run = || -> Result<()> {
                 while !failed.load(Ordering::Relaxed) {
                     let next = splitter.lock().unwrap_or_else(|p| p.into_inner()).next();
@@ -110,7 +109,7 @@ impl InProcess {
                 failed.store(true, Ordering::Relaxed);
                 return Err(e);
             }
-            Ok(worker.finish(job.partitions))
+            Ok(worker.finish(job.partitioner))
         };
         let mut lists = Vec::with_capacity(workers);
         for output in self.broadcast(work) {
@@ -120,7 +119,7 @@ impl InProcess {
         }
         counters.phases.push(("map", started.elapsed()));
         let started = Instant::now();
-        let reduced = reduce::reduce(lists, spiller, job.partitions, self.pool.as_ref(), counters)?;
+        let reduced = reduce::reduce(lists, spiller, job.partitioner, self.pool.as_ref(), counters)?;
         counters.phases.push(("reduce", started.elapsed()));
         Ok(reduced)
     }
@@ -132,7 +131,7 @@ impl Runner for InProcess {
     }
 
     fn run(&self, job: &Job, counters: &mut Counters) -> Result<Reduced> {
-        let mut run = || with_tokenizer!(job.tokenize, |tokenizer| self.pipeline(job, counters, tokenizer));
+        let mut run = || with_tokenizer!(job.map.tokenize, |tokenizer| self.pipeline(job, counters, tokenizer));
         match &self.pool {
             Some(pool) => pool.install(run),
             None => run(),

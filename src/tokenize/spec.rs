@@ -1,22 +1,10 @@
-//! The tokenizer flags: which tokenizer, case mapping and normalization a job uses. One flag
+//! The tokenizer flags: which tokenizer ([`TokenizerKind`]), case mapping and normalization a job uses. One flag
 //! group (`clap::Args`) shared by the main command, `mrwc map` and the procs workers.
 
 use clap::ValueEnum;
 
+use super::TokenizerKind;
 use crate::units::value_name;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TokenizerKind {
-    /// Runs of Unicode letters, marks, numbers and `_`, with inner apostrophes (don't); a change
-    /// of script ends a word; Chinese, Japanese and Thai-like runs are segmented by dictionary.
-    Words,
-    /// Runs of bytes that are not ASCII whitespace, punctuation included.
-    Whitespace,
-    /// mrjob's word-count example: Python's `[\w']+` per line (UTF-8, else latin-1).
-    Mrjob,
-    /// Unicode UAX #29 word boundaries; segments holding a letter or number.
-    Unicode,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Case {
@@ -50,6 +38,13 @@ pub struct TokenizerSpec {
     /// Unicode normalization applied to each word.
     #[arg(long, value_enum, default_value_t = Normalize::None)]
     pub normalize: Normalize,
+}
+
+impl Default for TokenizerSpec {
+    /// The command line's defaults.
+    fn default() -> TokenizerSpec {
+        TokenizerSpec { tokenizer: TokenizerKind::Words, case: Case::Lower, normalize: Normalize::None }
+    }
 }
 
 impl TokenizerSpec {

@@ -21,21 +21,32 @@ fn venv() -> Option<PathBuf> {
 #[test]
 fn the_mrjob_job_gives_the_threads_counts() {
     let Some(venv) = venv() else { return };
-    let out = Command::new(venv.join("bin/python"))
-        .arg(root().join("contrib/mrjob/mr_wordcount.py"))
-        .args(["-r", "local", "--mrwc", bin()])
-        .arg(fixture("sample.txt"))
-        .arg(fixture("invalid-utf8.bin"))
-        .env("TMPDIR", TestDir::new().path())
-        .output()
-        .unwrap();
-    if !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("No module named 'mrjob'") {
-        skip(&format!("mrjob is not installed in {}", venv.display()));
-        return;
+    // Every map-side option reaches the cluster's `mrwc map` tasks.
+    let unicode = ["--tokenizer", "unicode", "--case", "fold", "--normalize", "nfkc"];
+    for options in [&[][..], &unicode[..]] {
+        let out = Command::new(venv.join("bin/python"))
+            .arg(root().join("contrib/mrjob/mr_wordcount.py"))
+            .args(["-r", "local", "--mrwc", bin()])
+            .args(options)
+            .arg(fixture("sample.txt"))
+            .arg(fixture("multilingual.txt"))
+            .arg(fixture("invalid-utf8.bin"))
+            .env("TMPDIR", TestDir::new().path())
+            .output()
+            .unwrap();
+        if !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("No module named 'mrjob'") {
+            skip(&format!("mrjob is not installed in {}", venv.display()));
+            return;
+        }
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let want = Mrwc::new()
+            .args(options)
+            .arg(fixture("sample.txt"))
+            .arg(fixture("multilingual.txt"))
+            .arg(fixture("invalid-utf8.bin"))
+            .stdout();
+        assert_eq!(parse_tsv(&out.stdout), parse_tsv(want.as_bytes()), "{options:?}");
     }
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let want = Mrwc::new().arg(fixture("sample.txt")).arg(fixture("invalid-utf8.bin")).stdout();
-    assert_eq!(parse_tsv(&out.stdout), parse_tsv(want.as_bytes()));
 }
 
 #[test]

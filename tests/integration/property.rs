@@ -327,10 +327,10 @@ fn engine(args: &[String], path: &std::path::Path) -> Counts {
     let on_error = OnError::new(false);
     let job = config.job(&plan, &on_error, &progress);
     let reduced = runner.run(&job, &mut Counters::default()).expect("job runs");
-    assert_eq!(reduced.partitions(), config.partitions);
+    assert_eq!(reduced.partitions(), config.partitioner.count());
     let mut counts = Counts::new();
     let mut add = |p: usize, word: &[u8], count: u64| {
-        assert_eq!(mrwc::partition::partition_of(word, config.partitions), p, "word in the wrong partition");
+        assert_eq!(mrwc::partition::partition_of(word, config.partitioner.count()), p, "word in the wrong partition");
         assert!(counts.insert(word.to_vec(), count).is_none(), "word in two partitions");
     };
     match &reduced {

@@ -93,7 +93,7 @@ impl Runner for Procs {
     fn run(&self, job: &Job, counters: &mut Counters) -> Result<Reduced> {
         let work = Arc::new(WorkDir::create(&self.tmp_dir)?);
         let started = Instant::now();
-        let maps = with_tokenizer!(job.tokenize, |tokenizer| plan::map_tasks(job, work.path(), &tokenizer)?);
+        let maps = with_tokenizer!(job.map.tokenize, |tokenizer| plan::map_tasks(job, work.path(), &tokenizer)?);
         let map_count = maps.len();
         let mut pool = Pool::new(self, job, work.path());
         for reply in pool.run_phase(&maps, counters)? {
@@ -107,7 +107,7 @@ impl Runner for Procs {
         counters.phases.push(("map", started.elapsed()));
 
         let started = Instant::now();
-        let partitions = job.partitions;
+        let partitions = job.partitioner.count();
         let reduces: Vec<Task> = (0..partitions)
             .map(|p| Task {
                 name: TaskId::Reduce(p).to_string(),

@@ -66,8 +66,8 @@ pub struct Pool<'a> {
 impl<'a> Pool<'a> {
     pub fn new(procs: &'a Procs, job: &Job, work: &Path) -> Pool<'a> {
         let mut args: Vec<String> = vec!["worker".into()];
-        args.extend(job.tokenize.to_args());
-        args.extend(["--partitions".into(), job.partitions.to_string()]);
+        args.extend(job.map.to_args());
+        args.extend(job.partitioner.to_args());
         let share = job.budget.share(procs.workers);
         args.extend(["--max-memory".into(), share.bytes().to_string()]);
         if share.tiny() {

@@ -30,11 +30,10 @@ use clap::Args;
 
 use crate::budget::Budget;
 use crate::error::{io_reason, Error, Result};
-use crate::map::{MapStats, MapWorker};
+use crate::map::MapStats;
 use crate::runfile;
 use crate::runner::procs::protocol::{read_frame, write_frame, Reply, Request, TaskId};
 use crate::spill;
-use crate::tokenize::TokenizerSpec;
 use crate::tokenize::{with_tokenizer, Tokenizer};
 
 /// The worker's flags, set by the coordinator.
@@ -43,9 +42,9 @@ pub struct WorkerArgs {
     #[arg(long)]
     pub work_dir: PathBuf,
     #[command(flatten)]
-    pub tokenize: TokenizerSpec,
-    #[arg(long)]
-    pub partitions: usize,
+    pub map: crate::map::MapSpec,
+    #[command(flatten)]
+    pub partition: crate::partition::PartitionArgs,
     #[arg(long)]
     pub no_mmap: bool,
     /// This worker's share of --max-memory, in bytes.
@@ -158,7 +157,8 @@ fn execute(args: &WorkerArgs, request: &Request) -> Result<Reply> {
         Request::Map { task, attempt, path, start, end } => {
             let dir = create_attempt_dir(&TaskId::Map(*task).dir(&args.work_dir), *attempt)?;
             let data = read_range(path, *start, *end, !args.no_mmap)?;
-            let (stats, spilled) = with_tokenizer!(args.tokenize, |tokenizer| map_range(tokenizer, &data, &dir, args)?);
+            let (stats, spilled) =
+                with_tokenizer!(args.map.tokenize, |tokenizer| map_range(tokenizer, &data, &dir, args)?);
             Ok(Reply::MapDone {
                 task: *task,
                 attempt: *attempt,
@@ -263,14 +263,14 @@ fn map_range<T: Tokenizer>(
 ) -> Result<(MapStats, spill::SpillStats)> {
     // `max_memory` is this process's share: it is one worker.
     let spill_at = Budget::given(args.max_memory, args.test_tiny_budget).spill_at(1);
-    let mut worker = MapWorker::new(tokenizer, spill_at);
+    let mut worker = args.map.worker(tokenizer, spill_at);
     let mut spilled = spill::SpillStats::default();
     let (mut spills, mut start) = (0usize, 0usize);
     worker.start_task();
     loop {
         let last = start >= data.len();
         if last || worker.table_bytes() > spill_at {
-            let lists = worker.take().into_partitions(args.partitions);
+            let lists = worker.take().into_partitions(args.partition.partitioner(1));
             let n = spills;
             let (_, written) = spill::write_runs(lists, dir, |p| part_name(p, n))?;
             if !last {
@@ -279,7 +279,7 @@ fn map_range<T: Tokenizer>(
             spills += 1;
             if spills == spill::MAX_RUNS {
                 // Bound the files of one task: its runs of each partition merged into one.
-                for p in 0..args.partitions {
+                for p in 0..args.partition.partitioner(1).count() {
                     let runs: Vec<PathBuf> =
                         (0..spills).map(|n| dir.join(part_name(p, n))).filter(|r| r.exists()).collect();
                     if !runs.is_empty() {

@@ -31,7 +31,7 @@ use crate::counters::Counters;
 use crate::error::{io_reason, quote_path, Error, Result};
 use crate::input::{self, decode, Opened};
 use crate::interrupt;
-use crate::partition::partition_of;
+use crate::partition::Partitioner;
 use crate::records::Records;
 use crate::reduce::Reduced;
 use crate::runner::{Job, Registration, Runner};
@@ -155,9 +155,9 @@ impl Runner for Spark {
         let spec = format!(
             "{{\"inputs\":{},\"map_args\":{},\"result\":{},\"partitions\":{}}}",
             json_list(&inputs),
-            json_list(&job.tokenize.to_args()),
+            json_list(&job.map.to_args()),
             json_string(&result.to_string_lossy()),
-            job.partitions
+            job.partitioner.count()
         );
         let exe = std::env::current_exe().map_err(|e| Error::Job(format!("cannot find the mrwc executable: {e}")))?;
         let log_path = work.path().join("spark.log");
@@ -194,8 +194,8 @@ impl Runner for Spark {
         counters.phases.push(("spark", started.elapsed()));
 
         let started = Instant::now();
-        let reduced = load(&result, job.partitions)?;
-        counters.reduce_partitions = job.partitions as u64;
+        let reduced = load(&result, job.partitioner)?;
+        counters.reduce_partitions = job.partitioner.count() as u64;
         counters.distinct_words = reduced.iter().map(|r| r.len() as u64).sum();
         counters.phases.push(("load", started.elapsed()));
         Ok(Reduced::Memory(reduced))
@@ -203,9 +203,9 @@ impl Runner for Spark {
 }
 
 /// Reads the driver's `word<TAB>count` lines into partitions (a word appears once).
-fn load(path: &Path, partitions: usize) -> Result<Vec<Records>> {
+fn load(path: &Path, by: Partitioner) -> Result<Vec<Records>> {
     let file = fs::File::open(path).map_err(|e| Error::temp_dir(path, &e))?;
-    let mut tables: Vec<CountTable> = (0..partitions).map(|_| CountTable::default()).collect();
+    let mut tables: Vec<CountTable> = (0..by.count()).map(|_| CountTable::default()).collect();
     let mut reader = BufReader::new(file);
     let mut line = Vec::new();
     loop {
@@ -219,7 +219,7 @@ fn load(path: &Path, partitions: usize) -> Result<Vec<Records>> {
         let tab = text.iter().rposition(|&b| b == b'\t').ok_or_else(bad)?;
         let count = std::str::from_utf8(&text[tab + 1..]).ok().and_then(|c| c.parse().ok()).ok_or_else(bad)?;
         let word = &text[..tab];
-        tables[partition_of(word, partitions)].add(word, count).map_err(|e| Error::Job(e.to_string()))?;
+        tables[by.of(word)].add(word, count).map_err(|e| Error::Job(e.to_string()))?;
     }
     Ok(tables.into_iter().map(CountTable::into_records).collect())
 }
@@ -266,10 +266,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.tsv");
         fs::write(&path, b"a\t3\nb\t1\nx\xff\t2\n").unwrap();
-        let parts = load(&path, 3).unwrap();
+        let parts = load(&path, Partitioner::hash(3)).unwrap();
         assert_eq!(parts.iter().map(Records::len).sum::<usize>(), 3);
         for (p, records) in parts.iter().enumerate() {
-            assert!(records.iter().all(|(w, _)| partition_of(w, 3) == p));
+            assert!(records.iter().all(|(w, _)| crate::partition::partition_of(w, 3) == p));
         }
     }
 }
