@@ -10,6 +10,7 @@
 //! word), whatever `--sort` says, and `--sort` orders what is kept.
 
 mod commit;
+mod dir;
 mod external;
 pub mod format;
 mod target;
@@ -21,7 +22,7 @@ use clap::ValueEnum;
 use rayon::slice::ParallelSliceMut;
 
 pub use commit::Sink;
-pub(crate) use commit::{already_exists, check_replaceable};
+pub(crate) use dir::{already_exists, check_replaceable};
 pub use format::{Format, RecordWriter};
 pub use target::{check as check_target, link_target, parent_dir, OutputTarget};
 
