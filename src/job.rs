@@ -43,9 +43,10 @@ pub fn run(config: &Config) -> Result<Outcome> {
     let sink = Sink::prepare(&config.output)?;
 
     let on_error = OnError::new(config.keep_going);
-    let total = if config.progress && config.online.is_none() { plan.text_bytes() } else { None };
-    let big_enough = total.is_none_or(|n| n >= 16 << 20);
-    let progress = Progress::new(config.progress && config.online.is_none() && big_enough, total);
+    // Online mode shows its own snapshots, never a progress bar.
+    let bar = config.progress && config.online.is_none();
+    let total = if bar { plan.text_bytes() } else { None };
+    let progress = Progress::new(bar && total.is_none_or(|n| n >= 16 << 20), total);
     let job = config.job(&plan, &on_error, &progress);
     let mut counters =
         Counters { runner: config.runner.name.to_string(), workers: runner.workers(), ..Counters::default() };
@@ -61,25 +62,12 @@ pub fn run(config: &Config) -> Result<Outcome> {
         Some(settings) => {
             counters.runner = "online".into();
             counters.workers = config.jobs;
-            // Online mode reduces and merges totals on threads even with one mapper.
-            let own;
-            let pool = match runner.pool() {
-                Some(pool) => pool,
-                None => {
-                    own = rayon::ThreadPoolBuilder::new()
-                        .num_threads(1)
-                        .thread_name(|i| format!("mrwc-worker-{i}"))
-                        .build()
-                        .map_err(|e| Error::Usage(format!("cannot start a worker thread: {e}")))?;
-                    &own
-                }
-            };
             let mode = online::Mode {
                 online: settings,
                 mappers: config.jobs,
                 format: config.format,
                 final_to_stdout: matches!(config.output, OutputTarget::Stdout),
-                pool,
+                pool: runner.pool(),
             };
             match online::run(&job, &mode, &mut counters)? {
                 Some(reduced) => reduced,

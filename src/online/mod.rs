@@ -77,8 +77,8 @@ pub struct Mode<'a> {
     pub format: Format,
     /// The final totals go to stdout too: if its reader leaves, there is nothing to write.
     pub final_to_stdout: bool,
-    /// Threads for reduce and the totals.
-    pub pool: &'a rayon::ThreadPool,
+    /// The runner's threads, for reduce and the totals (a thread of its own without them).
+    pub pool: Option<&'a rayon::ThreadPool>,
 }
 
 /// Runs the map, shuffle and reduce of an online job until every input ends or a signal
@@ -88,13 +88,27 @@ pub fn run(job: &Job, mode: &Mode, counters: &mut Counters) -> Result<Option<Red
     // Snapshots always go to stdout; the final totals go where -o or --output-dir say.
     let style = if std::io::stdout().is_terminal() { Style::Live } else { Style::Blocks(mode.format) };
     let (tables, totals_limit) = job.budget.online();
+    // The totals are merged on threads even with one mapper: rayon calls outside a pool of
+    // ours would start the global pool.
+    let own;
+    let pool = match mode.pool {
+        Some(pool) => pool,
+        None => {
+            own = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .thread_name(|i| format!("mrwc-worker-{i}"))
+                .build()
+                .map_err(|e| Error::Usage(format!("cannot start a worker thread: {e}")))?;
+            &own
+        }
+    };
     with_tokenizer!(job.map.tokenize, |tokenizer| {
         let spill_at = tables.spill_at(mode.mappers);
         let run = OnlineJob {
             job,
             online: mode.online,
             final_to_stdout: mode.final_to_stdout,
-            pool: mode.pool,
+            pool,
             tokenizer,
             totals_limit,
         };
