@@ -89,6 +89,8 @@ impl Config {
                 tail: args.tail,
             }),
         };
+        let mut map = args.map.clone();
+        map.prepare()?;
         let inputs = if args.inputs.is_empty() {
             vec![InputArg::Stdin]
         } else {
@@ -105,7 +107,7 @@ impl Config {
             jobs,
             partitioner,
             chunk_size: args.chunk_size.unwrap_or(runner.chunk_size),
-            map: args.map,
+            map,
             sort: args.sort,
             top,
             min_count: args.min_count,
@@ -143,7 +145,7 @@ impl Config {
     pub fn job<'a>(&'a self, plan: &'a Plan, on_error: &'a OnError, progress: &'a Progress) -> Job<'a> {
         Job {
             plan,
-            map: self.map,
+            map: self.map.clone(),
             chunk_size: self.chunk_size,
             mmap: self.mmap,
             partitioner: self.partitioner,

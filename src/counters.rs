@@ -31,12 +31,13 @@ impl Counters {
     pub fn report(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "mrwc: counters (runner {}, {} worker{})", self.runner, self.workers, plural(self.workers));
-        let rows: [(&str, u64); 10] = [
+        let rows: [(&str, u64); 11] = [
             ("input files", self.input_files),
             ("skipped inputs", self.skipped_inputs),
             ("input bytes", self.map.input_bytes),
             ("map tasks", self.map.tasks),
             ("map output records", self.map.output_records),
+            ("filtered tokens", self.map.removed),
             ("combine output records", self.map.combined),
             ("reduce partitions", self.reduce_partitions),
             ("distinct words", self.distinct_words),
@@ -107,7 +108,7 @@ mod tests {
             runner: "threads".into(),
             workers: 2,
             input_files: 1,
-            map: MapStats { tasks: 3, input_bytes: 2_000_000, output_records: 10, combined: 4 },
+            map: MapStats { tasks: 3, input_bytes: 2_000_000, output_records: 10, combined: 4, removed: 0 },
             phases: vec![("map", Duration::from_secs(1)), ("reduce", Duration::from_millis(5))],
             ..Counters::default()
         };

@@ -109,7 +109,9 @@ fn finish(result: io::Result<()>) -> Result<()> {
 /// `mrwc map`.
 pub fn map(args: &MapArgs) -> Result<()> {
     let spill_at = spill_at(args.max_memory, args.test_tiny_budget)?;
-    with_tokenizer!(args.map.tokenize, |tokenizer| map_with(args.map.worker(tokenizer, spill_at), args.counters))
+    let mut spec = args.map.clone();
+    spec.prepare()?;
+    with_tokenizer!(spec.tokenize, |tokenizer| map_with(spec.worker(tokenizer, spill_at), args.counters))
 }
 
 /// One map worker over stdin; its "spill" is writing its table out.

@@ -10,10 +10,13 @@ under -r local, -r hadoop, -r emr and -r dataproc but not under -r inline. Their
 passed through raw: `word<TAB>count` lines, as `mrwc --sort word` writes them (line order
 within each reducer's output).
 
---tokenizer, --case and --normalize take mrwc's values (`mrwc map --help` lists them); they
-are handed to every `mrwc map` task, so the cluster counts as `mrwc` does on one machine.
+--tokenizer, --case and --normalize take mrwc's values (`mrwc map --help` lists them), and so
+do the counting options --stopwords CODE (repeatable), --min-len, --max-len and --no-numbers;
+--stopwords-file FILE and --only FILE are uploaded with the job. All are handed to every
+`mrwc map` task, so the cluster counts as `mrwc` does on one machine.
 """
 
+import shlex
 import shutil
 
 from mrjob.job import MRJob
@@ -30,15 +33,40 @@ class MRWordCount(MRJob):
                               choices=["words", "whitespace", "mrjob", "unicode"])
         self.add_passthru_arg("--case", default="lower", choices=["lower", "fold", "keep"])
         self.add_passthru_arg("--normalize", default="none", choices=["none", "nfc", "nfkc"])
+        self.add_passthru_arg("--stopwords", action="append", default=[],
+                              help="a built-in stopword list by language code (repeatable)")
+        self.add_passthru_arg("--stopwords-file", help="a stopword file (uploaded)")
+        self.add_passthru_arg("--only", help="count only the words in this file (uploaded)")
+        self.add_passthru_arg("--min-len", type=int)
+        self.add_passthru_arg("--max-len", type=int)
+        self.add_passthru_arg("--no-numbers", action="store_true")
 
     def files(self):
         if not self.options.mrwc:
             raise ValueError("mrwc not found: give --mrwc PATH")
-        return [self.options.mrwc + "#mrwc"]
+        files = [self.options.mrwc + "#mrwc"]
+        if self.options.stopwords_file:
+            files.append(self.options.stopwords_file + "#stopwords.txt")
+        if self.options.only:
+            files.append(self.options.only + "#only.txt")
+        return files
 
     def steps(self):
-        tokenize = "--tokenizer %s --case %s --normalize %s" % (
-            self.options.tokenizer, self.options.case, self.options.normalize)
+        o = self.options
+        args = ["--tokenizer", o.tokenizer, "--case", o.case, "--normalize", o.normalize]
+        for code in o.stopwords:
+            args += ["--stopwords", code]
+        if o.stopwords_file:
+            args += ["--stopwords", "stopwords.txt"]
+        if o.only:
+            args += ["--only", "only.txt"]
+        if o.min_len is not None:
+            args += ["--min-len", str(o.min_len)]
+        if o.max_len is not None:
+            args += ["--max-len", str(o.max_len)]
+        if o.no_numbers:
+            args.append("--no-numbers")
+        tokenize = " ".join(shlex.quote(a) for a in args)
         return [MRStep(mapper_cmd="./mrwc map " + tokenize,
                        combiner_cmd="./mrwc reduce",
                        reducer_cmd="./mrwc reduce")]

@@ -48,6 +48,13 @@ impl WordMapper {
         self.scratch_token()
     }
 
+    /// A whole word given on its own (a stopword, a vocabulary entry), mapped as the tokenizers
+    /// map the words they cut, so that it compares equal to them.
+    pub fn map_word(&mut self, word: &[u8]) -> Vec<u8> {
+        let flags = word.iter().fold(0, |f, &b| f | class::TABLE[b as usize]);
+        self.apply(Token::new(word), flags).to_vec()
+    }
+
     /// For words of scripts without case (Han, kana, Thai...): normalization only.
     #[inline]
     pub fn apply_caseless<'a>(&'a mut self, word: Token<'a>) -> Token<'a> {

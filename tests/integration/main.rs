@@ -7,6 +7,7 @@ mod errors;
 mod generate;
 mod memory;
 mod online;
+mod options;
 mod outputs;
 mod procs;
 mod property;

@@ -97,9 +97,12 @@ impl Runner for Procs {
         let map_count = maps.len();
         let mut pool = Pool::new(self, job, work.path());
         for reply in pool.run_phase(&maps, counters)? {
-            if let Reply::MapDone { bytes, tokens, combined, spilled: [spills, records, spilled_bytes], .. } = reply {
+            if let Reply::MapDone {
+                bytes, tokens, combined, removed, spilled: [spills, records, spilled_bytes], ..
+            } = reply
+            {
                 counters.spill.merge(&crate::spill::SpillStats { spills, records, bytes: spilled_bytes });
-                let stats = MapStats { tasks: 1, input_bytes: bytes, output_records: tokens, combined };
+                let stats = MapStats { tasks: 1, input_bytes: bytes, output_records: tokens, combined, removed };
                 counters.map.merge(&stats);
                 job.progress.add(bytes);
             }

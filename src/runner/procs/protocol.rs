@@ -80,6 +80,8 @@ pub enum Reply {
         bytes: u64,
         tokens: u64,
         combined: u64,
+        /// Tokens the counting options' filters dropped.
+        removed: u64,
         spilled: [u64; 3],
     },
     ReduceDone {
@@ -173,8 +175,8 @@ impl Reply {
     pub fn encode(&self) -> String {
         match self {
             Reply::Progress { task, attempt } => format!("progress\t{task}\t{attempt}"),
-            Reply::MapDone { task, attempt, bytes, tokens, combined, spilled: [s, r, b] } => {
-                format!("map-done\t{task}\t{attempt}\t{bytes}\t{tokens}\t{combined}\t{s}\t{r}\t{b}")
+            Reply::MapDone { task, attempt, bytes, tokens, combined, removed, spilled: [s, r, b] } => {
+                format!("map-done\t{task}\t{attempt}\t{bytes}\t{tokens}\t{combined}\t{removed}\t{s}\t{r}\t{b}")
             }
             Reply::ReduceDone { task, attempt, records } => format!("reduce-done\t{task}\t{attempt}\t{records}"),
             Reply::Failed { task, attempt, reason } => {
@@ -196,7 +198,8 @@ impl Reply {
                     bytes: field(&rest, 0)?,
                     tokens: field(&rest, 1)?,
                     combined: field(&rest, 2)?,
-                    spilled: [field(&rest, 3)?, field(&rest, 4)?, field(&rest, 5)?],
+                    removed: field(&rest, 3)?,
+                    spilled: [field(&rest, 4)?, field(&rest, 5)?, field(&rest, 6)?],
                 })
             }
             "reduce-done" if f.len() == 4 => Ok(Reply::ReduceDone { task, attempt, records: field(&f, 3)? }),
@@ -256,7 +259,7 @@ mod tests {
         }
         let replies = [
             Reply::Progress { task: 0, attempt: 1 },
-            Reply::MapDone { task: 7, attempt: 1, bytes: 100, tokens: 20, combined: 9, spilled: [1, 2, 3] },
+            Reply::MapDone { task: 7, attempt: 1, bytes: 100, tokens: 20, combined: 9, removed: 4, spilled: [1, 2, 3] },
             Reply::ReduceDone { task: 2, attempt: 3, records: 5 },
             Reply::Failed { task: 4, attempt: 4, reason: "disk full".into() },
         ];

@@ -81,6 +81,10 @@ pub fn part_name(partition: usize, spill: usize) -> String {
 /// the worker *process* has been silent (stopped, deadlocked, swapped to death), never how long
 /// a task takes.
 pub fn run(args: &WorkerArgs) -> Result<()> {
+    // The coordinator checked the lists; the worker loads them once for all its tasks.
+    let mut args = args.clone();
+    args.map.prepare()?;
+    let args = &args;
     let faults = std::env::var("MRWC_FAULT").unwrap_or_default();
     let mut input = BufReader::new(io::stdin().lock());
     let output = Arc::new(Mutex::new(io::stdout()));
@@ -165,6 +169,7 @@ fn execute(args: &WorkerArgs, request: &Request) -> Result<Reply> {
                 bytes: stats.input_bytes,
                 tokens: stats.output_records,
                 combined: stats.combined,
+                removed: stats.removed,
                 spilled: [spilled.spills, spilled.records, spilled.bytes],
             })
         }

@@ -10,6 +10,13 @@
 //! (`mrwc map`), or into running totals (online).
 
 use crate::partition::Partitioner;
+mod filter;
+
+use std::sync::Arc;
+
+pub use filter::{stopword_codes, Filter, FilterArgs};
+
+use crate::error::Result;
 use crate::records::Records;
 use crate::table::CountTable;
 use crate::tokenize::{Tokenizer, TokenizerSpec};
@@ -18,22 +25,39 @@ use crate::tokenize::{Tokenizer, TokenizerSpec};
 /// command, `mrwc map` and the procs workers, and handed on to other processes by
 /// [`to_args`](Self::to_args) (procs workers, `mrwc map` under Spark), so every map worker of
 /// a job counts the same way. A counting option is a field here and its rule in [`MapWorker`].
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, clap::Args)]
+#[derive(Debug, Default, Clone, clap::Args)]
 pub struct MapSpec {
     #[command(flatten)]
     pub tokenize: TokenizerSpec,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// The filter the flags describe, once [`prepare`](Self::prepare) has loaded its lists.
+    #[arg(skip)]
+    loaded: Option<Arc<Filter>>,
 }
 
 impl MapSpec {
-    /// The same flags as command-line arguments.
+    /// Checks the flags and loads what they name (stopword lists, a vocabulary), once, before
+    /// any work starts: a bad list is a usage error naming it.
+    pub fn prepare(&mut self) -> Result<()> {
+        self.loaded = Filter::build(&self.filter, &self.tokenize)?.map(Arc::new);
+        Ok(())
+    }
+
+    /// The same flags as command-line arguments, with file names made absolute (another
+    /// process may run elsewhere in the file tree).
     pub fn to_args(&self) -> Vec<String> {
-        self.tokenize.to_args()
+        let mut args = self.tokenize.to_args();
+        args.extend(self.filter.to_args());
+        args
     }
 
     /// A map worker of this spec, whose table is full past `spill_at` bytes (see
     /// [`crate::budget`]); `tokenizer` is the one [`TokenizerSpec`] names.
     pub fn worker<T: Tokenizer>(&self, tokenizer: T, spill_at: usize) -> MapWorker<T> {
-        MapWorker { tokenizer, table: CountTable::default(), stats: MapStats::default(), spill_at }
+        assert!(self.loaded.is_some() || !self.filter.is_set(), "MapSpec::prepare was not called");
+        let filter = self.loaded.clone();
+        MapWorker { tokenizer, filter, table: CountTable::default(), stats: MapStats::default(), spill_at }
     }
 }
 
@@ -46,6 +70,8 @@ pub struct MapStats {
     pub output_records: u64,
     /// Records the combining table handed on (distinct words per table, summed).
     pub combined: u64,
+    /// Tokens the counting options dropped (stopwords, length, numbers, vocabulary).
+    pub removed: u64,
 }
 
 impl MapStats {
@@ -54,12 +80,14 @@ impl MapStats {
         self.input_bytes += other.input_bytes;
         self.output_records += other.output_records;
         self.combined += other.combined;
+        self.removed += other.removed;
     }
 }
 
 /// One map worker: its tokenizer, its combining table and what it has done.
 pub struct MapWorker<T> {
     tokenizer: T,
+    filter: Option<Arc<Filter>>,
     table: CountTable,
     stats: MapStats,
     spill_at: usize,
@@ -83,10 +111,25 @@ impl<T: Tokenizer> MapWorker<T> {
     #[inline]
     pub fn map(&mut self, piece: &[u8]) -> bool {
         let (table, mut tokens) = (&mut self.table, 0u64);
-        self.tokenizer.tokenize(piece, |word| {
-            table.add_token(word);
-            tokens += 1;
-        });
+        // Two loops, so that a job without counting options pays nothing for them.
+        match &self.filter {
+            None => self.tokenizer.tokenize(piece, |word| {
+                table.add_token(word);
+                tokens += 1;
+            }),
+            Some(filter) => {
+                let mut removed = 0u64;
+                self.tokenizer.tokenize(piece, |word| {
+                    if filter.keeps(&word) {
+                        table.add_token(word);
+                        tokens += 1;
+                    } else {
+                        removed += 1;
+                    }
+                });
+                self.stats.removed += removed;
+            }
+        }
         self.stats.input_bytes += piece.len() as u64;
         self.stats.output_records += tokens;
         self.table.memory_bytes() > self.spill_at
@@ -141,7 +184,7 @@ mod tests {
         worker.start_task();
         assert!(!worker.map(b"the end"));
         let out = worker.finish(Partitioner::hash(1));
-        assert_eq!(out.stats, MapStats { tasks: 2, input_bytes: 26, output_records: 7, combined: 5 });
+        assert_eq!(out.stats, MapStats { tasks: 2, input_bytes: 26, output_records: 7, combined: 5, removed: 0 });
         let the = out.partitions[0].iter().find(|(w, _)| *w == b"the").map(|(_, c)| c);
         assert_eq!(the, Some(3));
     }

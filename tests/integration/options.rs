@@ -1,0 +1,178 @@
+//! Counting options (`--stopwords`, `--min-len`, `--max-len`, `--no-numbers`, `--only`):
+//! every runner, worker count, chunk size (down to one byte), partition count and mode against
+//! a reference written here from the documented rules, never from the engine's code.
+
+use std::collections::BTreeMap;
+
+use crate::util::*;
+
+/// The documented rules over the `whitespace` tokenizer's words (ASCII whitespace splits,
+/// `--case lower` lowercases): a word is kept when its length in characters is within bounds,
+/// it has a letter (with `no_numbers`), it is not a stopword and (with `only`) it is listed.
+struct Rules<'a> {
+    stop: &'a [&'a str],
+    min: usize,
+    max: usize,
+    no_numbers: bool,
+    only: Option<&'a [&'a str]>,
+}
+
+impl Rules<'_> {
+    /// Kept words with their counts, and how many tokens were dropped.
+    fn count(&self, text: &str) -> (BTreeMap<Vec<u8>, u64>, u64) {
+        let (mut counts, mut dropped) = (BTreeMap::new(), 0);
+        for word in text.split([' ', '\t', '\n', '\r', '\x0b', '\x0c']).filter(|w| !w.is_empty()) {
+            let word = word.to_lowercase();
+            let chars = word.chars().count();
+            let keep = chars >= self.min
+                && chars <= self.max
+                && (!self.no_numbers || word.chars().any(char::is_alphabetic))
+                && !self.stop.contains(&word.as_str())
+                && self.only.is_none_or(|only| only.contains(&word.as_str()));
+            if keep {
+                *counts.entry(word.into_bytes()).or_insert(0) += 1;
+            } else {
+                dropped += 1;
+            }
+        }
+        (counts, dropped)
+    }
+}
+
+/// Words of every kind the filters look at: stopwords in several cases, numbers, short and long
+/// words, multi-byte characters, and words of the vocabulary.
+fn corpus() -> String {
+    let words = [
+        "The",
+        "the",
+        "THE",
+        "and",
+        "Lord",
+        "said",
+        "2024",
+        "1:1",
+        "3.14",
+        "x86",
+        "a",
+        "I",
+        "内核",
+        "内",
+        "Straße",
+        "counting",
+        "extraordinarily",
+        "é",
+        "ok",
+        "vocabulary",
+        "word",
+        "of",
+        "Of",
+        "wörter",
+    ];
+    let mut text = String::new();
+    let mut state = 7u64;
+    for line in 0..400 {
+        for _ in 0..(3 + line % 9) {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            text.push_str(words[(state >> 33) as usize % words.len()]);
+            text.push(if state & 1 == 0 { ' ' } else { '\t' });
+        }
+        text.push('\n');
+    }
+    text
+}
+
+const STOP: &[&str] = &["the", "and", "of", "straße"];
+const ONLY: &[&str] = &["lord", "said", "counting", "内核", "x86", "the", "wörter", "2024"];
+
+#[test]
+fn filters_give_the_reference_counts_on_every_runner_chunk_size_and_partition_count() {
+    let t = TestDir::new();
+    let text = corpus();
+    let input = t.write("in.txt", &text);
+    t.write("stop.txt", "# stopwords for the test\nThe\r\nAND\nof\nSTRASSE # not Straße under lower\nStraße\n");
+    t.write("only.txt", ONLY.join("\n"));
+    let cases: [(Vec<&str>, Rules); 4] = [
+        (vec!["--stopwords", "stop.txt"], Rules { stop: STOP, min: 0, max: usize::MAX, no_numbers: false, only: None }),
+        (vec!["--min-len", "2", "--max-len", "8"], Rules { stop: &[], min: 2, max: 8, no_numbers: false, only: None }),
+        (vec!["--no-numbers"], Rules { stop: &[], min: 0, max: usize::MAX, no_numbers: true, only: None }),
+        (
+            vec!["--only", "only.txt", "--stopwords", "stop.txt", "--no-numbers", "--min-len", "2"],
+            Rules { stop: STOP, min: 2, max: usize::MAX, no_numbers: true, only: Some(ONLY) },
+        ),
+    ];
+    for (flags, rules) in &cases {
+        let (want, dropped) = rules.count(&text);
+        assert!(dropped > 0 && !want.is_empty(), "{flags:?}: the corpus must exercise the filter");
+        let in_process = [("1", "1", "1"), ("2", "7", "3"), ("2", "64K", "2"), ("3", "100", "5")];
+        // A procs map task is a process round trip: byte-sized chunks would only add time.
+        let procs = [("1", "100", "1"), ("2", "1K", "3")];
+        for (runner, setups) in [("local", &in_process[..1]), ("threads", &in_process[..]), ("procs", &procs[..])] {
+            for &(jobs, chunk, partitions) in setups {
+                let run = t
+                    .cmd()
+                    .args(["-t", "whitespace", "-r", runner, "-j", jobs, "--chunk-size", chunk, "-p", partitions])
+                    .args(["--stats", "--sort", "word"])
+                    .args(flags)
+                    .arg(&input)
+                    .output();
+                run.assert_code(0);
+                let setup = format!("{flags:?} -r {runner} -j {jobs} --chunk-size {chunk} -p {partitions}");
+                assert_eq!(parse_tsv(run.stdout.as_bytes()), want, "{setup}");
+                let filtered = run.stderr.lines().find(|l| l.contains("filtered tokens")).expect("the counter");
+                assert_eq!(
+                    filtered.split_whitespace().last().unwrap().replace(',', ""),
+                    dropped.to_string(),
+                    "{setup}"
+                );
+            }
+        }
+        // Online mode, and Hadoop Streaming's map | sort | reduce, apply the same options.
+        let online =
+            t.cmd().args(["-t", "whitespace", "--online", "-o", "online.tsv"]).args(flags).arg(&input).output();
+        online.assert_code(0);
+        assert_eq!(parse_tsv(&std::fs::read(t.join("online.tsv")).unwrap()), want, "online {flags:?}");
+        let mapped = t.cmd().args(["map", "-t", "whitespace"]).args(flags).stdin(text.clone()).output();
+        mapped.assert_code(0);
+        let reduced = t.cmd().args(["reduce", "--unsorted"]).stdin(mapped.stdout.clone()).output();
+        assert_eq!(parse_tsv(reduced.stdout.as_bytes()), want, "map | reduce {flags:?}");
+    }
+}
+
+#[test]
+fn built_in_lists_compare_after_case_mapping() {
+    let run = Mrwc::new().args(["--stopwords", "en", "--sort", "word"]).stdin("The cat and THE hat of Oz\n").output();
+    run.assert_code(0);
+    assert_eq!(run.stdout, "cat\t1\nhat\t1\noz\t1\n");
+    // Under --case keep the list's lower-case words no longer match capitalised ones.
+    let keep = Mrwc::new().args(["--stopwords", "en", "--case", "keep", "--sort", "word"]).stdin("The the\n").output();
+    assert_eq!(keep.stdout, "The\t1\n");
+    let zh = Mrwc::new().args(["--stopwords", "zh", "--sort", "word"]).stdin("我的内核\n").output();
+    assert!(!zh.stdout.contains("的\t"), "{}", zh.stdout);
+    assert!(zh.stdout.contains("内核\t1"), "{}", zh.stdout);
+    let list = Mrwc::new().args(["--stopwords", "list"]).output();
+    list.assert_code(0);
+    for code in ["en", "zh", "ja", "de", "fr", "es", "ru", "none"] {
+        assert!(list.stdout.lines().any(|l| l.starts_with(&format!("{code}\t"))), "{code}: {}", list.stdout);
+    }
+}
+
+#[test]
+fn bad_lists_and_bounds_fail_before_any_work() {
+    let t = TestDir::new();
+    t.write("empty.txt", "# nothing\n\n");
+    t.write("latin1.txt", b"ok\ncaf\xe9\n");
+    let cases: [(Vec<&str>, &str); 6] = [
+        (vec!["--stopwords", "xx"], "mrwc: --stopwords xx: no such file, and not a built-in list (known: ar, da, de,"),
+        (vec!["--stopwords", "empty.txt"], "mrwc: --stopwords empty.txt: the list is empty\n"),
+        (vec!["--stopwords", "latin1.txt"], "mrwc: --stopwords latin1.txt: line 2: not UTF-8\n"),
+        (vec!["--only", "missing.txt"], "mrwc: --only missing.txt: No such file or directory\n"),
+        (vec!["--min-len", "3", "--max-len", "2"], "mrwc: invalid value '3' for --min-len: above --max-len 2"),
+        (vec!["--min-len", "0"], "error: invalid value '0' for '--min-len <N>': must be at least 1"),
+    ];
+    for (args, want) in cases {
+        let run = t.cmd().args(&args).args(["-o", "out.tsv", "-"]).stdin("some text\n").output();
+        run.assert_code(2);
+        assert!(run.stderr.starts_with(want), "{args:?}: {}", run.stderr);
+        assert_eq!(t.list("."), ["empty.txt", "latin1.txt"], "{args:?}: something was written");
+    }
+}
