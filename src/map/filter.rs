@@ -166,7 +166,8 @@ impl Filter {
         // Length first: it needs no lookup. Counting the bytes that start a character counts
         // characters in valid UTF-8 and one per byte in an invalid sequence's continuation.
         if self.min_len > 0 || self.max_len < usize::MAX {
-            let chars = word.iter().filter(|&&b| b & 0xc0 != 0x80).count();
+            // ASCII (most words of most text) is checked a machine word at a time.
+            let chars = if word.is_ascii() { word.len() } else { word.iter().filter(|&&b| b & 0xc0 != 0x80).count() };
             if chars < self.min_len || chars > self.max_len {
                 return false;
             }
@@ -174,7 +175,8 @@ impl Filter {
         if self.no_numbers && !has_letter(word) {
             return false;
         }
-        if self.stopwords.contains(word) {
+        // An empty set would still hash every word.
+        if !self.stopwords.is_empty() && self.stopwords.contains(word) {
             return false;
         }
         self.only.as_ref().is_none_or(|only| only.contains(word))
