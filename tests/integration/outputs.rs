@@ -6,10 +6,31 @@ use crate::util::*;
 
 #[test]
 fn every_format_is_pinned_on_the_fixture() {
-    for format in ["tsv", "csv", "json", "jsonl", "mrjob"] {
+    for format in ["tsv", "csv", "json", "jsonl", "mrjob", "uniq"] {
         let out = Mrwc::new().args(["--format", format]).arg(fixture("sample.txt")).stdout();
         assert_snapshot(&format!("sample.{format}"), &out);
     }
+}
+
+#[test]
+fn format_uniq_is_what_sort_uniq_c_prints() {
+    // coreutils as the reference: the same words, one per line, through `sort | uniq -c`.
+    let text = "b a b c b a\nwörd x 12 a\n";
+    let words: String = text.split_whitespace().map(|w| format!("{w}\n")).collect();
+    let mut uniq = std::process::Command::new("sh")
+        .args(["-c", "LC_ALL=C sort | uniq -c | LC_ALL=C sort"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sh, sort and uniq");
+    std::io::Write::write_all(&mut uniq.stdin.take().unwrap(), words.as_bytes()).unwrap();
+    let want = String::from_utf8(uniq.wait_with_output().unwrap().stdout).unwrap();
+    let run = Mrwc::new().args(["-t", "whitespace", "-f", "uniq"]).stdin(text).output();
+    run.assert_code(0);
+    let mut got: Vec<&str> = run.stdout.lines().collect();
+    got.sort();
+    let got: String = got.iter().map(|l| format!("{l}\n")).collect();
+    assert_eq!(got, want);
 }
 
 #[test]

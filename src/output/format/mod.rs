@@ -9,6 +9,7 @@
 //! | json   | `{"word":"w","count":n}`       | `[` ... `]`, one record a line  |
 //! | jsonl  | `{"word":"w","count":n}\n`     | nothing                         |
 //! | mrjob  | `"w"<TAB>n\n`                  | nothing                         |
+//! | uniq   | `%7d w\n` (`uniq -c`)          | nothing                         |
 //!
 //! tsv writes a word's bytes as they are, even when they are not UTF-8. csv, json and jsonl must
 //! be valid UTF-8, so each invalid byte sequence is replaced by U+FFFD (as
@@ -24,6 +25,7 @@ mod json;
 mod jsonl;
 mod mrjob;
 mod tsv;
+mod uniq;
 
 use std::io::{self, Write};
 use std::time::SystemTime;
@@ -42,6 +44,8 @@ pub enum Format {
     Jsonl,
     /// mrjob's default output protocol: JSON-encoded key, TAB, count.
     Mrjob,
+    /// `uniq -c`'s layout: the count right-aligned in 7 columns, a space, the word.
+    Uniq,
 }
 
 impl Format {
@@ -53,6 +57,7 @@ impl Format {
             Format::Json => &json::Json,
             Format::Jsonl => &jsonl::Jsonl,
             Format::Mrjob => &mrjob::Mrjob,
+            Format::Uniq => &uniq::Uniq,
         }
     }
 }
@@ -230,6 +235,12 @@ mod tests {
     #[test]
     fn control_characters_are_escaped_in_json() {
         assert_eq!(render(Format::Jsonl, &[(b"a\x01\x0c", 1)]), "{\"word\":\"a\\u0001\\f\",\"count\":1}\n");
+    }
+
+    #[test]
+    fn uniq_aligns_counts_as_uniq_c_does() {
+        let got = render(Format::Uniq, &[(b"the", 3), ("é".as_bytes(), 1234567), (b"x", 12345678), (b"y", 0)]);
+        assert_eq!(got, "      3 the\n1234567 é\n12345678 x\n      0 y\n");
     }
 
     #[test]
