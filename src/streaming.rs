@@ -27,7 +27,7 @@ use crate::budget::Budget;
 use crate::error::{io_reason, Error, Result};
 use crate::input::InputArg;
 use crate::input::{self, WalkOptions};
-use crate::map::{MapSpec, MapWorker};
+use crate::map::{Boundary, MapSpec, MapWorker};
 use crate::runfile;
 use crate::spill::Spiller;
 use crate::split::Splitter;
@@ -111,15 +111,16 @@ pub fn map(args: &MapArgs) -> Result<()> {
     let spill_at = spill_at(args.max_memory, args.test_tiny_budget)?;
     let mut spec = args.map.clone();
     spec.prepare()?;
-    with_tokenizer!(spec.tokenize, |tokenizer| map_with(spec.worker(tokenizer, spill_at), args.counters))
+    with_tokenizer!(spec.tokenize, |tokenizer| {
+        map_with(spec.boundary(tokenizer.clone()), spec.worker(tokenizer, spill_at), args.counters)
+    })
 }
 
 /// One map worker over stdin; its "spill" is writing its table out.
-fn map_with<T: Tokenizer>(mut worker: MapWorker<T>, report: bool) -> Result<()> {
+fn map_with<T: Tokenizer>(boundary: Boundary<T>, mut worker: MapWorker<T>, report: bool) -> Result<()> {
     let plan = input::plan(&[InputArg::Stdin], WalkOptions { recursive: false, follow: false, urls: false });
-    let boundary = worker.tokenizer().clone();
-    let boundary_check = worker.tokenizer().clone();
-    let splitter = Splitter::new(&plan.sources, 1 << 20, false, move |b| boundary.is_boundary(b));
+    let cut = boundary.clone();
+    let splitter = Splitter::new(&plan.sources, 1 << 20, false, move |b| cut.check(b));
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let write_table = |table: CountTable, out: &mut BufWriter<io::StdoutLock>| -> io::Result<()> {
@@ -137,7 +138,7 @@ fn map_with<T: Tokenizer>(mut worker: MapWorker<T>, report: bool) -> Result<()> 
         let mut full = false;
         // stdin is a stream: its chunks come whole, never as a whole-source reader.
         chunk
-            .for_each_piece(1 << 20, |b| boundary_check.is_boundary(b), |piece| full |= worker.map(piece))
+            .for_each_piece(1 << 20, |b| boundary.check(b), |piece| full |= worker.map(piece))
             .map_err(|e| Error::input("-", &e))?;
         if full {
             let r = write_table(worker.take(), &mut out);

@@ -11,7 +11,8 @@ passed through raw: `word<TAB>count` lines, as `mrwc --sort word` writes them (l
 within each reducer's output).
 
 --tokenizer, --case and --normalize take mrwc's values (`mrwc map --help` lists them), and so
-do the counting options --stopwords CODE (repeatable), --min-len, --max-len and --no-numbers;
+do the counting options --stopwords CODE (repeatable), --min-len, --max-len, --no-numbers and
+--ngram;
 --stopwords-file FILE and --only FILE are uploaded with the job. All are handed to every
 `mrwc map` task, so the cluster counts as `mrwc` does on one machine.
 """
@@ -40,6 +41,7 @@ class MRWordCount(MRJob):
         self.add_passthru_arg("--min-len", type=int)
         self.add_passthru_arg("--max-len", type=int)
         self.add_passthru_arg("--no-numbers", action="store_true")
+        self.add_passthru_arg("--ngram", help="N or N..M: count runs of words within a line")
 
     def files(self):
         if not self.options.mrwc:
@@ -66,6 +68,8 @@ class MRWordCount(MRJob):
             args += ["--max-len", str(o.max_len)]
         if o.no_numbers:
             args.append("--no-numbers")
+        if o.ngram:
+            args += ["--ngram", o.ngram]
         tokenize = " ".join(shlex.quote(a) for a in args)
         return [MRStep(mapper_cmd="./mrwc map " + tokenize,
                        combiner_cmd="./mrwc reduce",

@@ -11,10 +11,14 @@
 
 use crate::partition::Partitioner;
 mod filter;
+mod ngram;
 
 use std::sync::Arc;
 
 pub use filter::{stopword_codes, Filter, FilterArgs};
+pub use ngram::{Boundary, NGrams};
+
+use ngram::LineWords;
 
 use crate::error::Result;
 use crate::records::Records;
@@ -31,6 +35,11 @@ pub struct MapSpec {
     pub tokenize: TokenizerSpec,
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// Count runs of N consecutive words (or of N to M words: `2..3`), joined by one space,
+    /// instead of words; 1 <= N <= M <= 8. Formed after the filters (a dropped word is
+    /// skipped); an n-gram never spans a line end.
+    #[arg(long, value_name = "N|N..M", value_parser = NGrams::parse, help_heading = "Counting options")]
+    pub ngram: Option<NGrams>,
     /// The filter the flags describe, once [`prepare`](Self::prepare) has loaded its lists.
     #[arg(skip)]
     loaded: Option<Arc<Filter>>,
@@ -49,6 +58,9 @@ impl MapSpec {
     pub fn to_args(&self) -> Vec<String> {
         let mut args = self.tokenize.to_args();
         args.extend(self.filter.to_args());
+        if let Some(grams) = self.ngram {
+            args.extend(["--ngram".to_string(), grams.to_arg()]);
+        }
         args
     }
 
@@ -57,7 +69,15 @@ impl MapSpec {
     pub fn worker<T: Tokenizer>(&self, tokenizer: T, spill_at: usize) -> MapWorker<T> {
         assert!(self.loaded.is_some() || !self.filter.is_set(), "MapSpec::prepare was not called");
         let filter = self.loaded.clone();
-        MapWorker { tokenizer, filter, table: CountTable::default(), stats: MapStats::default(), spill_at }
+        let ngrams = self.ngram.filter(|g| *g != NGrams { min: 1, max: 1 });
+        let (table, stats, line) = (CountTable::default(), MapStats::default(), LineWords::default());
+        MapWorker { tokenizer, filter, ngrams, line, table, stats, spill_at }
+    }
+
+    /// Where this job's input may be cut (after the tokenizer's boundaries, or at line ends
+    /// when n-grams of several words are counted); every driver cuts chunks and pieces with it.
+    pub fn boundary<T: Tokenizer>(&self, tokenizer: T) -> Boundary<T> {
+        Boundary { tokenizer, lines: self.ngram.is_some_and(NGrams::spans_words) }
     }
 }
 
@@ -88,6 +108,9 @@ impl MapStats {
 pub struct MapWorker<T> {
     tokenizer: T,
     filter: Option<Arc<Filter>>,
+    /// `--ngram`, unless it is plain words.
+    ngrams: Option<NGrams>,
+    line: LineWords,
     table: CountTable,
     stats: MapStats,
     spill_at: usize,
@@ -110,6 +133,9 @@ impl<T: Tokenizer> MapWorker<T> {
     /// driver should [`take`](Self::take) it.
     #[inline]
     pub fn map(&mut self, piece: &[u8]) -> bool {
+        if let Some(grams) = self.ngrams {
+            return self.map_ngrams(piece, grams);
+        }
         let (table, mut tokens) = (&mut self.table, 0u64);
         // Two loops, so that a job without counting options pays nothing for them.
         match &self.filter {
@@ -135,9 +161,27 @@ impl<T: Tokenizer> MapWorker<T> {
         self.table.memory_bytes() > self.spill_at
     }
 
-    /// The tokenizer, for boundary checks by the driver.
-    pub fn tokenizer(&self) -> &T {
-        &self.tokenizer
+    /// `map` for n-grams: each line's kept words, then their n-grams.
+    fn map_ngrams(&mut self, piece: &[u8], grams: NGrams) -> bool {
+        let (mut grams_out, mut removed) = (0u64, 0u64);
+        for text in piece.split_inclusive(|&b| b == b'\n') {
+            let line = &mut self.line;
+            line.clear();
+            let filter = self.filter.as_deref();
+            self.tokenizer.tokenize(text, |word| match filter {
+                Some(f) if !f.keeps(&word) => removed += 1,
+                _ => line.push(&word),
+            });
+            let table = &mut self.table;
+            line.emit(grams, |gram| {
+                table.add_token(crate::tokenize::Token::new(gram));
+                grams_out += 1;
+            });
+        }
+        self.stats.removed += removed;
+        self.stats.input_bytes += piece.len() as u64;
+        self.stats.output_records += grams_out;
+        self.table.memory_bytes() > self.spill_at
     }
 
     /// Bytes the table holds.

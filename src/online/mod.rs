@@ -187,7 +187,8 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
         // A window needs its counts merged at least once per pane, to age them right.
         let flush_every = self.online.window.map_or(self.online.every, |w| (w / totals::PANES).min(self.online.every));
         let mut next_flush = started + flush_every;
-        let is_boundary = |b: u8| self.tokenizer.is_boundary(b);
+        let boundary = self.job.map.boundary(self.tokenizer.clone());
+        let is_boundary = |b: u8| boundary.check(b);
 
         while open > 0 && !signaled.load(Ordering::Relaxed) && !writer.closed.load(Ordering::Relaxed) {
             let now = Instant::now();
@@ -261,7 +262,8 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
         bytes: &mut u64,
         counters: &mut Counters,
     ) -> Result<Option<bool>> {
-        let is_boundary = |b: u8| self.tokenizer.is_boundary(b);
+        let boundary = self.job.map.boundary(self.tokenizer.clone());
+        let is_boundary = |b: u8| boundary.check(b);
         Ok(match event {
             Event::Data(idx, data) => {
                 *bytes += data.len() as u64;

@@ -63,8 +63,9 @@ impl InProcess {
 
     fn pipeline<T: Tokenizer + Sync>(&self, job: &Job, counters: &mut Counters, tokenizer: T) -> Result<Reduced> {
         let workers = self.workers();
-        let boundary = tokenizer.clone();
-        let splitter = Splitter::new(&job.plan.sources, job.chunk_size, job.mmap, move |b| boundary.is_boundary(b));
+        let boundary = job.map.boundary(tokenizer.clone());
+        let cut = boundary.clone();
+        let splitter = Splitter::new(&job.plan.sources, job.chunk_size, job.mmap, move |b| cut.check(b));
         let splitter = Mutex::new(splitter.taper(workers));
         let failed = AtomicBool::new(false);
         let spiller = Spiller::new(job.tmp_dir, job.partitioner);
@@ -86,10 +87,9 @@ impl InProcess {
                     };
                     worker.start_task();
                     let mut spilled = Ok(());
-                    let tok = worker.tokenizer().clone();
                     let read = chunk.for_each_piece(
                         job.chunk_size,
-                        |b| tok.is_boundary(b),
+                        |b| boundary.check(b),
                         |piece| {
                             job.progress.add(piece.len() as u64);
                             if worker.map(piece) && spilled.is_ok() {

@@ -23,7 +23,7 @@ fn the_mrjob_job_gives_the_threads_counts() {
     let Some(venv) = venv() else { return };
     // Every map-side option reaches the cluster's `mrwc map` tasks.
     let unicode = ["--tokenizer", "unicode", "--case", "fold", "--normalize", "nfkc"];
-    let filters = ["--stopwords", "en", "--min-len", "3", "--no-numbers"];
+    let filters = ["--stopwords", "en", "--min-len", "3", "--no-numbers", "--ngram", "1..2"];
     for options in [&[][..], &unicode[..], &filters[..]] {
         let out = Command::new(venv.join("bin/python"))
             .arg(root().join("contrib/mrjob/mr_wordcount.py"))
@@ -80,9 +80,17 @@ fn spark_gives_byte_identical_output_to_threads() {
     assert!(run.stdout_bytes == want.stdout_bytes, "{}\n---\n{}", run.stdout, run.stderr);
     assert_eq!(t.list("."), Vec::<String>::new(), "work directory left behind");
 
-    // The counting options reach Spark's `mrwc map` tasks (a stopword file by its absolute path).
+    // The counting options reach Spark's `mrwc map` tasks (a stopword file by its absolute path,
+    // n-grams within lines).
     let stop = data.write("stop.txt", "the\nand\n");
-    let options = ["--stopwords".as_ref(), stop.as_os_str(), "--min-len".as_ref(), "3".as_ref()];
+    let options = [
+        "--stopwords".as_ref(),
+        stop.as_os_str(),
+        "--min-len".as_ref(),
+        "3".as_ref(),
+        "--ngram".as_ref(),
+        "1..2".as_ref(),
+    ];
     let want = Mrwc::new().args(options).args(&inputs).output();
     want.assert_code(0);
     assert!(!want.stdout.contains("the\t"), "{}", want.stdout);

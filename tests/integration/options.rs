@@ -20,19 +20,33 @@ struct Rules<'a> {
 impl Rules<'_> {
     /// Kept words with their counts, and how many tokens were dropped.
     fn count(&self, text: &str) -> (BTreeMap<Vec<u8>, u64>, u64) {
+        self.grams(text, 1, 1)
+    }
+
+    /// Runs of `n..=m` kept words of one line, joined by a space, with their counts, and how
+    /// many tokens were dropped.
+    fn grams(&self, text: &str, n: usize, m: usize) -> (BTreeMap<Vec<u8>, u64>, u64) {
         let (mut counts, mut dropped) = (BTreeMap::new(), 0);
-        for word in text.split([' ', '\t', '\n', '\r', '\x0b', '\x0c']).filter(|w| !w.is_empty()) {
-            let word = word.to_lowercase();
-            let chars = word.chars().count();
-            let keep = chars >= self.min
-                && chars <= self.max
-                && (!self.no_numbers || word.chars().any(char::is_alphabetic))
-                && !self.stop.contains(&word.as_str())
-                && self.only.is_none_or(|only| only.contains(&word.as_str()));
-            if keep {
-                *counts.entry(word.into_bytes()).or_insert(0) += 1;
-            } else {
-                dropped += 1;
+        for line in text.split('\n') {
+            let mut kept = Vec::new();
+            for word in line.split([' ', '\t', '\r', '\x0b', '\x0c']).filter(|w| !w.is_empty()) {
+                let word = word.to_lowercase();
+                let chars = word.chars().count();
+                let keep = chars >= self.min
+                    && chars <= self.max
+                    && (!self.no_numbers || word.chars().any(char::is_alphabetic))
+                    && !self.stop.contains(&word.as_str())
+                    && self.only.is_none_or(|only| only.contains(&word.as_str()));
+                if keep {
+                    kept.push(word);
+                } else {
+                    dropped += 1;
+                }
+            }
+            for len in n..=m {
+                for gram in kept.windows(len) {
+                    *counts.entry(gram.join(" ").into_bytes()).or_insert(0) += 1;
+                }
             }
         }
         (counts, dropped)
@@ -135,6 +149,53 @@ fn filters_give_the_reference_counts_on_every_runner_chunk_size_and_partition_co
         mapped.assert_code(0);
         let reduced = t.cmd().args(["reduce", "--unsorted"]).stdin(mapped.stdout.clone()).output();
         assert_eq!(parse_tsv(reduced.stdout.as_bytes()), want, "map | reduce {flags:?}");
+    }
+}
+
+#[test]
+fn ngrams_give_the_reference_counts_whatever_cuts_the_input() {
+    let t = TestDir::new();
+    let text = corpus();
+    let input = t.write("in.txt", &text);
+    t.write("stop.txt", STOP.join("\n"));
+    let all = Rules { stop: &[], min: 0, max: usize::MAX, no_numbers: false, only: None };
+    let filtered = Rules { stop: STOP, min: 2, max: usize::MAX, no_numbers: false, only: None };
+    let cases: [(Vec<&str>, &Rules, usize, usize); 3] = [
+        (vec!["--ngram", "2"], &all, 2, 2),
+        (vec!["--ngram", "1..3"], &all, 1, 3),
+        (vec!["--ngram", "2..3", "--stopwords", "stop.txt", "--min-len", "2"], &filtered, 2, 3),
+    ];
+    for (flags, rules, n, m) in cases {
+        let (want, _) = rules.grams(&text, n, m);
+        assert!(want.keys().any(|k| k.contains(&b' ')), "{flags:?}: no n-gram of several words");
+        let in_process = [("1", "1", "1"), ("2", "5", "3"), ("2", "64K", "2")];
+        let procs = [("2", "300", "3")];
+        for (runner, setups) in [("local", &in_process[..1]), ("threads", &in_process[..]), ("procs", &procs[..])] {
+            for &(jobs, chunk, partitions) in setups {
+                let run = t
+                    .cmd()
+                    .args(["-t", "whitespace", "-r", runner, "-j", jobs, "--chunk-size", chunk, "-p", partitions])
+                    .args(flags.iter())
+                    .arg(&input)
+                    .output();
+                run.assert_code(0);
+                let setup = format!("{flags:?} -r {runner} -j {jobs} --chunk-size {chunk} -p {partitions}");
+                assert_eq!(parse_tsv(run.stdout.as_bytes()), want, "{setup}");
+            }
+        }
+        let online =
+            t.cmd().args(["-t", "whitespace", "--online", "-o", "online.tsv"]).args(flags.iter()).arg(&input).output();
+        online.assert_code(0);
+        assert_eq!(parse_tsv(&std::fs::read(t.join("online.tsv")).unwrap()), want, "online {flags:?}");
+        let mapped = t.cmd().args(["map", "-t", "whitespace"]).args(flags.iter()).stdin(text.clone()).output();
+        mapped.assert_code(0);
+        let reduced = t.cmd().args(["reduce", "--unsorted"]).stdin(mapped.stdout.clone()).output();
+        assert_eq!(parse_tsv(reduced.stdout.as_bytes()), want, "map | reduce {flags:?}");
+    }
+    for bad in ["0", "9", "3..2"] {
+        let run = t.cmd().args(["--ngram", bad, "-"]).stdin("x").output();
+        run.assert_code(2);
+        assert!(run.stderr.contains("'--ngram <N|N..M>'"), "{bad}: {}", run.stderr);
     }
 }
 

@@ -18,7 +18,9 @@ use super::protocol::{Request, TaskId};
 /// range of its file; a streamed chunk (stdin, a pipe, `--no-mmap`) is written to the work
 /// directory first, since a worker cannot read the coordinator's stdin.
 pub fn map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: &T) -> Result<Vec<Task>> {
-    let splitter = Splitter::new(&job.plan.sources, job.chunk_size, job.mmap, |b| tokenizer.is_boundary(b));
+    let tokenizer = tokenizer.clone();
+    let boundary = job.map.boundary(tokenizer);
+    let splitter = Splitter::new(&job.plan.sources, job.chunk_size, job.mmap, |b| boundary.check(b));
     let mut tasks = Vec::new();
     // `at` is where the task's bytes start in the source's text, for messages.
     let push = |tasks: &mut Vec<Task>, source: &str, path: PathBuf, at: u64, start: u64, end: u64| {
@@ -49,7 +51,7 @@ pub fn map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: &T) -> Result<
         let mut offset = 0u64;
         let read = chunk.for_each_piece(
             job.chunk_size,
-            |b| tokenizer.is_boundary(b),
+            |b| boundary.check(b),
             |piece| {
                 if written.is_err() {
                     return;

@@ -268,6 +268,7 @@ fn map_range<T: Tokenizer>(
 ) -> Result<(MapStats, spill::SpillStats)> {
     // `max_memory` is this process's share: it is one worker.
     let spill_at = Budget::given(args.max_memory, args.test_tiny_budget).spill_at(1);
+    let boundary = args.map.boundary(tokenizer.clone());
     let mut worker = args.map.worker(tokenizer, spill_at);
     let mut spilled = spill::SpillStats::default();
     let (mut spills, mut start) = (0usize, 0usize);
@@ -298,8 +299,7 @@ fn map_range<T: Tokenizer>(
         if last {
             break;
         }
-        let tokenizer = worker.tokenizer();
-        let end = crate::split::chunk_end(data, start, 1 << 20, |b| tokenizer.is_boundary(b));
+        let end = crate::split::chunk_end(data, start, 1 << 20, |b| boundary.check(b));
         worker.map(&data[start..end]);
         start = end;
     }

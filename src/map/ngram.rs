@@ -1,0 +1,145 @@
+//! N-grams (`--ngram N` or `--ngram N..M`): counts of runs of N consecutive words, joined by
+//! one space, formed after the token filters (a removed word is skipped, as scikit-learn's
+//! CountVectorizer skips its stop words, so `the cat` around a dropped `and` becomes one bigram
+//! of its neighbours).
+//!
+//! An n-gram never spans a line end. So that no chunk, piece or task ever cuts an n-gram's
+//! context, a job that counts n-grams cuts its input at line ends only ([`Boundary`]); a line
+//! longer than [`crate::split::MAX_RUN`] is cut at that rule's forced cuts (as `-t mrjob` cuts
+//! its lines), which n-grams do not span either. The cut points depend on the text alone, so
+//! the counts do not depend on the chunk size, the worker count, the partition count or the
+//! runner.
+
+use crate::tokenize::Tokenizer;
+
+/// The longest n-gram.
+pub const MAX_N: usize = 8;
+
+/// The n-gram lengths a job counts: `min..=max` words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NGrams {
+    pub min: usize,
+    pub max: usize,
+}
+
+impl NGrams {
+    /// Parses `N` or `N..M` (1 <= N <= M <= 8); a clap value parser.
+    pub fn parse(text: &str) -> Result<NGrams, String> {
+        let number =
+            |s: &str| s.trim().parse::<usize>().map_err(|_| format!("expected N or N..M with 1 <= N <= M <= {MAX_N}"));
+        let (min, max) = match text.split_once("..") {
+            Some((a, b)) => (number(a)?, number(b)?),
+            None => (number(text)?, number(text)?),
+        };
+        if min == 0 || max > MAX_N || min > max {
+            return Err(format!("expected N or N..M with 1 <= N <= M <= {MAX_N}"));
+        }
+        Ok(NGrams { min, max })
+    }
+
+    /// The flag's value, as `parse` reads it.
+    pub fn to_arg(self) -> String {
+        if self.min == self.max {
+            self.min.to_string()
+        } else {
+            format!("{}..{}", self.min, self.max)
+        }
+    }
+
+    /// Whether an n-gram may hold more than one word (then input is cut at line ends only).
+    pub fn spans_words(self) -> bool {
+        self.max > 1
+    }
+}
+
+/// Where a job's input may be cut: after the tokenizer's boundary bytes, or, when n-grams of
+/// several words are counted, after line ends only.
+#[derive(Debug, Clone)]
+pub struct Boundary<T> {
+    pub(super) tokenizer: T,
+    pub(super) lines: bool,
+}
+
+impl<T: Tokenizer> Boundary<T> {
+    /// True when text may be cut right after byte `b`.
+    #[inline]
+    pub fn check(&self, b: u8) -> bool {
+        if self.lines {
+            b == b'\n'
+        } else {
+            self.tokenizer.is_boundary(b)
+        }
+    }
+}
+
+/// The kept words of one line, copied out of the tokenizer (whose mapped words live in its
+/// scratch buffer), and the buffer n-grams are joined in.
+#[derive(Debug, Default)]
+pub struct LineWords {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    joined: Vec<u8>,
+}
+
+impl LineWords {
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
+    pub fn push(&mut self, word: &[u8]) {
+        self.bytes.extend_from_slice(word);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// Calls `add` with every n-gram of the line, shortest first, in order.
+    pub fn emit(&mut self, grams: NGrams, mut add: impl FnMut(&[u8])) {
+        let words = self.ends.len();
+        let start = |i: usize| if i == 0 { 0 } else { self.ends[i - 1] };
+        for n in grams.min..=grams.max.min(words) {
+            for first in 0..=words - n {
+                if n == 1 {
+                    add(&self.bytes[start(first)..self.ends[first]]);
+                    continue;
+                }
+                self.joined.clear();
+                for i in first..first + n {
+                    if i > first {
+                        self.joined.push(b' ');
+                    }
+                    self.joined.extend_from_slice(&self.bytes[start(i)..self.ends[i]]);
+                }
+                add(&self.joined);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_parse_within_bounds() {
+        assert_eq!(NGrams::parse("2"), Ok(NGrams { min: 2, max: 2 }));
+        assert_eq!(NGrams::parse("1..3"), Ok(NGrams { min: 1, max: 3 }));
+        for bad in ["0", "9", "3..2", "1..9", "x", "1..", "..2", ""] {
+            assert!(NGrams::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(NGrams::parse("1..3").unwrap().to_arg(), "1..3");
+        assert_eq!(NGrams::parse("2").unwrap().to_arg(), "2");
+    }
+
+    #[test]
+    fn a_line_gives_its_grams_shortest_first() {
+        let mut line = LineWords::default();
+        for w in ["a", "bb", "c"] {
+            line.push(w.as_bytes());
+        }
+        let mut got = Vec::new();
+        line.emit(NGrams { min: 1, max: 4 }, |g| got.push(String::from_utf8(g.to_vec()).unwrap()));
+        assert_eq!(got, ["a", "bb", "c", "a bb", "bb c", "a bb c"]);
+        line.clear();
+        line.emit(NGrams { min: 2, max: 2 }, |_| panic!("an empty line has no grams"));
+    }
+}
