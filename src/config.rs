@@ -54,10 +54,10 @@ pub struct Config {
 impl Config {
     pub fn from_cli(args: &CountArgs) -> Result<Config> {
         let runner = crate::runner::registered(&args.runner.runner);
-        let jobs = match (runner.name, args.jobs) {
-            ("local", _) => 1,
-            (_, Some(n)) => n,
-            (_, None) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        let jobs = match (runner.single, args.jobs) {
+            (true, _) => 1,
+            (false, Some(n)) => n,
+            (false, None) => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
         let partitioner = args.partition.partitioner(jobs);
         let top = args.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX));

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mrwc::config::{Case, Normalize};
+use mrwc::tokenize::{Case, Normalize};
 use mrwc::split::chunk_end;
 use mrwc::tokenize::{Mrjob, Tokenizer, Unicode, Whitespace, WordMapper, Words};
 

@@ -8,8 +8,10 @@
 //! memory share ([`crate::budget::Budget::spill_at`]), [`MapWorker::map`] says so and the
 //! driver takes the table away ([`MapWorker::take`]) to spill it: to sorted runs, to stdout
 //! (`mrwc map`), or into running totals (online).
+//!
+//! The counting options live beside it: token filters in `filter.rs`, n-grams in `ngram.rs`.
+//! [`MapSpec`] is their flag group and builds the workers.
 
-use crate::partition::Partitioner;
 mod filter;
 mod ngram;
 
@@ -21,6 +23,7 @@ pub use ngram::{Boundary, NGrams};
 use ngram::LineWords;
 
 use crate::error::Result;
+use crate::partition::Partitioner;
 use crate::records::Records;
 use crate::table::CountTable;
 use crate::tokenize::{Tokenizer, TokenizerSpec};
@@ -86,7 +89,8 @@ impl MapSpec {
 pub struct MapStats {
     pub tasks: u64,
     pub input_bytes: u64,
-    /// Tokens emitted by the tokenizer (Hadoop's "map output records").
+    /// Records the map side counted (Hadoop's "map output records"): the tokens the filters
+    /// kept, or the n-grams formed from them.
     pub output_records: u64,
     /// Records the combining table handed on (distinct words per table, summed).
     pub combined: u64,
@@ -128,8 +132,8 @@ impl<T: Tokenizer> MapWorker<T> {
         self.stats.tasks += 1;
     }
 
-    /// Counts every token of `piece` (which must end on a token boundary, or at the end of its
-    /// input) into the table. Returns true when the table is past the worker's share: the
+    /// Counts every token (or n-gram) of `piece`, which must end where [`MapSpec::boundary`]
+    /// allows a cut, or at the end of its input, into the table. Returns true when the table is past the worker's share: the
     /// driver should [`take`](Self::take) it.
     #[inline]
     pub fn map(&mut self, piece: &[u8]) -> bool {

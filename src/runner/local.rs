@@ -11,5 +11,6 @@ pub const RUNNER: Registration = Registration {
     in_process: true,
     chunk_size: 1 << 20,
     urls: false,
+    single: true,
     build: |_| Ok(Box::new(InProcess::new(1)?)),
 };

@@ -60,10 +60,12 @@ pub struct Registration {
     pub chunk_size: usize,
     /// Whether it reads URL inputs (`hdfs://...`) itself.
     pub urls: bool,
+    /// Whether it runs one worker whatever `-j` says.
+    pub single: bool,
     pub build: fn(&Setup) -> Result<Box<dyn Runner>>,
 }
 
-/// Every runner, in `--help` order; the first one named `threads` is the default.
+/// Every runner, in `--help` order (`-r threads` is the default).
 pub static RUNNERS: &[Registration] = &[local::RUNNER, threads::RUNNER, procs::RUNNER, spark::RUNNER];
 
 /// The runner registered as `name`.

@@ -32,6 +32,7 @@ pub const RUNNER: Registration = Registration {
     in_process: true,
     chunk_size: 1 << 20,
     urls: false,
+    single: false,
     build: |setup| Ok(Box::new(InProcess::new(if setup.one_task { 1 } else { setup.jobs })?)),
 };
 

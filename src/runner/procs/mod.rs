@@ -51,6 +51,7 @@ pub const RUNNER: Registration = Registration {
     // Each task is a round trip to a process and a set of files.
     chunk_size: 16 << 20,
     urls: false,
+    single: false,
     build: |setup| {
         Ok(Box::new(Procs {
             workers: setup.jobs,

@@ -46,6 +46,7 @@ pub const RUNNER: Registration = Registration {
     in_process: false,
     chunk_size: 1 << 20,
     urls: true,
+    single: false,
     build: |setup| {
         let args = &setup.args.spark;
         // Fail before any work when Spark is not there.
