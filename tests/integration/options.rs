@@ -237,3 +237,65 @@ fn bad_lists_and_bounds_fail_before_any_work() {
         assert_eq!(t.list("."), ["empty.txt", "latin1.txt"], "{args:?}: something was written");
     }
 }
+
+/// The rules as a separate Python program (whitespace words, Python's `str.lower`, code-point
+/// lengths, `str.isalpha`, n-grams per line), on the shared corpora.
+const PYTHON_RULES: &str = r##"
+import collections, re, sys
+path, stop_path, min_len, n, m = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+stop = set()
+for line in open(stop_path, encoding="utf-8"):
+    word = line.split("#")[0].strip()
+    if word:
+        stop.add(word.lower())
+counts = collections.Counter()
+for line in open(path, "rb").read().split(b"\n"):
+    kept = []
+    for word in re.split(rb"[ \t\r\x0b\x0c]+", line):
+        if not word:
+            continue
+        word = word.decode("utf-8").lower()
+        if len(word) >= min_len and any(c.isalpha() for c in word) and word not in stop:
+            kept.append(word)
+    for size in range(n, m + 1):
+        for i in range(len(kept) - size + 1):
+            counts[" ".join(kept[i:i + size])] += 1
+out = sys.stdout.buffer
+for gram, count in counts.items():
+    out.write(gram.encode("utf-8") + b"\t" + str(count).encode() + b"\n")
+"##;
+
+#[test]
+fn filters_and_ngrams_agree_with_a_python_implementation_on_the_shared_corpora() {
+    if std::process::Command::new("python3").arg("--version").output().is_err() {
+        skip("python3 is not installed");
+        return;
+    }
+    let t = TestDir::new();
+    let script = t.write("rules.py", PYTHON_RULES);
+    let stop = t.write("stop.txt", "# a few English and Chinese stopwords\nthe\nand\nof\nTo\n的\n了\n是\n");
+    for name in ["kjv.txt", "zh-modern-1mb.txt", "linux-docs-en-2mb.txt"] {
+        let Some(corpus) = shared_corpus(name) else {
+            skip(&format!("../shared/corpus/{name} is absent"));
+            continue;
+        };
+        let python = std::process::Command::new("python3")
+            .arg(&script)
+            .arg(&corpus)
+            .arg(&stop)
+            .args(["2", "1", "2"])
+            .output()
+            .unwrap();
+        assert!(python.status.success(), "{}", String::from_utf8_lossy(&python.stderr));
+        let run = t
+            .cmd()
+            .args(["-t", "whitespace", "--min-len", "2", "--no-numbers", "--ngram", "1..2", "--stopwords"])
+            .arg(&stop)
+            .arg(&corpus)
+            .output();
+        run.assert_code(0);
+        let (want, got) = (parse_tsv(&python.stdout), parse_tsv(run.stdout.as_bytes()));
+        assert!(want.len() > 1000, "{name}: {} grams", want.len());
+        assert!(got == want, "{name}: {} grams from mrwc, {} from Python", got.len(), want.len());
+    }
+}
