@@ -178,7 +178,7 @@ impl<T: Tokenizer> MapWorker<T> {
             });
             let table = &mut self.table;
             line.emit(grams, |gram| {
-                table.add_token(crate::tokenize::Token::new(gram));
+                table.add_token(gram);
                 grams_out += 1;
             });
         }

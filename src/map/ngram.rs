@@ -10,7 +10,7 @@
 //! the counts do not depend on the chunk size, the worker count, the partition count or the
 //! runner.
 
-use crate::tokenize::Tokenizer;
+use crate::tokenize::{Token, Tokenizer, WINDOW};
 
 /// The longest n-gram.
 pub const MAX_N: usize = 8;
@@ -92,16 +92,14 @@ impl LineWords {
         self.ends.push(self.bytes.len());
     }
 
-    /// Calls `add` with every n-gram of the line, shortest first, in order.
-    pub fn emit(&mut self, grams: NGrams, mut add: impl FnMut(&[u8])) {
+    /// Calls `add` with every n-gram of the line, shortest first, in order. Each comes with
+    /// [`WINDOW`] readable bytes after its start, so the counting table takes short ones by its
+    /// fast path, as it takes words cut from a chunk.
+    pub fn emit(&mut self, grams: NGrams, mut add: impl FnMut(Token<'_>)) {
         let words = self.ends.len();
         let start = |i: usize| if i == 0 { 0 } else { self.ends[i - 1] };
         for n in grams.min..=grams.max.min(words) {
             for first in 0..=words - n {
-                if n == 1 {
-                    add(&self.bytes[start(first)..self.ends[first]]);
-                    continue;
-                }
                 self.joined.clear();
                 for i in first..first + n {
                     if i > first {
@@ -109,7 +107,9 @@ impl LineWords {
                     }
                     self.joined.extend_from_slice(&self.bytes[start(i)..self.ends[i]]);
                 }
-                add(&self.joined);
+                let len = self.joined.len();
+                self.joined.extend_from_slice(&[0; WINDOW]);
+                add(Token::at(&self.joined, 0, len));
             }
         }
     }
