@@ -183,6 +183,11 @@ pub struct CountArgs {
     #[arg(long)]
     pub stats: bool,
 
+    /// Write the counters, phase timings, throughput, peak memory, runner and core count as
+    /// one JSON object to FILE after the run (`-`: stderr); FILE is written atomically.
+    #[arg(long, value_name = "FILE")]
+    pub stats_json: Option<PathBuf>,
+
     /// Count a stream as it arrives: micro-batches into running totals, with a snapshot of the
     /// top words every --every. Ends at EOF, SIGINT or SIGTERM with the final totals (exit 0).
     #[arg(long, help_heading = "Online mode")]

@@ -43,6 +43,8 @@ pub struct Config {
     /// Show a progress bar: only when stderr is a terminal and --quiet is absent.
     pub progress: bool,
     pub stats: bool,
+    /// `--stats-json`: where the JSON statistics go (`-` is `/dev/stderr`).
+    pub stats_json: Option<OutputTarget>,
     /// `--max-memory`, checked against the worker count.
     pub budget: Budget,
     /// Where the job's work directory (spills, procs shuffle) is created.
@@ -67,6 +69,17 @@ impl Config {
             (None, None) => OutputTarget::Stdout,
         };
         output::check_target(&output)?;
+        let stats_json = match &args.stats_json {
+            None => None,
+            Some(p) if p.as_os_str() == "-" => Some(OutputTarget::File(PathBuf::from("/dev/stderr"))),
+            Some(p) if args.output.as_ref() == Some(p) => {
+                return Err(usage("--stats-json", &p.to_string_lossy(), "the same file as -o"));
+            }
+            Some(p) => Some(OutputTarget::File(p.clone())),
+        };
+        if let Some(target) = &stats_json {
+            output::check_target(target)?;
+        }
         let tmp_dir = args.tmp_dir.clone().unwrap_or_else(std::env::temp_dir);
         if !tmp_dir.is_dir() {
             return Err(usage("--tmp-dir", &tmp_dir.to_string_lossy(), "not a directory"));
@@ -119,6 +132,7 @@ impl Config {
             keep_going: args.keep_going,
             progress: !args.quiet && std::io::stderr().is_terminal(),
             stats: args.stats,
+            stats_json,
             budget,
             tmp_dir,
             online,

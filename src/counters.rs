@@ -1,4 +1,5 @@
-//! Hadoop-style job counters and phase timings, printed by `--stats` on stderr.
+//! Hadoop-style job counters and phase timings: printed by `--stats` on stderr, written as one
+//! JSON object by `--stats-json` (see [`Counters::to_json`], and the user guide for each field).
 //!
 //! Counters are plain numbers filled in by the job once each phase is over (workers keep their
 //! own [`crate::map::MapStats`] and hand them in at the end), so counting costs nothing on the
@@ -27,37 +28,41 @@ pub struct Counters {
 }
 
 impl Counters {
+    /// Every counter: its `--stats` name, its `--stats-json` key and its value, in report order.
+    fn rows(&self) -> [(&'static str, &'static str, u64); 14] {
+        [
+            ("input files", "input_files", self.input_files),
+            ("skipped inputs", "skipped_inputs", self.skipped_inputs),
+            ("input bytes", "input_bytes", self.map.input_bytes),
+            ("map tasks", "map_tasks", self.map.tasks),
+            ("map output records", "map_output_records", self.map.output_records),
+            ("filtered tokens", "filtered_tokens", self.map.removed),
+            ("combine output records", "combine_output_records", self.map.combined),
+            ("reduce partitions", "reduce_partitions", self.reduce_partitions),
+            ("distinct words", "distinct_words", self.distinct_words),
+            ("output records", "output_records", self.output_records),
+            ("spills", "spills", self.spill.spills),
+            ("spilled records", "spilled_records", self.spill.records),
+            ("spilled bytes", "spilled_bytes", self.spill.bytes),
+            ("failed attempts", "failed_attempts", self.failed_attempts),
+        ]
+    }
+
+    fn total(&self) -> Duration {
+        self.phases.iter().map(|(_, d)| *d).sum()
+    }
+
     /// The report printed by `--stats`.
     pub fn report(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "mrwc: counters (runner {}, {} worker{})", self.runner, self.workers, plural(self.workers));
-        let rows: [(&str, u64); 11] = [
-            ("input files", self.input_files),
-            ("skipped inputs", self.skipped_inputs),
-            ("input bytes", self.map.input_bytes),
-            ("map tasks", self.map.tasks),
-            ("map output records", self.map.output_records),
-            ("filtered tokens", self.map.removed),
-            ("combine output records", self.map.combined),
-            ("reduce partitions", self.reduce_partitions),
-            ("distinct words", self.distinct_words),
-            ("output records", self.output_records),
-            ("", 0),
-        ];
-        let spills = [
-            ("spills", self.spill.spills),
-            ("spilled records", self.spill.records),
-            ("spilled bytes", self.spill.bytes),
-        ];
-        let failed = [("failed attempts", self.failed_attempts)];
-        let procs = if self.runner == "procs" { &failed[..] } else { &[] };
-        let rows = rows.iter().filter(|(n, _)| !n.is_empty()).chain(&spills).chain(procs);
-        for (name, value) in rows {
-            let _ = writeln!(s, "  {name:<24}{:>16}", group_digits(*value));
+        // Failed attempts exist only where tasks are retried.
+        let rows = self.rows().into_iter().filter(|(name, _, _)| *name != "failed attempts" || self.runner == "procs");
+        for (name, _, value) in rows {
+            let _ = writeln!(s, "  {name:<24}{:>16}", group_digits(value));
         }
         let _ = writeln!(s, "mrwc: phases");
-        let total: Duration = self.phases.iter().map(|(_, d)| *d).sum();
-        for (name, d) in self.phases.iter().chain([&("total", total)]) {
+        for (name, d) in self.phases.iter().chain([&("total", self.total())]) {
             let _ = write!(s, "  {name:<24}{:>12.3} s", d.as_secs_f64());
             if matches!(*name, "map" | "total") && !d.is_zero() {
                 let _ = write!(s, "  {:>9.1} MB/s", self.map.input_bytes as f64 / 1e6 / d.as_secs_f64());
@@ -66,6 +71,67 @@ impl Counters {
         }
         s
     }
+
+    /// `--stats-json`: the counters, phase timings, throughput, peak memory and what ran, as one
+    /// JSON object on one line. Every key is always present; the user guide describes each.
+    pub fn to_json(&self) -> String {
+        let mut s = String::from("{");
+        let _ = write!(s, "\"mrwc_version\":\"{}\",\"runner\":", env!("CARGO_PKG_VERSION"));
+        json_string(&mut s, &self.runner);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let _ = write!(s, ",\"workers\":{},\"cores\":{cores}", self.workers);
+        for (_, key, value) in self.rows() {
+            let _ = write!(s, ",\"{key}\":{value}");
+        }
+        s.push_str(",\"phases\":[");
+        for (i, (name, d)) in self.phases.iter().enumerate() {
+            let _ =
+                write!(s, "{}{{\"name\":\"{name}\",\"seconds\":{:.6}}}", if i > 0 { "," } else { "" }, d.as_secs_f64());
+        }
+        let total = self.total().as_secs_f64();
+        let rate = if total > 0.0 { self.map.input_bytes as f64 / total } else { 0.0 };
+        let (own, children) = peak_rss();
+        let _ = write!(
+            s,
+            "],\"total_seconds\":{total:.6},\"bytes_per_second\":{rate:.0},\"peak_rss_bytes\":{own},\"children_peak_rss_bytes\":{children}}}"
+        );
+        s.push('\n');
+        s
+    }
+}
+
+/// `s` as a JSON string (the runner's name; kept apart from the output formats' escaper, which
+/// writes bytes to a stream).
+fn json_string(s: &mut String, text: &str) {
+    s.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(s, "\\u{:04x}", c as u32);
+            }
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+}
+
+/// The peak resident memory of this process and of its largest finished child (procs workers,
+/// spark-submit), in bytes.
+fn peak_rss() -> (u64, u64) {
+    let max_rss = |who| {
+        // SAFETY: rusage is plain data that getrusage fills in.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid pointer to a rusage; `who` is RUSAGE_SELF or RUSAGE_CHILDREN.
+        let ok = unsafe { libc::getrusage(who, &mut usage) } == 0;
+        if ok {
+            (usage.ru_maxrss.max(0) as u64) * 1024
+        } else {
+            0
+        }
+    };
+    (max_rss(libc::RUSAGE_SELF), max_rss(libc::RUSAGE_CHILDREN))
 }
 
 fn plural(n: usize) -> &'static str {
@@ -76,7 +142,6 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-/// `1234567` -> `1,234,567`.
 /// `1234567` as `1,234,567`.
 pub(crate) fn group_digits(n: u64) -> String {
     let digits = n.to_string();

@@ -41,6 +41,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
     let runner = config.build_runner(&plan)?;
     interrupt::install();
     let sink = Sink::prepare(&config.output)?;
+    let stats_sink = config.stats_json.as_ref().map(Sink::prepare).transpose()?;
 
     let on_error = OnError::new(config.keep_going);
     // Online mode shows its own snapshots, never a progress bar.
@@ -94,6 +95,9 @@ pub fn run(config: &Config) -> Result<Outcome> {
     counters.phases.push(("output", started.elapsed()));
     if config.stats {
         crate::error::stderr_text(&counters.report());
+    }
+    if let Some(sink) = stats_sink {
+        sink.write_one(|out| out.write_all(counters.to_json().as_bytes()))?;
     }
     let skipped = plan.errors.len() as u64 + counters.skipped_inputs;
     Ok(if skipped > 0 { Outcome::Partial } else { Outcome::Complete })

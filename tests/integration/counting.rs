@@ -163,6 +163,74 @@ fn stats_reports_counters_on_stderr() {
 }
 
 #[test]
+fn stats_json_holds_the_same_counters_as_one_object() {
+    let t = TestDir::new();
+    let keys = [
+        "input_files",
+        "skipped_inputs",
+        "input_bytes",
+        "map_tasks",
+        "map_output_records",
+        "filtered_tokens",
+        "combine_output_records",
+        "reduce_partitions",
+        "distinct_words",
+        "output_records",
+        "spills",
+        "spilled_records",
+        "spilled_bytes",
+        "failed_attempts",
+        "workers",
+        "cores",
+        "total_seconds",
+        "bytes_per_second",
+        "peak_rss_bytes",
+        "children_peak_rss_bytes",
+    ];
+    for runner in ["local", "threads", "procs"] {
+        let run = t
+            .cmd()
+            .args(["-r", runner, "--stats", "--stopwords", "en", "--stats-json", "stats.json", "-o", "out.tsv"])
+            .arg(fixture("sample.txt"))
+            .output();
+        run.assert_code(0);
+        assert_eq!(t.list("."), ["out.tsv", "stats.json"], "{runner}: temp files left");
+        let text = std::fs::read_to_string(t.join("stats.json")).unwrap();
+        assert_eq!(text.lines().count(), 1, "one object on one line: {text}");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        for key in keys {
+            assert!(json[key].is_number(), "{runner}: {key} missing in {text}");
+        }
+        assert_eq!(json["runner"], runner);
+        assert_eq!(json["mrwc_version"], env!("CARGO_PKG_VERSION"));
+        // The same numbers as the text report, and as the output itself.
+        let lines = std::fs::read_to_string(t.join("out.tsv")).unwrap().lines().count() as u64;
+        assert_eq!(json["distinct_words"], lines);
+        assert_eq!(json["output_records"], lines);
+        for (name, key) in [("filtered tokens", "filtered_tokens"), ("map output records", "map_output_records")] {
+            let row = run.stderr.lines().find(|l| l.trim_start().starts_with(name)).expect(name);
+            let value: u64 = row.split_whitespace().last().unwrap().replace(',', "").parse().unwrap();
+            assert_eq!(json[key], value, "{runner}: {name}");
+        }
+        assert!(json["filtered_tokens"].as_u64().unwrap() > 0);
+        let phases: Vec<&str> =
+            json["phases"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        assert_eq!(phases, ["map", "reduce", "output"]);
+        std::fs::remove_file(t.join("stats.json")).unwrap();
+        std::fs::remove_file(t.join("out.tsv")).unwrap();
+    }
+    // `-` is stderr; a place that cannot be written fails before any work, naming it.
+    let run = Mrwc::new().args(["-q", "--stats-json", "-"]).stdin("a b a\n").output();
+    run.assert_code(0);
+    let json: serde_json::Value = serde_json::from_str(run.stderr.trim()).expect("JSON on stderr");
+    assert_eq!(json["distinct_words"], 2);
+    let run = t.cmd().args(["--stats-json", "no/such/dir/s.json", "-o", "out.tsv", "-"]).stdin("a").output();
+    run.assert_code(2);
+    run.assert_stderr("mrwc: no/such/dir/s.json: parent directory does not exist\n");
+    assert_eq!(t.list("."), Vec::<String>::new());
+}
+
+#[test]
 fn quiet_runs_print_nothing_on_stderr() {
     let run = Mrwc::new().arg("-q").arg(fixture("sample.txt")).output();
     run.assert_code(0);
