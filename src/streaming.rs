@@ -119,8 +119,7 @@ pub fn map(args: &MapArgs) -> Result<()> {
 /// One map worker over stdin; its "spill" is writing its table out.
 fn map_with<T: Tokenizer>(boundary: Boundary<T>, mut worker: MapWorker<T>, report: bool) -> Result<()> {
     let plan = input::plan(&[InputArg::Stdin], WalkOptions { recursive: false, follow: false, urls: false });
-    let cut = boundary.clone();
-    let splitter = Splitter::new(&plan.sources, 1 << 20, false, move |b| cut.check(b));
+    let splitter = Splitter::new(&plan.sources, 1 << 20, false, boundary.clone());
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let write_table = |table: CountTable, out: &mut BufWriter<io::StdoutLock>| -> io::Result<()> {
@@ -138,7 +137,7 @@ fn map_with<T: Tokenizer>(boundary: Boundary<T>, mut worker: MapWorker<T>, repor
         let mut full = false;
         // stdin is a stream: its chunks come whole, never as a whole-source reader.
         chunk
-            .for_each_piece(1 << 20, |b| boundary.check(b), |piece| full |= worker.map(piece))
+            .for_each_piece(1 << 20, &boundary, |piece| full |= worker.map(piece))
             .map_err(|e| Error::input("-", &e))?;
         if full {
             let r = write_table(worker.take(), &mut out);

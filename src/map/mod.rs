@@ -72,7 +72,8 @@ impl MapSpec {
     pub fn worker<T: Tokenizer>(&self, tokenizer: T, spill_at: usize) -> MapWorker<T> {
         assert!(self.loaded.is_some() || !self.filter.is_set(), "MapSpec::prepare was not called");
         let filter = self.loaded.clone();
-        let ngrams = self.ngram.filter(|g| *g != NGrams { min: 1, max: 1 });
+        let ngrams =
+            self.ngram.filter(|g| *g != NGrams { min: 1, max: 1 }).map(|g| (g, self.boundary(tokenizer.clone())));
         let (table, stats, line) = (CountTable::default(), MapStats::default(), LineWords::default());
         MapWorker { tokenizer, filter, ngrams, line, table, stats, spill_at }
     }
@@ -112,8 +113,9 @@ impl MapStats {
 pub struct MapWorker<T> {
     tokenizer: T,
     filter: Option<Arc<Filter>>,
-    /// `--ngram`, unless it is plain words.
-    ngrams: Option<NGrams>,
+    /// `--ngram`, unless it is plain words, and the rule that ends an n-gram's run (line ends
+    /// and forced cuts), the one every driver cuts this job's input with.
+    ngrams: Option<(NGrams, Boundary<T>)>,
     line: LineWords,
     table: CountTable,
     stats: MapStats,
@@ -137,8 +139,8 @@ impl<T: Tokenizer> MapWorker<T> {
     /// driver should [`take`](Self::take) it.
     #[inline]
     pub fn map(&mut self, piece: &[u8]) -> bool {
-        if let Some(grams) = self.ngrams {
-            return self.map_ngrams(piece, grams);
+        if self.ngrams.is_some() {
+            return self.map_ngrams(piece);
         }
         let (table, mut tokens) = (&mut self.table, 0u64);
         // Two loops, so that a job without counting options pays nothing for them.
@@ -165,10 +167,18 @@ impl<T: Tokenizer> MapWorker<T> {
         self.table.memory_bytes() > self.spill_at
     }
 
-    /// `map` for n-grams: each line's kept words, then their n-grams.
-    fn map_ngrams(&mut self, piece: &[u8], grams: NGrams) -> bool {
-        let (mut grams_out, mut removed) = (0u64, 0u64);
-        for text in piece.split_inclusive(|&b| b == b'\n') {
+    /// `map` for n-grams: each run's kept words, then their n-grams. A run ends at a line end or
+    /// at a forced cut of a long line: the cut points of the job's input, found here with the
+    /// same rule (the piece starts at one), so an n-gram never spans one whether or not it
+    /// also ends a piece.
+    fn map_ngrams(&mut self, piece: &[u8]) -> bool {
+        let Some((grams, rule)) = &self.ngrams else { unreachable!("n-grams are on") };
+        let (grams, mut grams_out, mut removed) = (*grams, 0u64, 0u64);
+        let mut start = 0;
+        while start < piece.len() {
+            let end = crate::split::chunk_end(piece, start, 1, rule);
+            let text = &piece[start..end];
+            start = end;
             let line = &mut self.line;
             line.clear();
             let filter = self.filter.as_deref();

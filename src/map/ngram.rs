@@ -4,12 +4,14 @@
 //! of its neighbours).
 //!
 //! An n-gram never spans a line end. So that no chunk, piece or task ever cuts an n-gram's
-//! context, a job that counts n-grams cuts its input at line ends only ([`Boundary`]); a line
-//! longer than [`crate::split::MAX_RUN`] is cut at that rule's forced cuts (as `-t mrjob` cuts
-//! its lines), which n-grams do not span either. The cut points depend on the text alone, so
+//! context, a job that counts n-grams of several words cuts its input at line ends only
+//! ([`Boundary`]); a line longer than [`crate::split::MAX_RUN`] gets a forced cut every MiB or
+//! so, moved back to just after the tokenizer's last boundary before it, so that no word is
+//! split; n-grams do not span those cuts either. The cut points depend on the text alone, so
 //! the counts do not depend on the chunk size, the worker count, the partition count or the
 //! runner.
 
+use crate::split::Cut;
 use crate::tokenize::{Token, Tokenizer, WINDOW};
 
 /// The longest n-gram.
@@ -60,15 +62,25 @@ pub struct Boundary<T> {
     pub(super) lines: bool,
 }
 
-impl<T: Tokenizer> Boundary<T> {
-    /// True when text may be cut right after byte `b`.
+/// The tokenizer's boundaries; or, with n-grams, line ends (hard) and, for a forced cut in a
+/// line over `MAX_RUN`, the tokenizer's last boundary before it (soft), so that no cut splits a
+/// word.
+impl<T: Tokenizer> Cut for Boundary<T> {
     #[inline]
-    pub fn check(&self, b: u8) -> bool {
+    fn hard(&self, b: u8) -> bool {
         if self.lines {
             b == b'\n'
         } else {
             self.tokenizer.is_boundary(b)
         }
+    }
+
+    fn soft(&self, b: u8) -> bool {
+        self.tokenizer.is_boundary(b)
+    }
+
+    fn has_soft(&self) -> bool {
+        self.lines
     }
 }
 

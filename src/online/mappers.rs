@@ -9,6 +9,7 @@ use std::sync::{mpsc, Condvar, Mutex};
 use crate::map::{MapSpec, MapStats, MapWorker};
 use crate::partition::Partitioner;
 use crate::records::Records;
+use crate::split::Cut;
 use crate::tokenize::Tokenizer;
 
 /// Bytes received per input, not yet cut into pieces, and the pieces waiting to be mapped.
@@ -24,15 +25,15 @@ impl Batcher {
 
     /// Takes the text of input `idx` up to its last boundary byte, or all of it when `whole`
     /// (the input ended, or restarted).
-    pub fn cut(&mut self, idx: usize, whole: bool, is_boundary: impl Fn(u8) -> bool) {
+    pub fn cut(&mut self, idx: usize, whole: bool, rule: &impl Cut) {
         let carry = &mut self.carries[idx];
         let end = match whole {
             true => carry.len(),
             // No boundary byte at all: one run, cut at its forced cuts past MAX_RUN.
             false => carry
                 .iter()
-                .rposition(|&b| is_boundary(b))
-                .map_or_else(|| crate::split::last_forced_cut(carry), |k| k + 1),
+                .rposition(|&b| rule.hard(b))
+                .map_or_else(|| crate::split::last_forced_cut(carry, rule), |k| k + 1),
         };
         if end == 0 {
             return;
@@ -43,8 +44,8 @@ impl Batcher {
     }
 
     /// Cuts every input: at its last boundary, or whole.
-    pub fn cut_all(&mut self, whole: bool, is_boundary: impl Fn(u8) -> bool) {
-        (0..self.carries.len()).for_each(|i| self.cut(i, whole, &is_boundary));
+    pub fn cut_all(&mut self, whole: bool, rule: &impl Cut) {
+        (0..self.carries.len()).for_each(|i| self.cut(i, whole, rule));
     }
 }
 

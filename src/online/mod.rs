@@ -188,7 +188,7 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
         let flush_every = self.online.window.map_or(self.online.every, |w| (w / totals::PANES).min(self.online.every));
         let mut next_flush = started + flush_every;
         let boundary = self.job.map.boundary(self.tokenizer.clone());
-        let is_boundary = |b: u8| boundary.check(b);
+        let is_boundary = &boundary;
 
         while open > 0 && !signaled.load(Ordering::Relaxed) && !writer.closed.load(Ordering::Relaxed) {
             let now = Instant::now();
@@ -263,7 +263,7 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
         counters: &mut Counters,
     ) -> Result<Option<bool>> {
         let boundary = self.job.map.boundary(self.tokenizer.clone());
-        let is_boundary = |b: u8| boundary.check(b);
+        let is_boundary = &boundary;
         Ok(match event {
             Event::Data(idx, data) => {
                 *bytes += data.len() as u64;

@@ -65,8 +65,7 @@ impl InProcess {
     fn pipeline<T: Tokenizer + Sync>(&self, job: &Job, counters: &mut Counters, tokenizer: T) -> Result<Reduced> {
         let workers = self.workers();
         let boundary = job.map.boundary(tokenizer.clone());
-        let cut = boundary.clone();
-        let splitter = Splitter::new(&job.plan.sources, job.chunk_size, job.mmap, move |b| cut.check(b));
+        let splitter = Splitter::new(&job.plan.sources, job.chunk_size, job.mmap, boundary.clone());
         let splitter = Mutex::new(splitter.taper(workers));
         let failed = AtomicBool::new(false);
         let spiller = Spiller::new(job.tmp_dir, job.partitioner);
@@ -88,16 +87,12 @@ impl InProcess {
                     };
                     worker.start_task();
                     let mut spilled = Ok(());
-                    let read = chunk.for_each_piece(
-                        job.chunk_size,
-                        |b| boundary.check(b),
-                        |piece| {
-                            job.progress.add(piece.len() as u64);
-                            if worker.map(piece) && spilled.is_ok() {
-                                spilled = spiller.spill_table(worker.take());
-                            }
-                        },
-                    );
+                    let read = chunk.for_each_piece(job.chunk_size, &boundary, |piece| {
+                        job.progress.add(piece.len() as u64);
+                        if worker.map(piece) && spilled.is_ok() {
+                            spilled = spiller.spill_table(worker.take());
+                        }
+                    });
                     spilled?;
                     match read {
                         Ok(()) => chunk.release(),

@@ -12,12 +12,41 @@
 /// `MAX_RUN` bytes of one token beyond its chunk.
 pub const MAX_RUN: usize = 1 << 20;
 
+/// Where text may be cut. `hard` bytes end a run: a cut may follow any of them. A job whose
+/// runs are longer than words (`--ngram` cuts at line ends only) also has `soft` bytes (the
+/// tokenizer's boundaries): a forced cut inside a run moves back to just after the last of them,
+/// so that it does not split a word. Any `Fn(u8) -> bool` is a rule whose soft bytes are its
+/// hard ones (none inside a run).
+pub trait Cut {
+    fn hard(&self, b: u8) -> bool;
+    fn soft(&self, b: u8) -> bool {
+        self.hard(b)
+    }
+    /// Whether `soft` differs from `hard` (else a forced cut need not look for soft bytes).
+    fn has_soft(&self) -> bool {
+        false
+    }
+}
+
+impl<F: Fn(u8) -> bool> Cut for F {
+    #[inline]
+    fn hard(&self, b: u8) -> bool {
+        self(b)
+    }
+}
+
 /// The forced cut `MAX_RUN` bytes after `from` (a run's start or its previous cut), moved back
-/// to a character start; `data.len()` when the run ends before it.
-fn forced_cut(data: &[u8], from: usize) -> usize {
+/// to just after the last soft byte after `from` if there is one, else to a character start;
+/// `data.len()` when the run ends before it.
+fn forced_cut(data: &[u8], from: usize, rule: &impl Cut) -> usize {
     let mut cut = from.saturating_add(MAX_RUN);
     if cut >= data.len() {
         return data.len();
+    }
+    if rule.has_soft() {
+        if let Some(k) = data[from..cut].iter().rposition(|&b| rule.soft(b)) {
+            return from + k + 1;
+        }
     }
     for _ in 0..3 {
         if data[cut] & 0xc0 != 0x80 {
@@ -33,7 +62,8 @@ fn forced_cut(data: &[u8], from: usize) -> usize {
 /// Always greater than `start` when `start < len`. `start` must itself be a cut point (the start
 /// of the text, just after a boundary byte, or a forced cut). The tokenizers cut their scanning
 /// segments with it too.
-pub fn chunk_end(data: &[u8], start: usize, size: usize, is_boundary: impl Fn(u8) -> bool) -> usize {
+pub fn chunk_end(data: &[u8], start: usize, size: usize, rule: &impl Cut) -> usize {
+    let is_boundary = |b: u8| rule.hard(b);
     let nominal = start.saturating_add(size.max(1));
     if nominal >= data.len() {
         return data.len();
@@ -48,10 +78,10 @@ pub fn chunk_end(data: &[u8], start: usize, size: usize, is_boundary: impl Fn(u8
     if point == nominal {
         return nominal;
     }
-    let mut forced = forced_cut(data, point);
+    let mut forced = forced_cut(data, point, rule);
     while forced < nominal {
         point = forced;
-        forced = forced_cut(data, point);
+        forced = forced_cut(data, point, rule);
     }
     match data[nominal..forced].iter().position(|&b| is_boundary(b)) {
         Some(k) => nominal + k + 1,
@@ -61,11 +91,11 @@ pub fn chunk_end(data: &[u8], start: usize, size: usize, is_boundary: impl Fn(u8
 
 /// Where the text of a growing buffer may be cut when it holds no boundary byte at all (it
 /// starts at a cut point): its last forced cut that can be told from what was read, or 0.
-pub fn last_forced_cut(buf: &[u8]) -> usize {
+pub fn last_forced_cut(buf: &[u8], rule: &impl Cut) -> usize {
     let mut cut = 0;
     // `forced_cut` looks at the byte at the cut, so only cuts before the end can be decided.
     while cut + MAX_RUN < buf.len() {
-        cut = forced_cut(buf, cut);
+        cut = forced_cut(buf, cut, rule);
     }
     cut
 }
@@ -82,11 +112,11 @@ mod tests {
     #[test]
     fn edge_moves_forward_past_a_word() {
         // "hello world": a nominal edge inside "hello" moves to just after the space.
-        assert_eq!(chunk_end(b"hello world", 0, 2, space), 6);
+        assert_eq!(chunk_end(b"hello world", 0, 2, &space), 6);
         // An edge right after the space stays.
-        assert_eq!(chunk_end(b"hello world", 0, 6, space), 6);
+        assert_eq!(chunk_end(b"hello world", 0, 6, &space), 6);
         // An edge on the space itself includes it.
-        assert_eq!(chunk_end(b"hello world", 0, 5, space), 6);
+        assert_eq!(chunk_end(b"hello world", 0, 5, &space), 6);
     }
 
     #[test]
@@ -94,7 +124,7 @@ mod tests {
         let text = "ab 中文 cd".as_bytes();
         // Nominal edges inside 中 (bytes 3..6) move past the space after 文.
         for size in 4..=9 {
-            assert_eq!(chunk_end(text, 0, size, space), 10, "size {size}");
+            assert_eq!(chunk_end(text, 0, size, &space), 10, "size {size}");
         }
     }
 
@@ -102,7 +132,7 @@ mod tests {
     fn ends(data: &[u8], size: usize) -> Vec<usize> {
         let (mut pos, mut out) = (0, Vec::new());
         while pos < data.len() {
-            pos = chunk_end(data, pos, size, space);
+            pos = chunk_end(data, pos, size, &space);
             out.push(pos);
         }
         out
@@ -144,22 +174,22 @@ mod tests {
 
     #[test]
     fn last_forced_cut_needs_the_byte_at_the_cut() {
-        assert_eq!(last_forced_cut(&vec![b'x'; MAX_RUN]), 0);
-        assert_eq!(last_forced_cut(&vec![b'x'; MAX_RUN + 1]), MAX_RUN);
-        assert_eq!(last_forced_cut(&vec![b'x'; 2 * MAX_RUN + 1]), 2 * MAX_RUN);
+        assert_eq!(last_forced_cut(&vec![b'x'; MAX_RUN], &space), 0);
+        assert_eq!(last_forced_cut(&vec![b'x'; MAX_RUN + 1], &space), MAX_RUN);
+        assert_eq!(last_forced_cut(&vec![b'x'; 2 * MAX_RUN + 1], &space), 2 * MAX_RUN);
     }
 
     #[test]
     fn chunk_larger_than_the_data_takes_it_all() {
-        assert_eq!(chunk_end(b"abc def", 0, 100, space), 7);
-        assert_eq!(chunk_end(b"abcdef", 0, 2, space), 6);
-        assert_eq!(chunk_end(b"a b", 2, usize::MAX, space), 3);
+        assert_eq!(chunk_end(b"abc def", 0, 100, &space), 7);
+        assert_eq!(chunk_end(b"abcdef", 0, 2, &space), 6);
+        assert_eq!(chunk_end(b"a b", 2, usize::MAX, &space), 3);
         // From inside the text, as the tokenizers cut their segments.
         let text = b"aaaa bbbb cccc";
-        assert_eq!(chunk_end(text, 0, 3, space), 5);
-        assert_eq!(chunk_end(text, 0, 5, space), 5);
-        assert_eq!(chunk_end(text, 5, 1, space), 10);
-        assert_eq!(chunk_end(text, 10, 2, space), 14);
-        assert_eq!(chunk_end(text, 0, 100, space), 14);
+        assert_eq!(chunk_end(text, 0, 3, &space), 5);
+        assert_eq!(chunk_end(text, 0, 5, &space), 5);
+        assert_eq!(chunk_end(text, 5, 1, &space), 10);
+        assert_eq!(chunk_end(text, 10, 2, &space), 14);
+        assert_eq!(chunk_end(text, 0, 100, &space), 14);
     }
 }

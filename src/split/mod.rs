@@ -36,7 +36,7 @@ use crate::input::{self, MappedFile, Opened, Source};
 
 mod cut;
 
-pub use cut::{chunk_end, last_forced_cut, MAX_RUN};
+pub use cut::{chunk_end, last_forced_cut, Cut, MAX_RUN};
 
 /// A map task's input.
 pub struct Chunk {
@@ -55,18 +55,13 @@ impl Chunk {
     /// Calls `f` with the chunk's text: at once for a mapped or read chunk, piece by piece (each
     /// about `size` bytes, cut after a boundary byte) for a whole-source stream. The error is
     /// the source's read error; the caller names the source.
-    pub fn for_each_piece(
-        &mut self,
-        size: usize,
-        is_boundary: impl Fn(u8) -> bool,
-        mut f: impl FnMut(&[u8]),
-    ) -> io::Result<()> {
+    pub fn for_each_piece(&mut self, size: usize, rule: &impl Cut, mut f: impl FnMut(&[u8])) -> io::Result<()> {
         match &mut self.data {
             ChunkData::Mapped { map, range } => f(&map[range.clone()]),
             ChunkData::Owned(v) => f(v),
             ChunkData::Whole(reader) => {
                 let mut carry = Vec::new();
-                while let Some(piece) = next_piece(reader.as_mut(), &mut carry, size.max(1), &is_boundary)? {
+                while let Some(piece) = next_piece(reader.as_mut(), &mut carry, size.max(1), rule)? {
                     f(&piece);
                 }
             }
@@ -110,20 +105,12 @@ pub struct Splitter<'a, B> {
     /// How many workers share this splitter (1: no tapering).
     workers: usize,
     mmap: bool,
-    is_boundary: B,
+    rule: B,
 }
 
-impl<'a, B: Fn(u8) -> bool> Splitter<'a, B> {
-    pub fn new(sources: &'a [Source], chunk_size: usize, mmap: bool, is_boundary: B) -> Self {
-        Splitter {
-            sources,
-            next_source: 0,
-            current: None,
-            chunk_size: chunk_size.max(1),
-            workers: 1,
-            mmap,
-            is_boundary,
-        }
+impl<'a, B: Cut> Splitter<'a, B> {
+    pub fn new(sources: &'a [Source], chunk_size: usize, mmap: bool, rule: B) -> Self {
+        Splitter { sources, next_source: 0, current: None, chunk_size: chunk_size.max(1), workers: 1, mmap, rule }
     }
 
     /// Tapers the last chunks for `workers` workers pulling from this splitter (see the module
@@ -137,7 +124,7 @@ impl<'a, B: Fn(u8) -> bool> Splitter<'a, B> {
         let Some((_, Current::Stream { reader, carry })) = &mut self.current else {
             unreachable!("called on a stream source");
         };
-        let piece = next_piece(reader.as_mut(), carry, self.chunk_size, &self.is_boundary)
+        let piece = next_piece(reader.as_mut(), carry, self.chunk_size, &self.rule)
             .map_err(|e| Error::input(&self.sources[idx].name, &e))?;
         Ok(piece.map(|buf| Chunk { source: idx, data: ChunkData::Owned(buf) }))
     }
@@ -145,12 +132,7 @@ impl<'a, B: Fn(u8) -> bool> Splitter<'a, B> {
 
 /// The next piece of a stream: about `size` bytes, ending right after a boundary byte, or the
 /// rest at the end of the stream. `carry` holds what followed the last cut.
-fn next_piece(
-    reader: &mut dyn Read,
-    carry: &mut Vec<u8>,
-    size: usize,
-    is_boundary: &impl Fn(u8) -> bool,
-) -> io::Result<Option<Vec<u8>>> {
+fn next_piece(reader: &mut dyn Read, carry: &mut Vec<u8>, size: usize, rule: &impl Cut) -> io::Result<Option<Vec<u8>>> {
     let mut buf = std::mem::take(carry);
     // No boundary can be in the carry: it is what followed the last one.
     let mut scanned = buf.len();
@@ -159,7 +141,7 @@ fn next_piece(
         if fill(reader, &mut buf, target)? {
             return Ok((!buf.is_empty()).then_some(buf));
         }
-        if let Some(k) = buf[scanned..].iter().rposition(|&b| is_boundary(b)) {
+        if let Some(k) = buf[scanned..].iter().rposition(|&b| rule.hard(b)) {
             let cut = scanned + k + 1;
             *carry = buf[cut..].to_vec();
             buf.truncate(cut);
@@ -167,7 +149,7 @@ fn next_piece(
         }
         // No boundary since the start of `buf`: one run. Past MAX_RUN it is cut at its forced
         // cuts, so one endless token never grows the buffer beyond a chunk and a run.
-        let cut = last_forced_cut(&buf);
+        let cut = last_forced_cut(&buf, rule);
         if cut > 0 {
             *carry = buf[cut..].to_vec();
             buf.truncate(cut);
@@ -204,7 +186,7 @@ fn mapped_chunk_size(chunk_size: usize, workers: usize, last: bool, rest: usize)
     (rest / (2 * workers)).clamp(floor, chunk_size)
 }
 
-impl<B: Fn(u8) -> bool> Iterator for Splitter<'_, B> {
+impl<B: Cut> Iterator for Splitter<'_, B> {
     type Item = Result<Chunk>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -215,7 +197,7 @@ impl<B: Fn(u8) -> bool> Iterator for Splitter<'_, B> {
                     if start < map.len() {
                         let last = self.next_source == self.sources.len();
                         let size = mapped_chunk_size(self.chunk_size, self.workers, last, map.len() - start);
-                        let end = chunk_end(map, start, size, &self.is_boundary);
+                        let end = chunk_end(map, start, size, &self.rule);
                         *pos = end;
                         let data = ChunkData::Mapped { map: Arc::clone(map), range: start..end };
                         return Some(Ok(Chunk { source: *idx, data }));
@@ -263,7 +245,7 @@ mod tests {
 
     fn bytes(mut chunk: Chunk) -> Vec<u8> {
         let mut out = Vec::new();
-        chunk.for_each_piece(1 << 20, space, |p| out.extend_from_slice(p)).unwrap();
+        chunk.for_each_piece(1 << 20, &space, |p| out.extend_from_slice(p)).unwrap();
         out
     }
 
@@ -348,7 +330,7 @@ mod tests {
             let mut chunks: Vec<Chunk> = Splitter::new(&sources, 7, mmap, space).map(Result::unwrap).collect();
             assert_eq!(chunks.len(), 1, "mmap {mmap}");
             let mut pieces = Vec::new();
-            chunks[0].for_each_piece(16, space, |p| pieces.push(p.to_vec())).unwrap();
+            chunks[0].for_each_piece(16, &space, |p| pieces.push(p.to_vec())).unwrap();
             assert!(pieces.len() > 10);
             assert_eq!(pieces.concat(), text.as_bytes());
             assert!(pieces[..pieces.len() - 1].iter().all(|p| space(*p.last().unwrap())));

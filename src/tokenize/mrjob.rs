@@ -39,7 +39,7 @@ impl Tokenizer for Mrjob {
         // the same points at which the splitter may cut.
         let mut pos = 0;
         while pos < text.len() {
-            let end = crate::split::chunk_end(text, pos, SEGMENT, |b| b == b'\n');
+            let end = crate::split::chunk_end(text, pos, SEGMENT, &|b| b == b'\n');
             self.tokenize_lines(&text[pos..end], &mut emit);
             pos = end;
         }

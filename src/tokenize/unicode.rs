@@ -30,7 +30,7 @@ impl Tokenizer for Unicode {
         // the same points at which the splitter may cut.
         let mut pos = 0;
         while pos < text.len() {
-            let end = crate::split::chunk_end(text, pos, 1 << 16, |b| b == b'\n');
+            let end = crate::split::chunk_end(text, pos, 1 << 16, &|b| b == b'\n');
             self.tokenize_segment(&text[pos..end], &mut emit);
             pos = end;
         }

@@ -41,7 +41,7 @@ impl Tokenizer for Whitespace {
         let member = |block: &blocks::Block, _| !block.space;
         let mut pos = 0;
         while pos < text.len() {
-            let end = chunk_end(text, pos, SEGMENT, |b| self.is_boundary(b));
+            let end = chunk_end(text, pos, SEGMENT, &|b| self.is_boundary(b));
             let ascii = text[pos..end].is_ascii();
             blocks::case_mapped_runs(text, (pos, end), ascii, member, &mut self.case, &mut self.lowered, &mut emit);
             pos = end;

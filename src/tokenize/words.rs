@@ -83,7 +83,7 @@ impl Tokenizer for Words {
     fn tokenize<F: FnMut(Token<'_>)>(&mut self, text: &[u8], mut emit: F) {
         let mut pos = 0;
         while pos < text.len() {
-            let end = chunk_end(text, pos, SEGMENT, is_boundary);
+            let end = chunk_end(text, pos, SEGMENT, &is_boundary);
             if text[pos..end].is_ascii() {
                 self.tokenize_ascii(text, pos, end, &mut emit);
             } else {

@@ -200,6 +200,43 @@ fn ngrams_give_the_reference_counts_whatever_cuts_the_input() {
 }
 
 #[test]
+fn a_line_longer_than_a_mib_keeps_its_words_whole_under_ngrams() {
+    // 3 MiB and more on one line: its forced cuts must fall between words, wherever it is cut.
+    let t = TestDir::new();
+    let mut line = String::new();
+    let mut i = 0u64;
+    while line.len() < 3 << 20 {
+        line.push_str(&format!("w{} ", i % 5003));
+        i += 1;
+    }
+    let text = format!("{line}\nend of text\n");
+    let input = t.write("long.txt", &text);
+    let words = t.cmd().args(["-t", "whitespace", "--sort", "word"]).arg(&input).output();
+    words.assert_code(0);
+    let mut first: Option<String> = None;
+    for setup in [
+        &["-r", "local"][..],
+        &["-j", "2", "--chunk-size", "64K"],
+        &["-j", "2", "--chunk-size", "100", "--no-mmap"],
+        &["-r", "procs", "-j", "2", "--chunk-size", "512K"],
+    ] {
+        let run =
+            t.cmd().args(["-t", "whitespace", "--ngram", "1..2", "--sort", "word"]).args(setup).arg(&input).output();
+        run.assert_code(0);
+        // The unigrams among the n-grams are exactly the words of a plain run: none was split.
+        let unigrams: String = run.stdout.lines().filter(|l| !l.contains(' ')).map(|l| format!("{l}\n")).collect();
+        assert!(unigrams == words.stdout, "{setup:?}: a word was split at a forced cut");
+        match &first {
+            None => first = Some(run.stdout),
+            Some(f) => assert!(*f == run.stdout, "{setup:?}: n-grams depend on how the input was cut"),
+        }
+    }
+    let online = t.cmd().args(["-t", "whitespace", "--ngram", "1..2", "--sort", "word", "--online", "-o", "o.tsv"]);
+    online.arg(&input).output().assert_code(0);
+    assert!(std::fs::read_to_string(t.join("o.tsv")).unwrap() == first.unwrap(), "online mode cut it elsewhere");
+}
+
+#[test]
 fn built_in_lists_compare_after_case_mapping() {
     let run = Mrwc::new().args(["--stopwords", "en", "--sort", "word"]).stdin("The cat and THE hat of Oz\n").output();
     run.assert_code(0);

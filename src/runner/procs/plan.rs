@@ -20,7 +20,7 @@ use super::protocol::{Request, TaskId};
 pub fn map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: &T) -> Result<Vec<Task>> {
     let tokenizer = tokenizer.clone();
     let boundary = job.map.boundary(tokenizer);
-    let splitter = Splitter::new(&job.plan.sources, job.chunk_size, job.mmap, |b| boundary.check(b));
+    let splitter = Splitter::new(&job.plan.sources, job.chunk_size, job.mmap, boundary.clone());
     let mut tasks = Vec::new();
     // `at` is where the task's bytes start in the source's text, for messages.
     let push = |tasks: &mut Vec<Task>, source: &str, path: PathBuf, at: u64, start: u64, end: u64| {
@@ -49,20 +49,16 @@ pub fn map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: &T) -> Result<
         // so that a retried attempt can read it again.
         let mut written = Ok(());
         let mut offset = 0u64;
-        let read = chunk.for_each_piece(
-            job.chunk_size,
-            |b| boundary.check(b),
-            |piece| {
-                if written.is_err() {
-                    return;
-                }
-                let path = work.join(format!("input-{:05}", tasks.len()));
-                written = interrupt::creating(|| fs::write(&path, piece)).map_err(|e| Error::temp_dir(&path, &e));
-                let len = piece.len() as u64;
-                push(&mut tasks, &source.name, path, offset, 0, len);
-                offset += len;
-            },
-        );
+        let read = chunk.for_each_piece(job.chunk_size, &boundary, |piece| {
+            if written.is_err() {
+                return;
+            }
+            let path = work.join(format!("input-{:05}", tasks.len()));
+            written = interrupt::creating(|| fs::write(&path, piece)).map_err(|e| Error::temp_dir(&path, &e));
+            let len = piece.len() as u64;
+            push(&mut tasks, &source.name, path, offset, 0, len);
+            offset += len;
+        });
         written?;
         if let Err(e) = read {
             job.on_error.handle(Error::input(&source.name, &e))?;

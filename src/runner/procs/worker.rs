@@ -299,7 +299,7 @@ fn map_range<T: Tokenizer>(
         if last {
             break;
         }
-        let end = crate::split::chunk_end(data, start, 1 << 20, |b| boundary.check(b));
+        let end = crate::split::chunk_end(data, start, 1 << 20, &boundary);
         worker.map(&data[start..end]);
         start = end;
     }
