@@ -19,7 +19,7 @@ fn check<T: Tokenizer>(mut tok: T, text: &[u8], size: usize) {
     let mut parts = Vec::new();
     let mut start = 0;
     while start < text.len() {
-        let end = chunk_end(text, start, size, |b| tok.is_boundary(b));
+        let end = chunk_end(text, start, size, &|b| tok.is_boundary(b));
         assert!(end > start, "the splitter made no progress");
         parts.extend(words(&mut tok, &text[start..end]));
         start = end;
