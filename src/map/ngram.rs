@@ -84,44 +84,43 @@ impl<T: Tokenizer> Cut for Boundary<T> {
     }
 }
 
-/// The kept words of one line, copied out of the tokenizer (whose mapped words live in its
-/// scratch buffer), and the buffer n-grams are joined in.
+/// The kept words of one run, copied out of the tokenizer (whose mapped words live in its
+/// scratch buffer) one space apart, so that every n-gram is already a slice of the buffer.
 #[derive(Debug, Default)]
 pub struct LineWords {
+    /// `w1 w2 w3`, then [`WINDOW`] bytes of padding while n-grams are emitted.
     bytes: Vec<u8>,
-    ends: Vec<usize>,
-    joined: Vec<u8>,
+    /// Where each word starts and ends in `bytes`.
+    words: Vec<(usize, usize)>,
 }
 
 impl LineWords {
     pub fn clear(&mut self) {
         self.bytes.clear();
-        self.ends.clear();
+        self.words.clear();
     }
 
     pub fn push(&mut self, word: &[u8]) {
+        if !self.words.is_empty() {
+            self.bytes.push(b' ');
+        }
+        let start = self.bytes.len();
         self.bytes.extend_from_slice(word);
-        self.ends.push(self.bytes.len());
+        self.words.push((start, self.bytes.len()));
     }
 
-    /// Calls `add` with every n-gram of the line, shortest first, in order. Each comes with
+    /// Calls `add` with every n-gram of the run, shortest first, in order. Each comes with
     /// [`WINDOW`] readable bytes after its start, so the counting table takes short ones by its
     /// fast path, as it takes words cut from a chunk.
     pub fn emit(&mut self, grams: NGrams, mut add: impl FnMut(Token<'_>)) {
-        let words = self.ends.len();
-        let start = |i: usize| if i == 0 { 0 } else { self.ends[i - 1] };
-        for n in grams.min..=grams.max.min(words) {
-            for first in 0..=words - n {
-                self.joined.clear();
-                for i in first..first + n {
-                    if i > first {
-                        self.joined.push(b' ');
-                    }
-                    self.joined.extend_from_slice(&self.bytes[start(i)..self.ends[i]]);
-                }
-                let len = self.joined.len();
-                self.joined.extend_from_slice(&[0; WINDOW]);
-                add(Token::at(&self.joined, 0, len));
+        let count = self.words.len();
+        if count < grams.min {
+            return;
+        }
+        self.bytes.extend_from_slice(&[0; WINDOW]);
+        for n in grams.min..=grams.max.min(count) {
+            for first in 0..=count - n {
+                add(Token::at(&self.bytes, self.words[first].0, self.words[first + n - 1].1));
             }
         }
     }
