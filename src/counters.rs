@@ -12,7 +12,8 @@ use crate::map::MapStats;
 
 #[derive(Debug, Default, Clone)]
 pub struct Counters {
-    pub runner: String,
+    /// The runner's registered name, or `online`: an identifier, written as it is.
+    pub runner: &'static str,
     pub workers: usize,
     pub input_files: u64,
     pub skipped_inputs: u64,
@@ -76,8 +77,7 @@ impl Counters {
     /// JSON object on one line. Every key is always present; the user guide describes each.
     pub fn to_json(&self) -> String {
         let mut s = String::from("{");
-        let _ = write!(s, "\"mrwc_version\":\"{}\",\"runner\":", env!("CARGO_PKG_VERSION"));
-        json_string(&mut s, &self.runner);
+        let _ = write!(s, "\"mrwc_version\":\"{}\",\"runner\":\"{}\"", env!("CARGO_PKG_VERSION"), self.runner);
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let _ = write!(s, ",\"workers\":{},\"cores\":{cores}", self.workers);
         for (_, key, value) in self.rows() {
@@ -98,23 +98,6 @@ impl Counters {
         s.push('\n');
         s
     }
-}
-
-/// `s` as a JSON string (the runner's name; kept apart from the output formats' escaper, which
-/// writes bytes to a stream).
-fn json_string(s: &mut String, text: &str) {
-    s.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => s.push_str("\\\""),
-            '\\' => s.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(s, "\\u{:04x}", c as u32);
-            }
-            c => s.push(c),
-        }
-    }
-    s.push('"');
 }
 
 /// The peak resident memory of this process and of its largest finished child (procs workers,
@@ -170,7 +153,7 @@ mod tests {
     #[test]
     fn report_lists_every_counter_and_phase() {
         let c = Counters {
-            runner: "threads".into(),
+            runner: "threads",
             workers: 2,
             input_files: 1,
             map: MapStats { tasks: 3, input_bytes: 2_000_000, output_records: 10, combined: 4, removed: 0 },

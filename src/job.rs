@@ -49,8 +49,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
     let total = if bar { plan.text_bytes() } else { None };
     let progress = Progress::new(bar && total.is_none_or(|n| n >= 16 << 20), total);
     let job = config.job(&plan, &on_error, &progress);
-    let mut counters =
-        Counters { runner: config.runner.name.to_string(), workers: runner.workers(), ..Counters::default() };
+    let mut counters = Counters { runner: config.runner.name, workers: runner.workers(), ..Counters::default() };
 
     let reduced = match config.online {
         None => {
@@ -61,7 +60,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
             reduced
         }
         Some(settings) => {
-            counters.runner = "online".into();
+            counters.runner = "online";
             counters.workers = config.jobs;
             let mode = online::Mode {
                 online: settings,

@@ -39,6 +39,7 @@ use crate::counters::Counters;
 use crate::error::{Error, Result};
 use crate::input::{self, Plan};
 use crate::interrupt;
+use crate::map::Boundary;
 use crate::output::Format;
 use crate::reduce::{self, Reduced};
 use crate::runner::Job;
@@ -109,6 +110,7 @@ pub fn run(job: &Job, mode: &Mode, counters: &mut Counters) -> Result<Option<Red
             online: mode.online,
             final_to_stdout: mode.final_to_stdout,
             pool,
+            boundary: job.map.boundary(tokenizer.clone()),
             tokenizer,
             totals_limit,
         };
@@ -147,6 +149,8 @@ struct OnlineJob<'a, T> {
     final_to_stdout: bool,
     pool: &'a rayon::ThreadPool,
     tokenizer: T,
+    /// Where arriving text may be cut (built once: it holds a tokenizer of its own).
+    boundary: Boundary<T>,
     totals_limit: usize,
 }
 
@@ -187,13 +191,11 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
         // A window needs its counts merged at least once per pane, to age them right.
         let flush_every = self.online.window.map_or(self.online.every, |w| (w / totals::PANES).min(self.online.every));
         let mut next_flush = started + flush_every;
-        let boundary = self.job.map.boundary(self.tokenizer.clone());
-        let is_boundary = &boundary;
 
         while open > 0 && !signaled.load(Ordering::Relaxed) && !writer.closed.load(Ordering::Relaxed) {
             let now = Instant::now();
             if now >= next_flush {
-                batcher.cut_all(false, is_boundary);
+                batcher.cut_all(false, &self.boundary);
                 mappers.dispatch(&mut batcher);
                 self.flush(&mappers, &mut totals, &spiller, counters, started)?;
                 totals.expire(now - started);
@@ -227,7 +229,7 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
         while let Ok(event) = rx.recv_timeout(DRAIN) {
             self.handle(event, &mut batcher, &mut bytes, counters)?;
         }
-        batcher.cut_all(true, is_boundary);
+        batcher.cut_all(true, &self.boundary);
         mappers.dispatch(&mut batcher);
         self.flush(&mappers, &mut totals, &spiller, counters, started)?;
         totals.expire(started.elapsed());
@@ -262,29 +264,27 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
         bytes: &mut u64,
         counters: &mut Counters,
     ) -> Result<Option<bool>> {
-        let boundary = self.job.map.boundary(self.tokenizer.clone());
-        let is_boundary = &boundary;
         Ok(match event {
             Event::Data(idx, data) => {
                 *bytes += data.len() as u64;
                 batcher.carries[idx].extend_from_slice(&data);
                 if batcher.carries[idx].len() >= self.job.chunk_size {
-                    batcher.cut(idx, false, is_boundary);
+                    batcher.cut(idx, false, &self.boundary);
                 }
                 None
             }
             Event::Reset(idx) => {
-                batcher.cut(idx, true, is_boundary);
+                batcher.cut(idx, true, &self.boundary);
                 None
             }
             Event::Eof(idx) => {
-                batcher.cut(idx, true, is_boundary);
+                batcher.cut(idx, true, &self.boundary);
                 counters.input_files += 1;
                 Some(true)
             }
             Event::Failed(idx, e) => {
                 self.job.on_error.handle(e)?;
-                batcher.cut(idx, true, is_boundary);
+                batcher.cut(idx, true, &self.boundary);
                 Some(true)
             }
         })

@@ -94,7 +94,7 @@ impl Runner for Procs {
     fn run(&self, job: &Job, counters: &mut Counters) -> Result<Reduced> {
         let work = Arc::new(WorkDir::create(&self.tmp_dir)?);
         let started = Instant::now();
-        let maps = with_tokenizer!(job.map.tokenize, |tokenizer| plan::map_tasks(job, work.path(), &tokenizer)?);
+        let maps = with_tokenizer!(job.map.tokenize, |tokenizer| plan::map_tasks(job, work.path(), tokenizer)?);
         let map_count = maps.len();
         let mut pool = Pool::new(self, job, work.path());
         for reply in pool.run_phase(&maps, counters)? {

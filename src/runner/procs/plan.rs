@@ -17,8 +17,7 @@ use super::protocol::{Request, TaskId};
 /// Cuts the inputs into map tasks with the engine's splitter. A mapped chunk becomes a byte
 /// range of its file; a streamed chunk (stdin, a pipe, `--no-mmap`) is written to the work
 /// directory first, since a worker cannot read the coordinator's stdin.
-pub fn map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: &T) -> Result<Vec<Task>> {
-    let tokenizer = tokenizer.clone();
+pub fn map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: T) -> Result<Vec<Task>> {
     let boundary = job.map.boundary(tokenizer);
     let splitter = Splitter::new(&job.plan.sources, job.chunk_size, job.mmap, boundary.clone());
     let mut tasks = Vec::new();
