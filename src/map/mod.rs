@@ -20,7 +20,7 @@ use std::sync::Arc;
 pub use filter::{stopword_codes, Filter, FilterArgs};
 pub use ngram::{Boundary, NGrams};
 
-use ngram::LineWords;
+use ngram::Runs;
 
 use crate::error::Result;
 use crate::partition::Partitioner;
@@ -74,8 +74,8 @@ impl MapSpec {
         let filter = self.loaded.clone();
         let ngrams =
             self.ngram.filter(|g| *g != NGrams { min: 1, max: 1 }).map(|g| (g, self.boundary(tokenizer.clone())));
-        let (table, stats, line) = (CountTable::default(), MapStats::default(), LineWords::default());
-        MapWorker { tokenizer, filter, ngrams, line, table, stats, spill_at }
+        let (table, stats, runs) = (CountTable::default(), MapStats::default(), Runs::default());
+        MapWorker { tokenizer, filter, ngrams, runs, table, stats, spill_at }
     }
 
     /// Where this job's input may be cut (after the tokenizer's boundaries, or at line ends
@@ -116,7 +116,7 @@ pub struct MapWorker<T> {
     /// `--ngram`, unless it is plain words, and the rule that ends an n-gram's run (line ends
     /// and forced cuts), the one every driver cuts this job's input with.
     ngrams: Option<(NGrams, Boundary<T>)>,
-    line: LineWords,
+    runs: Runs,
     table: CountTable,
     stats: MapStats,
     spill_at: usize,
@@ -174,24 +174,27 @@ impl<T: Tokenizer> MapWorker<T> {
     fn map_ngrams(&mut self, piece: &[u8]) -> bool {
         let Some((grams, rule)) = &self.ngrams else { unreachable!("n-grams are on") };
         let (grams, mut grams_out, mut removed) = (*grams, 0u64, 0u64);
+        let (table, runs) = (&mut self.table, &mut self.runs);
+        let mut count = |runs: &mut Runs| {
+            runs.count(|batch| {
+                table.add_tokens(batch);
+                grams_out += batch.len() as u64;
+            })
+        };
         let mut start = 0;
         while start < piece.len() {
-            let end = crate::split::chunk_end(piece, start, 1, rule);
-            let text = &piece[start..end];
-            start = end;
-            let line = &mut self.line;
-            line.clear();
+            let end = rule.run_end(piece, start);
             let filter = self.filter.as_deref();
-            self.tokenizer.tokenize(text, |word| match filter {
+            self.tokenizer.tokenize(&piece[start..end], |word| match filter {
                 Some(f) if !f.keeps(&word) => removed += 1,
-                _ => line.push(&word),
+                _ => runs.push(&word),
             });
-            let table = &mut self.table;
-            line.emit(grams, |gram| {
-                table.add_token(gram);
-                grams_out += 1;
-            });
+            start = end;
+            if runs.end_run(grams) {
+                count(runs);
+            }
         }
+        count(runs);
         self.stats.removed += removed;
         self.stats.input_bytes += piece.len() as u64;
         self.stats.output_records += grams_out;

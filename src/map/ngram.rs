@@ -11,7 +11,7 @@
 //! the counts do not depend on the chunk size, the worker count, the partition count or the
 //! runner.
 
-use crate::split::Cut;
+use crate::split::{chunk_end, Cut, MAX_RUN};
 use crate::tokenize::{Token, Tokenizer, WINDOW};
 
 /// The longest n-gram.
@@ -62,6 +62,23 @@ pub struct Boundary<T> {
     pub(super) lines: bool,
 }
 
+impl<T: Tokenizer> Boundary<T> {
+    /// Where the run that starts at `start` (a cut point) ends: the first cut after it. The
+    /// same point as `chunk_end(data, start, 1, self)`; with n-grams, a line end found by
+    /// `memchr` when there is one within [`MAX_RUN`] (a forced cut moves back to the last
+    /// tokenizer boundary before it; when a line end is one, no forced cut comes before it).
+    #[inline]
+    pub fn run_end(&self, data: &[u8], start: usize) -> usize {
+        if self.lines && self.tokenizer.is_boundary(b'\n') {
+            let window = &data[start..data.len().min(start.saturating_add(MAX_RUN))];
+            if let Some(k) = memchr::memchr(b'\n', window) {
+                return start + k + 1;
+            }
+        }
+        chunk_end(data, start, 1, self)
+    }
+}
+
 /// The tokenizer's boundaries; or, with n-grams, line ends (hard) and, for a forced cut in a
 /// line over `MAX_RUN`, the tokenizer's last boundary before it (soft), so that no cut splits a
 /// word.
@@ -84,45 +101,70 @@ impl<T: Tokenizer> Cut for Boundary<T> {
     }
 }
 
-/// The kept words of one run, copied out of the tokenizer (whose mapped words live in its
-/// scratch buffer) one space apart, so that every n-gram is already a slice of the buffer.
+/// The kept words of runs, copied out of the tokenizer (whose mapped words live in its scratch
+/// buffer) one space apart, so that every n-gram is already a slice of one buffer, and the
+/// n-grams of the runs ended so far. Many runs (lines) are gathered before their n-grams are
+/// counted, so that the counting table gets them in batches long enough to fetch their slots
+/// ahead of the lookups ([`crate::table::CountTable::add_tokens`]).
 #[derive(Debug, Default)]
-pub struct LineWords {
-    /// `w1 w2 w3`, then [`WINDOW`] bytes of padding while n-grams are emitted.
+pub struct Runs {
+    /// `w1 w2 w3 v1 v2 ...`, then [`WINDOW`] bytes of padding while n-grams are counted.
     bytes: Vec<u8>,
-    /// Where each word starts and ends in `bytes`.
+    /// Where each word of the current run starts and ends in `bytes`.
     words: Vec<(usize, usize)>,
+    /// Where each n-gram of the ended runs starts and ends in `bytes`.
+    grams: Vec<(usize, usize)>,
 }
 
-impl LineWords {
-    pub fn clear(&mut self) {
-        self.bytes.clear();
-        self.words.clear();
-    }
+/// N-grams gathered before they are counted.
+const GATHER: usize = 1024;
 
-    pub fn push(&mut self, word: &[u8]) {
+impl Runs {
+    /// Adds a word to the current run.
+    #[inline]
+    pub fn push(&mut self, word: &Token<'_>) {
         if !self.words.is_empty() {
             self.bytes.push(b' ');
         }
         let start = self.bytes.len();
-        self.bytes.extend_from_slice(word);
+        match word.window() {
+            // A copy of known size is a few moves, not a call.
+            Some(window) if word.len() <= WINDOW => {
+                self.bytes.extend_from_slice(window);
+                self.bytes.truncate(start + word.len());
+            }
+            _ => self.bytes.extend_from_slice(word),
+        }
         self.words.push((start, self.bytes.len()));
     }
 
-    /// Calls `add` with every n-gram of the run, shortest first, in order. Each comes with
-    /// [`WINDOW`] readable bytes after its start, so the counting table takes short ones by its
-    /// fast path, as it takes words cut from a chunk.
-    pub fn emit(&mut self, grams: NGrams, mut add: impl FnMut(Token<'_>)) {
+    /// Ends the current run: its n-grams, shortest first, in order, join the gathered ones.
+    /// Returns true when enough are gathered to [`count`](Self::count) them.
+    pub fn end_run(&mut self, grams: NGrams) -> bool {
         let count = self.words.len();
-        if count < grams.min {
-            return;
-        }
-        self.bytes.extend_from_slice(&[0; WINDOW]);
         for n in grams.min..=grams.max.min(count) {
-            for first in 0..=count - n {
-                add(Token::at(&self.bytes, self.words[first].0, self.words[first + n - 1].1));
-            }
+            let spans = self.words.windows(n).map(|w| (w[0].0, w[n - 1].1));
+            self.grams.extend(spans);
         }
+        self.words.clear();
+        if self.grams.is_empty() {
+            self.bytes.clear();
+        }
+        self.grams.len() >= GATHER
+    }
+
+    /// Hands the gathered n-grams to `add` and forgets them and their runs. Each comes with
+    /// [`WINDOW`] readable bytes after its start, so the counting table takes short ones by
+    /// its fast path, as it takes words cut from a chunk.
+    pub fn count(&mut self, add: impl FnOnce(&[Token<'_>])) {
+        debug_assert!(self.words.is_empty(), "a run is still open");
+        if !self.grams.is_empty() {
+            self.bytes.extend_from_slice(&[0; WINDOW]);
+            let tokens: Vec<Token> = self.grams.iter().map(|&(s, e)| Token::at(&self.bytes, s, e)).collect();
+            add(&tokens);
+        }
+        self.bytes.clear();
+        self.grams.clear();
     }
 }
 
@@ -141,16 +183,36 @@ mod tests {
         assert_eq!(NGrams::parse("2").unwrap().to_arg(), "2");
     }
 
-    #[test]
-    fn a_line_gives_its_grams_shortest_first() {
-        let mut line = LineWords::default();
-        for w in ["a", "bb", "c"] {
-            line.push(w.as_bytes());
-        }
+    fn counted(runs: &mut Runs) -> Vec<String> {
         let mut got = Vec::new();
-        line.emit(NGrams { min: 1, max: 4 }, |g| got.push(String::from_utf8(g.to_vec()).unwrap()));
-        assert_eq!(got, ["a", "bb", "c", "a bb", "bb c", "a bb c"]);
-        line.clear();
-        line.emit(NGrams { min: 2, max: 2 }, |_| panic!("an empty line has no grams"));
+        runs.count(|grams| got.extend(grams.iter().map(|g| String::from_utf8(g.to_vec()).unwrap())));
+        got
+    }
+
+    #[test]
+    fn a_run_gives_its_grams_shortest_first() {
+        let mut runs = Runs::default();
+        for w in ["a", "bb", "c"] {
+            runs.push(&Token::new(w.as_bytes()));
+        }
+        assert!(!runs.end_run(NGrams { min: 1, max: 4 }));
+        assert_eq!(counted(&mut runs), ["a", "bb", "c", "a bb", "bb c", "a bb c"]);
+        assert!(!runs.end_run(NGrams { min: 2, max: 2 }));
+        assert!(counted(&mut runs).is_empty(), "an empty run has no grams");
+    }
+
+    #[test]
+    fn grams_never_join_two_runs() {
+        let mut runs = Runs::default();
+        let long = "x".repeat(40);
+        for run in [vec!["a", "b"], vec!["c"], vec![], vec![long.as_str(), "d"]] {
+            for w in run {
+                // Words with windows (cut from a longer buffer) and without.
+                let text = format!("{w}{}", " ".repeat(16));
+                runs.push(&Token::at(text.as_bytes(), 0, w.len()));
+            }
+            runs.end_run(NGrams { min: 2, max: 3 });
+        }
+        assert_eq!(counted(&mut runs), ["a b".to_string(), format!("{long} d")]);
     }
 }
