@@ -128,7 +128,8 @@ pub struct CountArgs {
     #[command(flatten)]
     pub map: crate::map::MapSpec,
 
-    /// Output order: by count (descending, ties by word), by word (bytewise), or none.
+    /// Output order: by count (descending, ties by word), by word (bytewise), by document
+    /// frequency (with --df), or none. With --by-file, files come first, in input order.
     #[arg(short = 's', long, value_enum, default_value_t = SortOrder::Count)]
     pub sort: SortOrder,
 
@@ -143,6 +144,11 @@ pub struct CountArgs {
     /// Output format.
     #[arg(short = 'f', long, value_enum, default_value_t = Format::Tsv)]
     pub format: Format,
+
+    /// The output's columns, in order: a comma-separated list of file, word, count, share,
+    /// rank, df (default: word,count, with file first under --by-file and df last under --df).
+    #[arg(long, value_name = "LIST", value_enum, value_delimiter = ',')]
+    pub columns: Option<Vec<crate::output::Column>>,
 
     /// Write the result to FILE atomically (a temp file in the same directory, renamed into
     /// place) instead of stdout. A device or named pipe (/dev/null) is written in place.

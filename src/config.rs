@@ -16,10 +16,11 @@ use crate::gen::GenSpec;
 use crate::input::{InputArg, OnError, Plan};
 use crate::map::MapSpec;
 use crate::online::Online;
-use crate::output::{self, Format, OutputTarget, SortOrder};
+use crate::output::{self, Column, ColumnList, Format, OutputTarget, SortOrder};
 use crate::partition::Partitioner;
 use crate::progress::Progress;
 use crate::runner::{Job, Registration, Runner, RunnerArgs, Setup};
+use clap::ValueEnum;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -35,6 +36,8 @@ pub struct Config {
     pub top: Option<usize>,
     pub min_count: u64,
     pub format: Format,
+    /// The output's columns (`--columns`, or what `--by-file` and `--df` add).
+    pub columns: ColumnList,
     pub output: OutputTarget,
     pub mmap: bool,
     pub follow: bool,
@@ -61,7 +64,7 @@ impl Config {
             (false, Some(n)) => n,
             (false, None) => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
-        let partitioner = args.partition.partitioner(jobs);
+        let partitioner = args.partition.partitioner(jobs).skipping(args.map.keys().header_len());
         let top = args.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
         let output = match (&args.output, &args.output_dir) {
             (Some(file), _) => OutputTarget::File(file.clone()),
@@ -104,6 +107,7 @@ impl Config {
         };
         let mut map = args.map.clone();
         map.prepare()?;
+        let columns = columns(args)?;
         let inputs = if args.inputs.is_empty() {
             vec![InputArg::Stdin]
         } else {
@@ -125,6 +129,7 @@ impl Config {
             top,
             min_count: args.min_count,
             format: args.format,
+            columns,
             output,
             mmap: !args.no_mmap,
             follow: args.follow,
@@ -187,6 +192,31 @@ pub fn gen_spec(args: &GenArgs) -> Result<(GenSpec, OutputTarget)> {
     let spec =
         GenSpec { size: args.size as u64, vocab: args.vocab, zipf: args.zipf, seed: args.seed, script: args.script };
     Ok((spec, output))
+}
+
+/// The output columns the flags ask for, checked against the counting options and the format.
+fn columns(args: &CountArgs) -> Result<ColumnList> {
+    let keys = args.map.keys.keys()?;
+    if args.sort == SortOrder::Df && keys.df.is_none() {
+        return Err(usage("--sort", "df", "sorting by document frequency needs --df"));
+    }
+    let asked = match &args.columns {
+        Some(list) => list.clone(),
+        None => ColumnList::defaults(keys).as_slice().to_vec(),
+    };
+    let text = || asked.iter().map(|c| c.name()).collect::<Vec<_>>().join(",");
+    let columns = ColumnList::new(&asked).map_err(|why| usage("--columns", &text(), &why))?;
+    if columns.contains(Column::File) && !keys.by_file {
+        return Err(usage("--columns", &text(), "the file column needs --by-file"));
+    }
+    if columns.contains(Column::Df) && keys.df.is_none() {
+        return Err(usage("--columns", &text(), "the df column needs --df"));
+    }
+    if columns != ColumnList::default() && matches!(args.format, Format::Mrjob | Format::Uniq) {
+        let why = "this format writes a word and its count only: use tsv, csv, json or jsonl for other columns, --by-file or --df";
+        return Err(usage("--format", args.format.to_possible_value().expect("a value").get_name(), why));
+    }
+    Ok(columns)
 }
 
 fn usage(flag: &str, value: &str, why: &str) -> Error {

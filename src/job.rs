@@ -79,6 +79,9 @@ pub fn run(config: &Config) -> Result<Outcome> {
     counters.skipped_inputs = on_error.skipped();
 
     let started = Instant::now();
+    // An input's index: its source's, or, for URLs (-r spark), after the sources.
+    let urls = plan.urls.iter().map(|u| u.as_bytes().to_vec());
+    let names: Vec<Vec<u8>> = plan.sources.iter().map(|s| s.file_column()).chain(urls).collect();
     let spec = OutputSpec {
         sort: config.sort,
         top: config.top,
@@ -86,6 +89,10 @@ pub fn run(config: &Config) -> Result<Outcome> {
         format: config.format,
         parallel: runner.pool().is_some(),
         budget: config.budget,
+        keys: config.map.keys(),
+        columns: config.columns,
+        names: &names,
+        partitioner: config.partitioner,
     };
     counters.output_records = match runner.pool() {
         Some(pool) => pool.install(|| output::write(&reduced, &spec, sink)),

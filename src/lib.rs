@@ -33,6 +33,7 @@ pub mod gen;
 pub mod input;
 pub mod interrupt;
 pub mod job;
+pub mod keys;
 pub mod map;
 pub mod online;
 pub mod output;

@@ -33,13 +33,20 @@ pub fn fnv1a64_extend(mut h: u64, bytes: &[u8]) -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Partitioner {
     count: usize,
+    /// Key bytes before the word (see [`crate::keys`]): not hashed, so a word's records meet.
+    skip: usize,
 }
 
 impl Partitioner {
     /// `hash(word) mod count`.
     pub fn hash(count: usize) -> Partitioner {
         assert!((1..=MAX_PARTITIONS).contains(&count), "partition count out of range");
-        Partitioner { count }
+        Partitioner { count, skip: 0 }
+    }
+
+    /// This partitioner for keys whose first `header` bytes are not part of the word.
+    pub fn skipping(self, header: usize) -> Partitioner {
+        Partitioner { skip: header, ..self }
     }
 
     /// How many partitions there are.
@@ -49,11 +56,12 @@ impl Partitioner {
 
     /// The partition, in `0..count()`, of `word`.
     #[inline]
-    pub fn of(&self, word: &[u8]) -> usize {
-        partition_of(word, self.count)
+    pub fn of(&self, key: &[u8]) -> usize {
+        partition_of(&key[self.skip..], self.count)
     }
 
-    /// The flags that rebuild this partitioner in another process (a procs worker).
+    /// The flags that rebuild this partitioner in another process (a procs worker); the key
+    /// layout travels with the map flags.
     pub fn to_args(&self) -> Vec<String> {
         vec!["--partitions".into(), self.count.to_string()]
     }

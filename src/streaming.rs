@@ -27,7 +27,9 @@ use crate::budget::Budget;
 use crate::error::{io_reason, Error, Result};
 use crate::input::InputArg;
 use crate::input::{self, WalkOptions};
+use crate::keys::{Docs, Keys, Tag};
 use crate::map::{Boundary, MapSpec, MapWorker};
+use crate::output::{ColumnList, Format, Row};
 use crate::runfile;
 use crate::spill::Spiller;
 use crate::split::Splitter;
@@ -49,10 +51,37 @@ pub struct MapArgs {
     /// Write Hadoop Streaming counter lines (reporter:counter:mrwc,NAME,N) on stderr.
     #[arg(long)]
     pub counters: bool,
+    /// The name of the file being mapped, for --by-file and --df (default:
+    /// $mapreduce_map_input_file, then $map_input_file, as Hadoop Streaming sets them, else -).
+    #[arg(long, value_name = "NAME")]
+    pub input_name: Option<String>,
+}
+
+impl MapArgs {
+    /// The document name of this map task's records (see [`crate::keys`]).
+    fn input_name(&self) -> Result<Vec<u8>> {
+        let from_env = || ["mapreduce_map_input_file", "map_input_file"].iter().find_map(std::env::var_os);
+        let name = match &self.input_name {
+            Some(name) => name.as_bytes().to_vec(),
+            None => from_env().map_or_else(|| b"-".to_vec(), |n| n.as_encoded_bytes().to_vec()),
+        };
+        if name.iter().any(|&b| b == b'\t' || b == b'\n' || b == b'\r') {
+            let shown = String::from_utf8_lossy(&name).escape_debug().to_string();
+            return Err(Error::Usage(format!(
+                "input name '{shown}' holds a TAB or a line end, which the streaming format cannot carry"
+            )));
+        }
+        Ok(name)
+    }
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ReduceArgs {
+    /// With the map's --by-file, --df or --doc-per-line: fold the keyed records into rows (the
+    /// main command's tsv columns: `file<TAB>word<TAB>count`, `word<TAB>count<TAB>df`).
+    /// Without them, reduce sums each key as it comes, which is the combiner for any map.
+    #[command(flatten)]
+    pub keys: crate::keys::KeyArgs,
     /// Input in any order: sum in a table (spilling past --max-memory) instead of one pass.
     #[arg(long)]
     pub unsorted: bool,
@@ -111,29 +140,44 @@ pub fn map(args: &MapArgs) -> Result<()> {
     let spill_at = spill_at(args.max_memory, args.test_tiny_budget)?;
     let mut spec = args.map.clone();
     spec.prepare()?;
+    let keys = spec.keys();
+    let name = if keys.plain() { Vec::new() } else { args.input_name()? };
     with_tokenizer!(spec.tokenize, |tokenizer| {
-        map_with(spec.boundary(tokenizer.clone()), spec.worker(tokenizer, spill_at), args.counters)
+        let worker = spec.worker(tokenizer.clone(), spill_at);
+        map_with(spec.boundary(tokenizer), worker, (keys, &name), args.counters)
     })
 }
 
-/// One map worker over stdin; its "spill" is writing its table out.
-fn map_with<T: Tokenizer>(boundary: Boundary<T>, mut worker: MapWorker<T>, report: bool) -> Result<()> {
+/// One map worker over stdin; its "spill" is writing its table out (keys with a header in
+/// their text form, see [`crate::keys`]).
+fn map_with<T: Tokenizer>(
+    boundary: Boundary<T>,
+    mut worker: MapWorker<T>,
+    (keys, name): (Keys, &[u8]),
+    report: bool,
+) -> Result<()> {
     let plan = input::plan(&[InputArg::Stdin], WalkOptions { recursive: false, follow: false, urls: false });
     let splitter = Splitter::new(&plan.sources, 1 << 20, false, boundary.clone());
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let write_table = |table: CountTable, out: &mut BufWriter<io::StdoutLock>| -> io::Result<()> {
-        let mut result = Ok(());
-        table.for_each(|word, count| {
+        let (mut result, mut text) = (Ok(()), Vec::new());
+        table.for_each(|key, count| {
             if result.is_ok() {
-                result = write_record(out, word, count);
+                result = if keys.plain() {
+                    write_record(out, key, count)
+                } else {
+                    text.clear();
+                    keys.write_text(&mut text, key, name);
+                    write_record(out, &text, count)
+                };
             }
         });
         result
     };
     for chunk in splitter {
         let mut chunk = chunk?;
-        worker.start_task();
+        worker.start_task(chunk.source);
         let mut full = false;
         // stdin is a stream: its chunks come whole, never as a whole-source reader.
         chunk
@@ -161,10 +205,11 @@ fn map_with<T: Tokenizer>(boundary: Boundary<T>, mut worker: MapWorker<T>, repor
 }
 
 /// Splits a reduce input line (without its `\n`) into key and count, or says why it is
-/// malformed. The key is everything before the first TAB; the count is a plain decimal number
-/// that fits a `u64`, optionally followed by one `\r`.
+/// malformed. The key is everything before the last TAB (a key in text form holds TABs, see
+/// [`crate::keys`]); the count is a plain decimal number that fits a `u64`, optionally
+/// followed by one `\r`.
 pub fn parse_line(line: &[u8]) -> std::result::Result<(&[u8], u64), &'static str> {
-    let tab = line.iter().position(|&b| b == b'\t').ok_or("no TAB between key and count")?;
+    let tab = line.iter().rposition(|&b| b == b'\t').ok_or("no TAB between key and count")?;
     let (key, value) = (&line[..tab], &line[tab + 1..]);
     let value = value.strip_suffix(b"\r").unwrap_or(value);
     if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
@@ -223,11 +268,13 @@ pub fn reduce(args: &ReduceArgs) -> Result<()> {
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut line = Vec::new();
-    let (mut line_no, mut records, mut written) = (0u64, 0u64, 0u64);
+    let (mut line_no, mut records) = (0u64, 0u64);
     let mut bad: (u64, Option<String>) = (0, None);
     let spill_at = spill_at(args.max_memory, args.test_tiny_budget)?;
     let read_error = |e: io::Error| Error::Input { path: "-".into(), reason: io_reason(&e) };
 
+    let keys = args.keys.keys()?;
+    let mut totals = Totals { out: &mut out, fold: (!keys.plain()).then(|| Fold::new(keys)), written: 0 };
     let mut table = CountTable::default();
     let tmp = args.tmp_dir.clone().unwrap_or_else(std::env::temp_dir);
     let spiller = Spiller::new(&tmp, crate::partition::Partitioner::hash(1));
@@ -243,7 +290,11 @@ pub fn reduce(args: &ReduceArgs) -> Result<()> {
         }
         line_no += 1;
         let text = line.strip_suffix(b"\n").unwrap_or(&line);
-        let (key, count) = match parse_line(text) {
+        let parsed = parse_line(text).and_then(|(key, count)| match keys.plain() || Keys::parse_text(key).is_some() {
+            true => Ok((key, count)),
+            false => Err("the key is not word<TAB>file<TAB>c|l, as `mrwc map` writes it with these options"),
+        });
+        let (key, count) = match parsed {
             Ok(kc) => kc,
             Err(why) if args.skip_bad_records => {
                 bad.0 += 1;
@@ -269,10 +320,9 @@ pub fn reduce(args: &ReduceArgs) -> Result<()> {
                         "reduce: line {line_no}: input is not grouped by key: sort it (LC_ALL=C sort) or use --unsorted"
                     )));
                 }
-                if let Err(e) = write_record(&mut out, k, *total) {
+                if let Err(e) = totals.emit(k, *total) {
                     break Err(e);
                 }
-                written += 1;
                 k.clear();
                 k.extend_from_slice(key);
                 *total = count;
@@ -281,14 +331,12 @@ pub fn reduce(args: &ReduceArgs) -> Result<()> {
         }
     };
     let result = result.and_then(|()| match current.take() {
-        Some((k, total)) => {
-            written += 1;
-            write_record(&mut out, &k, total)
-        }
+        Some((k, total)) => totals.emit(&k, total),
         None => Ok(()),
     });
-    let result =
-        if args.unsorted { result.and(emit_unsorted(table, spiller, &mut out, &mut written)?) } else { result };
+    let result = if args.unsorted { result.and(emit_unsorted(table, spiller, &mut totals)?) } else { result };
+    let result = result.and_then(|()| totals.finish());
+    let written = totals.written;
     finish(result.and_then(|()| out.flush()))?;
     if let (n, Some(first)) = &bad {
         crate::error::diag(format!(
@@ -304,19 +352,13 @@ pub fn reduce(args: &ReduceArgs) -> Result<()> {
 }
 
 /// Writes `--unsorted`'s totals in key order: from the table, or merged with its spills.
-fn emit_unsorted(
-    table: CountTable,
-    spiller: Spiller,
-    out: &mut impl Write,
-    written: &mut u64,
-) -> Result<io::Result<()>> {
+fn emit_unsorted(table: CountTable, spiller: Spiller, totals: &mut Totals) -> Result<io::Result<()>> {
     if !spiller.spilled() {
         let records = table.into_records();
         for (word, count) in records.sorted_by_word() {
-            if let Err(e) = write_record(out, word, count) {
+            if let Err(e) = totals.emit(word, count) {
                 return Ok(Err(e));
             }
-            *written += 1;
         }
         return Ok(Ok(()));
     }
@@ -324,11 +366,90 @@ fn emit_unsorted(
     let (runs, work) = spiller.into_runs().expect("spilled");
     let mut result = Ok(());
     runfile::merge_paths(&runs[0], work.path(), |word, count| {
-        result = write_record(out, word, count);
-        *written += 1;
+        result = totals.emit(word, count);
         Ok(result.is_ok())
     })?;
     Ok(result)
+}
+
+/// Where reduce's totals go, in key order: `key<TAB>count` lines, or rows folded from keys in
+/// text form.
+struct Totals<'a> {
+    out: &'a mut dyn Write,
+    fold: Option<Fold>,
+    /// Lines written.
+    written: u64,
+}
+
+impl Totals<'_> {
+    fn emit(&mut self, key: &[u8], total: u64) -> io::Result<()> {
+        match &mut self.fold {
+            None => {
+                self.written += 1;
+                write_record(&mut self.out, key, total)
+            }
+            Some(fold) => fold.push(key, total, &mut self.out, &mut self.written),
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        match &mut self.fold {
+            None => Ok(()),
+            Some(fold) => fold.flush(&mut self.out, &mut self.written),
+        }
+    }
+}
+
+/// Folds the totals of one word's keys (`word<TAB>file<TAB>tag`, consecutive in key order)
+/// into rows, as the main command's output stage does (`crate::output::rows`).
+struct Fold {
+    keys: Keys,
+    columns: ColumnList,
+    word: Vec<u8>,
+    /// The word's totals: document name, tag, total.
+    entries: Vec<(Vec<u8>, Tag, u64)>,
+}
+
+impl Fold {
+    fn new(keys: Keys) -> Fold {
+        Fold { keys, columns: ColumnList::defaults(keys), word: Vec::new(), entries: Vec::new() }
+    }
+
+    fn push(&mut self, key: &[u8], total: u64, out: &mut dyn Write, written: &mut u64) -> io::Result<()> {
+        let (word, name, tag) = Keys::parse_text(key).expect("checked when read");
+        if word != self.word.as_slice() {
+            self.flush(out, written)?;
+            self.word = word.to_vec();
+        }
+        self.entries.push((name.to_vec(), tag, total));
+        Ok(())
+    }
+
+    fn flush(&mut self, out: &mut dyn Write, written: &mut u64) -> io::Result<()> {
+        let entries = std::mem::take(&mut self.entries);
+        let mut rows: Vec<(&[u8], u64, u64)> = Vec::new();
+        for (name, tag, total) in &entries {
+            let file: &[u8] = if self.keys.by_file { name } else { b"" };
+            if rows.last().is_none_or(|r| r.0 != file) {
+                rows.push((file, 0, 0));
+            }
+            let row = rows.last_mut().expect("a row");
+            let overflow = || io::Error::other(format!("count overflow: a total exceeds {}", u64::MAX));
+            match tag {
+                Tag::Occurrences => {
+                    row.1 = row.1.checked_add(*total).ok_or_else(overflow)?;
+                    row.2 += u64::from(self.keys.df == Some(Docs::Files));
+                }
+                Tag::Lines => row.2 = row.2.checked_add(*total).ok_or_else(overflow)?,
+            }
+        }
+        for (file, count, df) in rows {
+            let row = Row { file, word: &self.word, count, df, ..Row::default() };
+            Format::Tsv.get().record(out, *written, &row, self.columns.as_slice())?;
+            *written += 1;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -340,7 +461,8 @@ mod tests {
         assert_eq!(parse_line(b"word\t12"), Ok((&b"word"[..], 12)));
         assert_eq!(parse_line(b"\t0\r"), Ok((&b""[..], 0)));
         assert_eq!(parse_line(b"no tab"), Err("no TAB between key and count"));
-        for bad in [&b"w\t"[..], b"w\t-1", b"w\t+1", b"w\t1.0", b"w\t 1", b"w\t1\t2"] {
+        assert_eq!(parse_line(b"w\tf.txt\tc\t3"), Ok((&b"w\tf.txt\tc"[..], 3)));
+        for bad in [&b"w\t"[..], b"w\t-1", b"w\t+1", b"w\t1.0", b"w\t 1", b"w\t1\t"] {
             assert_eq!(parse_line(bad), Err("the count is not a plain decimal number"), "{bad:?}");
         }
         assert_eq!(parse_line(b"w\t18446744073709551616"), Err("the count is larger than 18446744073709551615"));

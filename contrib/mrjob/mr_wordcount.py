@@ -15,6 +15,13 @@ do the counting options --stopwords CODE (repeatable), --min-len, --max-len, --n
 --ngram;
 --stopwords-file FILE and --only FILE are uploaded with the job. All are handed to every
 `mrwc map` task, so the cluster counts as `mrwc` does on one machine.
+
+--by-file, --df and --doc-per-line go to `mrwc map` (which names each record's file from
+Hadoop's mapreduce_map_input_file) and to the reducer, which folds the records into the main
+command's tsv rows (`file<TAB>word<TAB>count`, `word<TAB>count<TAB>df`); the combiner sums
+them as any other key. Hadoop's key is the first field, the word, so a word's records meet in
+one reducer; but its sort leaves a word's lines in any order of file, so the combiner and the
+reducer sum in a table (`mrwc reduce --unsorted`, which spills past its --max-memory).
 """
 
 import shlex
@@ -42,6 +49,9 @@ class MRWordCount(MRJob):
         self.add_passthru_arg("--max-len", type=int)
         self.add_passthru_arg("--no-numbers", action="store_true")
         self.add_passthru_arg("--ngram", help="N or N..M: count runs of words within a line")
+        self.add_passthru_arg("--by-file", action="store_true", help="count per input file")
+        self.add_passthru_arg("--df", action="store_true", help="add each word's document frequency")
+        self.add_passthru_arg("--doc-per-line", action="store_true", help="with --df: a line is a document")
 
     def files(self):
         if not self.options.mrwc:
@@ -70,10 +80,13 @@ class MRWordCount(MRJob):
             args.append("--no-numbers")
         if o.ngram:
             args += ["--ngram", o.ngram]
-        tokenize = " ".join(shlex.quote(a) for a in args)
+        keys = [flag for flag, on in [("--by-file", o.by_file), ("--df", o.df),
+                                      ("--doc-per-line", o.doc_per_line)] if on]
+        tokenize = " ".join(shlex.quote(a) for a in args + keys)
+        reduce = "./mrwc reduce --unsorted" if keys else "./mrwc reduce"
         return [MRStep(mapper_cmd="./mrwc map " + tokenize,
-                       combiner_cmd="./mrwc reduce",
-                       reducer_cmd="./mrwc reduce")]
+                       combiner_cmd=reduce,
+                       reducer_cmd=" ".join([reduce] + keys))]
 
 
 if __name__ == "__main__":

@@ -73,6 +73,15 @@ pub struct Source {
     pub size: Option<u64>,
 }
 
+impl Source {
+    /// The source as the `file` column of `--by-file` writes it: the path's bytes as the
+    /// planner found it (as given, or under the directory given), `-` for stdin.
+    pub fn file_column(&self) -> Vec<u8> {
+        use std::os::unix::ffi::OsStrExt;
+        self.path.as_ref().map_or_else(|| b"-".to_vec(), |p| p.as_os_str().as_bytes().to_vec())
+    }
+}
+
 /// The ordered sources of a job, and the inputs that could not be used.
 #[derive(Debug, Default)]
 pub struct Plan {

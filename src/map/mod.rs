@@ -23,10 +23,11 @@ pub use ngram::{Boundary, NGrams};
 use ngram::Runs;
 
 use crate::error::Result;
+use crate::keys::{Docs, KeyArgs, Keys, Tag, HEADER};
 use crate::partition::Partitioner;
 use crate::records::Records;
 use crate::table::CountTable;
-use crate::tokenize::{Tokenizer, TokenizerSpec};
+use crate::tokenize::{Token, Tokenizer, TokenizerSpec};
 
 /// The map-side flags: how text becomes counted words. One flag group, shared by the main
 /// command, `mrwc map` and the procs workers, and handed on to other processes by
@@ -43,6 +44,8 @@ pub struct MapSpec {
     /// skipped); an n-gram never spans a line end.
     #[arg(long, value_name = "N|N..M", value_parser = NGrams::parse, help_heading = "Counting options")]
     pub ngram: Option<NGrams>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
     /// The filter the flags describe, once [`prepare`](Self::prepare) has loaded its lists.
     #[arg(skip)]
     loaded: Option<Arc<Filter>>,
@@ -52,6 +55,7 @@ impl MapSpec {
     /// Checks the flags and loads what they name (stopword lists, a vocabulary), once, before
     /// any work starts: a bad list is a usage error naming it.
     pub fn prepare(&mut self) -> Result<()> {
+        self.keys.keys()?;
         self.loaded = Filter::build(&self.filter, &self.tokenize)?.map(Arc::new);
         Ok(())
     }
@@ -64,7 +68,14 @@ impl MapSpec {
         if let Some(grams) = self.ngram {
             args.extend(["--ngram".to_string(), grams.to_arg()]);
         }
+        args.extend(self.keys.to_args());
         args
+    }
+
+    /// What this job's keys hold (see [`crate::keys`]); [`prepare`](Self::prepare) has
+    /// checked the flags.
+    pub fn keys(&self) -> Keys {
+        self.keys.keys().unwrap_or_default()
     }
 
     /// A map worker of this spec, whose table is full past `spill_at` bytes (see
@@ -72,16 +83,19 @@ impl MapSpec {
     pub fn worker<T: Tokenizer>(&self, tokenizer: T, spill_at: usize) -> MapWorker<T> {
         assert!(self.loaded.is_some() || !self.filter.is_set(), "MapSpec::prepare was not called");
         let filter = self.loaded.clone();
-        let ngrams =
-            self.ngram.filter(|g| *g != NGrams { min: 1, max: 1 }).map(|g| (g, self.boundary(tokenizer.clone())));
+        let ngrams = self.ngram.filter(|g| *g != NGrams { min: 1, max: 1 });
+        let rule = self.boundary(tokenizer.clone());
         let (table, stats, runs) = (CountTable::default(), MapStats::default(), Runs::default());
-        MapWorker { tokenizer, filter, ngrams, runs, table, stats, spill_at }
+        let keyed = Keyed { keys: self.keys(), source: 0, key: Vec::new() };
+        MapWorker { tokenizer, filter, ngrams, rule, keyed, runs, table, stats, spill_at }
     }
 
     /// Where this job's input may be cut (after the tokenizer's boundaries, or at line ends
-    /// when n-grams of several words are counted); every driver cuts chunks and pieces with it.
+    /// when n-grams of several words are counted or lines are documents); every driver cuts
+    /// chunks and pieces with it.
     pub fn boundary<T: Tokenizer>(&self, tokenizer: T) -> Boundary<T> {
-        Boundary { tokenizer, lines: self.ngram.is_some_and(NGrams::spans_words) }
+        let lines = self.ngram.is_some_and(NGrams::spans_words) || self.keys().df == Some(Docs::Lines);
+        Boundary { tokenizer, lines }
     }
 }
 
@@ -113,13 +127,49 @@ impl MapStats {
 pub struct MapWorker<T> {
     tokenizer: T,
     filter: Option<Arc<Filter>>,
-    /// `--ngram`, unless it is plain words, and the rule that ends an n-gram's run (line ends
-    /// and forced cuts), the one every driver cuts this job's input with.
-    ngrams: Option<(NGrams, Boundary<T>)>,
+    /// `--ngram`, unless it is plain words.
+    ngrams: Option<NGrams>,
+    /// The rule that ends a run (line ends and forced cuts, for n-grams and line documents),
+    /// the one every driver cuts this job's input with.
+    rule: Boundary<T>,
+    keyed: Keyed,
     runs: Runs,
     table: CountTable,
     stats: MapStats,
     spill_at: usize,
+}
+
+/// The keyed side of a worker: the job's key layout, the input being mapped, a key buffer.
+struct Keyed {
+    keys: Keys,
+    source: usize,
+    key: Vec<u8>,
+}
+
+impl Keyed {
+    /// Counts `tokens` (one run's) under the current input's header, and, when lines are
+    /// documents, the run's distinct tokens once each under the line tag.
+    fn add(&mut self, table: &mut CountTable, tokens: &[Token<'_>]) {
+        let mut add = |key: &mut Vec<u8>, header: [u8; HEADER], word: &[u8]| {
+            key.clear();
+            key.extend_from_slice(&header);
+            key.extend_from_slice(word);
+            table.add_one(key);
+        };
+        let header = self.keys.header(self.source, Tag::Occurrences);
+        for token in tokens {
+            add(&mut self.key, header, token);
+        }
+        if self.keys.df == Some(Docs::Lines) {
+            let mut distinct: Vec<&[u8]> = tokens.iter().map(|t| &**t).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let header = self.keys.header(self.source, Tag::Lines);
+            for word in distinct {
+                add(&mut self.key, header, word);
+            }
+        }
+    }
 }
 
 /// A finished worker's table, cut into one list per partition, and its statistics.
@@ -129,9 +179,11 @@ pub struct MapOutput {
 }
 
 impl<T: Tokenizer> MapWorker<T> {
-    /// Counts that a task started: one chunk is one task, whatever pieces it arrives in.
-    pub fn start_task(&mut self) {
+    /// Counts that a task started: one chunk of input number `source` (its index in the
+    /// plan) is one task, whatever pieces it arrives in.
+    pub fn start_task(&mut self, source: usize) {
         self.stats.tasks += 1;
+        self.keyed.source = source;
     }
 
     /// Counts every token (or n-gram) of `piece`, which must end where [`MapSpec::boundary`]
@@ -139,6 +191,9 @@ impl<T: Tokenizer> MapWorker<T> {
     /// driver should [`take`](Self::take) it.
     #[inline]
     pub fn map(&mut self, piece: &[u8]) -> bool {
+        if !self.keyed.keys.plain() {
+            return self.map_keyed(piece);
+        }
         if self.ngrams.is_some() {
             return self.map_ngrams(piece);
         }
@@ -172,8 +227,8 @@ impl<T: Tokenizer> MapWorker<T> {
     /// same rule (the piece starts at one), so an n-gram never spans one whether or not it
     /// also ends a piece.
     fn map_ngrams(&mut self, piece: &[u8]) -> bool {
-        let Some((grams, rule)) = &self.ngrams else { unreachable!("n-grams are on") };
-        let (grams, mut grams_out, mut removed) = (*grams, 0u64, 0u64);
+        let Some(grams) = self.ngrams else { unreachable!("n-grams are on") };
+        let (rule, mut grams_out, mut removed) = (&self.rule, 0u64, 0u64);
         let (table, runs) = (&mut self.table, &mut self.runs);
         let mut count = |runs: &mut Runs| {
             runs.count(|batch| {
@@ -198,6 +253,34 @@ impl<T: Tokenizer> MapWorker<T> {
         self.stats.removed += removed;
         self.stats.input_bytes += piece.len() as u64;
         self.stats.output_records += grams_out;
+        self.table.memory_bytes() > self.spill_at
+    }
+
+    /// `map` for keys with a header ([`crate::keys`]): each word or n-gram after its input's
+    /// header, and, when lines are documents, each line's distinct ones once more under the
+    /// line tag. Runs are lines when the job cuts at lines, else the whole piece.
+    fn map_keyed(&mut self, piece: &[u8]) -> bool {
+        let grams = self.ngrams.unwrap_or(NGrams { min: 1, max: 1 });
+        let (mut out, mut removed) = (0u64, 0u64);
+        let mut start = 0;
+        while start < piece.len() {
+            let end = if self.rule.lines { self.rule.run_end(piece, start) } else { piece.len() };
+            let (runs, filter) = (&mut self.runs, self.filter.as_deref());
+            self.tokenizer.tokenize(&piece[start..end], |word| match filter {
+                Some(f) if !f.keeps(&word) => removed += 1,
+                _ => runs.push(&word),
+            });
+            start = end;
+            runs.end_run(grams);
+            let (table, keyed) = (&mut self.table, &mut self.keyed);
+            runs.count(|tokens| {
+                out += tokens.len() as u64;
+                keyed.add(table, tokens);
+            });
+        }
+        self.stats.removed += removed;
+        self.stats.input_bytes += piece.len() as u64;
+        self.stats.output_records += out;
         self.table.memory_bytes() > self.spill_at
     }
 
@@ -240,9 +323,9 @@ mod tests {
     #[test]
     fn tasks_combine_into_one_table() {
         let mut worker = spec().worker(Words::new(Case::Lower), usize::MAX);
-        worker.start_task();
+        worker.start_task(0);
         assert!(!worker.map(b"the cat and THE hat"));
-        worker.start_task();
+        worker.start_task(0);
         assert!(!worker.map(b"the end"));
         let out = worker.finish(Partitioner::hash(1));
         assert_eq!(out.stats, MapStats { tasks: 2, input_bytes: 26, output_records: 7, combined: 5, removed: 0 });

@@ -59,7 +59,7 @@ impl NGrams {
 #[derive(Debug, Clone)]
 pub struct Boundary<T> {
     pub(super) tokenizer: T,
-    pub(super) lines: bool,
+    pub(crate) lines: bool,
 }
 
 impl<T: Tokenizer> Boundary<T> {

@@ -12,10 +12,14 @@ use crate::records::Records;
 use crate::split::Cut;
 use crate::tokenize::Tokenizer;
 
-/// Bytes received per input, not yet cut into pieces, and the pieces waiting to be mapped.
+/// Text of one input (its index, its bytes), cut where the job's rule allows.
+pub type Piece = (usize, Vec<u8>);
+
+/// Bytes received per input, not yet cut into pieces, and the pieces waiting to be mapped
+/// (each with the index of its input).
 pub struct Batcher {
     pub carries: Vec<Vec<u8>>,
-    pub pieces: Vec<Vec<u8>>,
+    pub pieces: Vec<Piece>,
 }
 
 impl Batcher {
@@ -40,7 +44,7 @@ impl Batcher {
         }
         let rest = carry.split_off(end);
         let piece = std::mem::replace(carry, rest);
-        self.pieces.push(piece);
+        self.pieces.push((idx, piece));
     }
 
     /// Cuts every input: at its last boundary, or whole.
@@ -54,14 +58,14 @@ pub struct Shared<T> {
     workers: Vec<Mutex<MapWorker<T>>>,
     /// Set by a mapper whose table passed its share: the event loop should flush.
     full: AtomicBool,
-    pieces: Mutex<mpsc::Receiver<Vec<u8>>>,
+    pieces: Mutex<mpsc::Receiver<Piece>>,
     /// Pieces mapped so far, and the signal that one more was.
     done: (Mutex<u64>, Condvar),
 }
 
 impl<T: Tokenizer> Shared<T> {
     /// `count` mappers of `spec`, each spilling at `spill_at`, and the sending end of their queue.
-    pub fn new(spec: &MapSpec, tokenizer: &T, count: usize, spill_at: usize) -> (Shared<T>, mpsc::SyncSender<Vec<u8>>) {
+    pub fn new(spec: &MapSpec, tokenizer: &T, count: usize, spill_at: usize) -> (Shared<T>, mpsc::SyncSender<Piece>) {
         let (queue, pieces) = mpsc::sync_channel(2 * count);
         let workers = (0..count).map(|_| Mutex::new(spec.worker(tokenizer.clone(), spill_at))).collect();
         let shared = Shared {
@@ -81,10 +85,10 @@ impl<T: Tokenizer> Shared<T> {
     pub fn mapper(&self, i: usize) {
         loop {
             let piece = self.pieces.lock().unwrap_or_else(|p| p.into_inner()).recv();
-            let Ok(piece) = piece else { return };
+            let Ok((source, piece)) = piece else { return };
             {
                 let mut worker = self.workers[i].lock().unwrap_or_else(|p| p.into_inner());
-                worker.start_task();
+                worker.start_task(source);
                 if worker.map(&piece) {
                     self.full.store(true, Ordering::Relaxed);
                 }
@@ -98,7 +102,7 @@ impl<T: Tokenizer> Shared<T> {
 /// The map side, as seen from the event loop.
 pub struct Mappers<'s, T> {
     pub shared: &'s Shared<T>,
-    pub queue: mpsc::SyncSender<Vec<u8>>,
+    pub queue: mpsc::SyncSender<Piece>,
     pub sent: u64,
 }
 

@@ -184,7 +184,8 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
         let mut totals = Totals::new(job.partitioner.count(), self.online.window);
         let spiller = Spiller::new(job.tmp_dir, job.partitioner);
         let mut batcher = Batcher::new(job.plan.sources.len());
-        let mut snapshots = Snapshots { number: 0, previous: Default::default() };
+        let names = job.plan.sources.iter().map(crate::input::Source::file_column).collect();
+        let mut snapshots = Snapshots { number: 0, previous: Default::default(), keys: job.map.keys(), names };
         let mut open = job.plan.sources.len();
         let mut bytes = 0u64;
         let mut next_snapshot = started + self.online.every;
@@ -320,9 +321,29 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
 struct Snapshots {
     number: u64,
     previous: std::collections::HashMap<Box<[u8]>, u64>,
+    /// The job's keys, and its inputs' names: with `--by-file`, a snapshot shows
+    /// `file<TAB>word` (so tsv blocks have the batch output's layout); with `--df`, word counts
+    /// (the final result has the df column).
+    keys: crate::keys::Keys,
+    names: Vec<Vec<u8>>,
 }
 
 impl Snapshots {
+    /// What a snapshot shows for a key with a header; nothing for line records.
+    fn shown(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let (doc, tag, word) = self.keys.split(key);
+        if tag != crate::keys::Tag::Occurrences {
+            return None;
+        }
+        if !self.keys.by_file {
+            return Some(word.to_vec());
+        }
+        let mut shown = self.names.get(doc as usize).cloned().unwrap_or_else(|| b"-".to_vec());
+        shown.push(b'\t');
+        shown.extend_from_slice(word);
+        Some(shown)
+    }
+
     fn take(
         &mut self,
         totals: &Totals,
@@ -334,8 +355,12 @@ impl Snapshots {
     ) -> Snapshot {
         self.number += 1;
         let elapsed = started.elapsed();
+        let shown = match self.keys.plain() {
+            true => totals.top(online.top),
+            false => totals.top_shown(online.top, |key| self.shown(key)),
+        };
         let top: Vec<(Box<[u8]>, u64, Option<u64>)> =
-            totals.top(online.top).into_iter().map(|(w, c)| (w.clone(), c, self.previous.get(&w).copied())).collect();
+            shown.into_iter().map(|(w, c)| (w.clone(), c, self.previous.get(&w).copied())).collect();
         self.previous = top.iter().map(|(w, c, _)| (w.clone(), *c)).collect();
         Snapshot {
             number: self.number,

@@ -144,6 +144,20 @@ impl Totals {
         best.into_iter().map(|(w, c)| (w.into(), c)).collect()
     }
 
+    /// [`top`](Self::top) of what `shown` makes of the keys (summed when several keys show
+    /// the same; left out when `shown` says `None`): for keys with a header.
+    pub fn top_shown(&self, n: usize, shown: impl Fn(&[u8]) -> Option<Vec<u8>>) -> Vec<(Box<[u8]>, u64)> {
+        let mut sums: std::collections::HashMap<Vec<u8>, u64> = Default::default();
+        for (key, count) in self.partitions.iter().flat_map(|p| p.counts.iter()) {
+            if let Some(s) = shown(key) {
+                *sums.entry(s).or_default() += *count;
+            }
+        }
+        let mut best = top_of(sums.iter().map(|(w, c)| (&w[..], *c)), n);
+        best.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        best.into_iter().map(|(w, c)| (w.into(), c)).collect()
+    }
+
     /// Moves out all but the `keep` most frequent words of each partition, as one list per
     /// partition (for spilling when the totals outgrow the memory budget).
     pub fn evict(&mut self, keep: usize) -> Vec<Records> {

@@ -84,7 +84,7 @@ fn write_stream(
     produce: impl FnOnce(&mut dyn FnMut(&[u8], u64) -> Result<bool>) -> Result<()>,
 ) -> Result<u64> {
     let io_err = |e: io::Error| Error::Output { what: "write error".into(), reason: crate::error::io_reason(&e) };
-    let mut w = RecordWriter::new(out, format).map_err(io_err)?;
+    let mut w = RecordWriter::new(out, format, super::format::WORD_COUNT).map_err(io_err)?;
     let mut n = 0u64;
     let mut failure = None;
     produce(&mut |word, count| match w.write(word, count) {
@@ -146,7 +146,8 @@ fn stream(
             }
             Ok(())
         }
-        (SortOrder::Count | SortOrder::None, top) => by_count(runs, scratch, spec, &wanted, top, emit),
+        // Df needs --df, whose output is rows (`rows.rs`).
+        (SortOrder::Count | SortOrder::Df | SortOrder::None, top) => by_count(runs, scratch, spec, &wanted, top, emit),
     }
 }
 

@@ -13,6 +13,7 @@ mod commit;
 mod dir;
 mod external;
 pub mod format;
+mod rows;
 mod target;
 
 use std::cmp::Ordering;
@@ -23,7 +24,7 @@ use rayon::slice::ParallelSliceMut;
 
 pub use commit::Sink;
 pub(crate) use dir::{already_exists, check_replaceable};
-pub use format::{Format, RecordWriter};
+pub use format::{Column, ColumnList, Format, RecordWriter, Row};
 pub use target::{check as check_target, link_target, parent_dir, OutputTarget};
 
 use crate::error::Result;
@@ -36,13 +37,15 @@ pub enum SortOrder {
     Count,
     /// Word, bytewise ascending.
     Word,
+    /// Document frequency descending, then as count (with --df).
+    Df,
     /// No order (cheapest).
     None,
 }
 
 /// What the output stage does with the reduced partitions.
 #[derive(Debug, Clone, Copy)]
-pub struct OutputSpec {
+pub struct OutputSpec<'a> {
     pub sort: SortOrder,
     pub top: Option<usize>,
     pub min_count: u64,
@@ -51,6 +54,20 @@ pub struct OutputSpec {
     pub parallel: bool,
     /// The job's memory budget: bounds the sort buffers when the result is on disk.
     pub budget: crate::budget::Budget,
+    /// What the reduced keys hold (see [`crate::keys`]).
+    pub keys: crate::keys::Keys,
+    pub columns: ColumnList,
+    /// The inputs' names, by index in the plan, for the `file` column.
+    pub names: &'a [Vec<u8>],
+    /// The job's partitioner: part files of rows follow its partitions.
+    pub partitioner: crate::partition::Partitioner,
+}
+
+impl OutputSpec<'_> {
+    /// Whether records become rows with more than a word and a count (see `rows.rs`).
+    fn rows(&self) -> bool {
+        !self.keys.plain() || self.columns != ColumnList::default()
+    }
 }
 
 pub type Record<'a> = (&'a [u8], u64);
@@ -109,7 +126,8 @@ pub fn arrange<'a>(partitions: &'a [Records], spec: &OutputSpec) -> Vec<Record<'
         }
     }
     match spec.sort {
-        SortOrder::Count => sort(&mut records, count_major, spec.parallel),
+        // Df needs --df, whose output is rows.
+        SortOrder::Count | SortOrder::Df => sort(&mut records, count_major, spec.parallel),
         SortOrder::Word => sort(&mut records, word_major, spec.parallel),
         SortOrder::None => {}
     }
@@ -118,6 +136,9 @@ pub fn arrange<'a>(partitions: &'a [Records], spec: &OutputSpec) -> Vec<Record<'
 
 /// Writes the result to the sink: one stream, or one part file per partition.
 pub fn write(reduced: &Reduced, spec: &OutputSpec, sink: Sink) -> Result<u64> {
+    if spec.rows() {
+        return rows::write(reduced, spec, sink);
+    }
     match reduced {
         Reduced::Memory(partitions) => write_records_of(partitions, spec, sink),
         Reduced::Disk { runs, work } => external::write(runs, work.path(), spec, sink),
@@ -141,7 +162,7 @@ fn write_records_of(partitions: &[Records], spec: &OutputSpec, sink: Sink) -> Re
 }
 
 fn write_records(out: &mut dyn std::io::Write, records: &[Record], format: Format) -> std::io::Result<()> {
-    let mut w = RecordWriter::new(out, format)?;
+    let mut w = RecordWriter::new(out, format, format::WORD_COUNT)?;
     for &(word, count) in records {
         w.write(word, count)?;
     }
@@ -182,7 +203,7 @@ mod tests {
         vec![a, b]
     }
 
-    fn spec(sort: SortOrder, top: Option<usize>, min_count: u64) -> OutputSpec {
+    fn spec(sort: SortOrder, top: Option<usize>, min_count: u64) -> OutputSpec<'static> {
         OutputSpec {
             sort,
             top,
@@ -190,6 +211,10 @@ mod tests {
             format: Format::Tsv,
             parallel: false,
             budget: crate::budget::Budget::given(1 << 30, false),
+            keys: crate::keys::Keys::default(),
+            columns: ColumnList::default(),
+            names: &[],
+            partitioner: crate::partition::Partitioner::hash(1),
         }
     }
 

@@ -85,7 +85,7 @@ impl InProcess {
                             continue;
                         }
                     };
-                    worker.start_task();
+                    worker.start_task(chunk.source);
                     let mut spilled = Ok(());
                     let read = chunk.for_each_piece(job.chunk_size, &boundary, |piece| {
                         job.progress.add(piece.len() as u64);

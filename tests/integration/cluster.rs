@@ -48,6 +48,27 @@ fn the_mrjob_job_gives_the_threads_counts() {
             .stdout();
         assert_eq!(parse_tsv(&out.stdout), parse_tsv(want.as_bytes()), "{options:?}");
     }
+    // Per-file counts and document frequency: the reducer folds the keyed records into the
+    // main command's rows; Hadoop names a task's file `file://PATH`.
+    let inputs = [fixture("sample.txt"), fixture("multilingual.txt")];
+    for keys in [&["--by-file"][..], &["--df"], &["--by-file", "--df", "--doc-per-line"]] {
+        let out = Command::new(venv.join("bin/python"))
+            .arg(root().join("contrib/mrjob/mr_wordcount.py"))
+            .args(["-r", "local", "--mrwc", bin()])
+            .args(keys)
+            .args(&inputs)
+            .env("TMPDIR", TestDir::new().path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut got: Vec<&str> = text.lines().map(|l| l.strip_prefix("file://").unwrap_or(l)).collect();
+        let want = Mrwc::new().args(keys).args(&inputs).stdout();
+        let mut want: Vec<&str> = want.lines().collect();
+        got.sort_unstable();
+        want.sort_unstable();
+        assert!(want.len() > 10 && got == want, "{keys:?}: {got:?}");
+    }
 }
 
 #[test]
@@ -104,6 +125,22 @@ fn spark_gives_byte_identical_output_to_threads() {
         .output();
     run.assert_code(0);
     assert!(run.stdout_bytes == want.stdout_bytes, "{}\n---\n{}", run.stdout, run.stderr);
+
+    // Per-file counts and document frequency: each input is mapped knowing its index.
+    for keys in [&["--by-file", "--df", "--doc-per-line"][..], &["--df", "--columns", "word,df,rank"]] {
+        let want = Mrwc::new().args(keys).args(&inputs).output();
+        want.assert_code(0);
+        let run = t
+            .cmd()
+            .args(["-r", "spark", "--spark-master", "local[2]", "--spark-submit"])
+            .arg(&submit)
+            .args(["--tmp-dir", "."])
+            .args(keys)
+            .args(&inputs)
+            .output();
+        run.assert_code(0);
+        assert!(run.stdout_bytes == want.stdout_bytes, "{keys:?}: {}\n---\n{}", run.stdout, run.stderr);
+    }
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 mod cluster;
 mod counting;
+mod documents;
 mod errors;
 mod generate;
 mod memory;

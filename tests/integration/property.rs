@@ -569,3 +569,114 @@ fn check_words_catches_what_a_segmenter_bug_would_do() {
         assert!(check_words(&bad, &want, segmented_by_words).is_err(), "{bad:?} passed");
     }
 }
+
+/// What a line holds under the `whitespace` tokenizer and `--case lower`, in order.
+fn whitespace_words(line: &[u8]) -> Vec<Vec<u8>> {
+    let counts_of_one = |w: &[u8]| reference_whitespace(w, true).into_keys().next();
+    line.split(|b| b" \t\r\x0b\x0c".contains(b)).filter(|w| !w.is_empty()).filter_map(counts_of_one).collect()
+}
+
+/// The documented rows of `--by-file`, `--df [--doc-per-line]` and `--ngram 1..max` over
+/// `files`: per (file, gram) or per gram, the count and the documents (files or lines) holding
+/// it; a gram is 1..=max consecutive words of one line joined by a space. Rows are in file
+/// order, then count descending, then bytes.
+fn reference_rows(files: &[(String, Vec<u8>)], by_file: bool, df: Option<bool>, max: usize) -> Vec<u8> {
+    /// A row's count, the lines holding its gram, the files holding it.
+    type Row = (u64, u64, std::collections::BTreeSet<usize>);
+    let mut rows: BTreeMap<(usize, Vec<u8>), Row> = BTreeMap::new();
+    for (i, (_, text)) in files.iter().enumerate() {
+        for line in text.split(|&b| b == b'\n') {
+            let words = whitespace_words(line);
+            let mut grams: Vec<Vec<u8>> = Vec::new();
+            for n in 1..=max {
+                grams.extend(words.windows(n).map(|w| w.join(&b' ')));
+            }
+            let file = if by_file { i } else { 0 };
+            for g in &grams {
+                let row = rows.entry((file, g.clone())).or_default();
+                row.0 += 1;
+                row.2.insert(i);
+            }
+            grams.sort();
+            grams.dedup();
+            for g in grams {
+                rows.entry((file, g)).or_default().1 += 1;
+            }
+        }
+    }
+    let mut sorted: Vec<_> = rows.into_iter().collect();
+    sorted.sort_by(|a, b| a.0 .0.cmp(&b.0 .0).then(b.1 .0.cmp(&a.1 .0)).then(a.0 .1.cmp(&b.0 .1)));
+    let mut out = Vec::new();
+    for ((file, gram), (count, lines, in_files)) in sorted {
+        if by_file {
+            out.extend_from_slice(files[file].0.as_bytes());
+            out.push(b'\t');
+        }
+        out.extend_from_slice(&gram);
+        out.extend_from_slice(format!("\t{count}").as_bytes());
+        match df {
+            Some(true) => out.extend_from_slice(format!("\t{lines}").as_bytes()),
+            Some(false) => out.extend_from_slice(format!("\t{}", in_files.len()).as_bytes()),
+            None => {}
+        }
+        out.push(b'\n');
+    }
+    out
+}
+
+/// Text from a small vocabulary, so that words repeat within lines and across files (the
+/// tokenizer's edge cases are `text()`'s business); an empty separator glues two words.
+fn doc_text() -> impl Strategy<Value = Vec<u8>> {
+    let words: Vec<&'static [u8]> = vec![b"the", b"The", b"a", b"cat", "é".as_bytes(), "中文".as_bytes(), b"x\xff"];
+    let separators: Vec<&'static [u8]> = vec![b" ", b" ", b"\n", b"\t", b" \r\n", b""];
+    let pair = (proptest::sample::select(words), proptest::sample::select(separators));
+    proptest::collection::vec(pair, 0..60).prop_map(|pairs| pairs.iter().flat_map(|(w, s)| [*w, *s].concat()).collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// `--by-file`, `--df` and n-grams, whatever cuts the input: chunks down to one byte,
+    /// workers, partitions, spills, the local, threads and procs runners.
+    #[test]
+    fn per_file_and_document_counts_match_the_reference(
+        texts in proptest::collection::vec(doc_text(), 1..4),
+        s in setup(),
+        keys in 0usize..4,
+        max in 1usize..=3,
+        procs in proptest::bool::weighted(0.15),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<(String, Vec<u8>)> = texts
+            .into_iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let path = dir.path().join(format!("in-{i}"));
+                std::fs::write(&path, &text).unwrap();
+                (path.to_string_lossy().into_owned(), text)
+            })
+            .collect();
+        let (flags, by_file, df): (&[&str], bool, Option<bool>) = match keys {
+            0 => (&["--by-file"], true, None),
+            1 => (&["--df"], false, Some(false)),
+            2 => (&["--df", "--doc-per-line"], false, Some(true)),
+            _ => (&["--by-file", "--df", "--doc-per-line"], true, Some(true)),
+        };
+        let runner = if procs { "procs" } else { s.runner };
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mrwc"));
+        cmd.args(["-q", "-t", "whitespace", "-r", runner, "--tmp-dir"]).arg(dir.path());
+        cmd.args(["-j", &s.jobs.to_string(), "--chunk-size", &s.chunk.to_string(), "-p", &s.partitions.to_string()]);
+        cmd.args(["--ngram", &format!("1..{max}")]).args(flags);
+        if !s.mmap {
+            cmd.arg("--no-mmap");
+        }
+        if let Some(m) = s.memory {
+            cmd.args(["--max-memory", &(m.max(64 << 10)).to_string(), "--test-tiny-budget"]);
+        }
+        let out = cmd.args(files.iter().map(|(p, _)| p)).output().unwrap();
+        prop_assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let want = reference_rows(&files, by_file, df, max);
+        prop_assert!(out.stdout == want, "{flags:?} 1..{max} -r {runner}\ngot:\n{}\nwant:\n{}",
+            String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&want));
+    }
+}

@@ -1,21 +1,26 @@
-//! `--format csv`: RFC 4180, a `word,count` header, CRLF line ends; a word holding a comma, a
-//! quote or a line end is quoted, its quotes doubled.
+//! `--format csv`: RFC 4180, a header naming the columns (`word,count`), CRLF line ends; a
+//! field holding a comma, a quote or a line end is quoted, its quotes doubled.
 
 use std::io::{self, Write};
 
-use super::{write_u64, RecordFormat};
+use super::{write_column, Column, RecordFormat, Row};
 
 pub struct Csv;
 
 impl RecordFormat for Csv {
-    fn header(&self, out: &mut dyn Write) -> io::Result<()> {
-        out.write_all(b"word,count\r\n")
+    fn header(&self, out: &mut dyn Write, columns: &[Column]) -> io::Result<()> {
+        let names: Vec<&str> = columns.iter().map(|c| c.name()).collect();
+        out.write_all(names.join(",").as_bytes())?;
+        out.write_all(b"\r\n")
     }
 
-    fn record(&self, out: &mut dyn Write, _index: u64, word: &[u8], count: u64) -> io::Result<()> {
-        write_field(out, word)?;
-        out.write_all(b",")?;
-        write_u64(out, count)?;
+    fn record(&self, out: &mut dyn Write, _index: u64, row: &Row, columns: &[Column]) -> io::Result<()> {
+        for (i, &column) in columns.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            write_column(out, row, column, &write_field)?;
+        }
         out.write_all(b"\r\n")
     }
 }

@@ -5,13 +5,13 @@
 use std::io::{self, Write};
 use std::time::SystemTime;
 
-use super::{write_json_string, RecordFormat};
+use super::{write_json_string, Column, RecordFormat, Row};
 
 pub struct Jsonl;
 
 impl RecordFormat for Jsonl {
-    fn record(&self, out: &mut dyn Write, _index: u64, word: &[u8], count: u64) -> io::Result<()> {
-        super::json::write_object(out, word, count)?;
+    fn record(&self, out: &mut dyn Write, _index: u64, row: &Row, columns: &[Column]) -> io::Result<()> {
+        super::json::write_object(out, row, columns)?;
         out.write_all(b"\n")
     }
 

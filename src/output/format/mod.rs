@@ -11,6 +11,11 @@
 //! | mrjob  | `"w"<TAB>n\n`                  | nothing                         |
 //! | uniq   | `%7d w\n` (`uniq -c`)          | nothing                         |
 //!
+//! tsv, csv, json and jsonl write the [`Column`]s a job asks for (`--columns`, or `file` and
+//! `df` added by `--by-file` and `--df`) in its order: tab-separated, as the csv header's
+//! names, or as the objects' keys. mrjob and uniq have one fixed layout (`config` refuses other
+//! columns for them).
+//!
 //! tsv writes a word's bytes as they are, even when they are not UTF-8. csv, json and jsonl must
 //! be valid UTF-8, so each invalid byte sequence is replaced by U+FFFD (as
 //! `String::from_utf8_lossy` does). mrjob's key is what Python's `json.dumps` writes (mrjob's
@@ -62,15 +67,128 @@ impl Format {
     }
 }
 
+/// An output column (`--columns`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Column {
+    /// The input file (with --by-file).
+    File,
+    Word,
+    Count,
+    /// count / all tokens counted (after the filters), in the file with --by-file.
+    Share,
+    /// 1 for the most frequent word (in its file with --by-file), ties broken by word.
+    Rank,
+    /// Documents holding the word (with --df).
+    Df,
+}
+
+impl Column {
+    pub fn name(self) -> &'static str {
+        match self {
+            Column::File => "file",
+            Column::Word => "word",
+            Column::Count => "count",
+            Column::Share => "share",
+            Column::Rank => "rank",
+            Column::Df => "df",
+        }
+    }
+}
+
+/// The columns every format writes when nothing else is asked for.
+pub const WORD_COUNT: &[Column] = &[Column::Word, Column::Count];
+
+/// A job's output columns: each at most once, in the order asked for. A fixed array, so that
+/// the output's settings stay one `Copy` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnList {
+    len: usize,
+    items: [Column; 6],
+}
+
+impl Default for ColumnList {
+    fn default() -> Self {
+        ColumnList::new(WORD_COUNT).expect("valid")
+    }
+}
+
+impl ColumnList {
+    /// The list of `columns`, unless one is named twice or none is named.
+    pub fn new(columns: &[Column]) -> Result<ColumnList, String> {
+        let mut items = [Column::Word; 6];
+        for (i, &c) in columns.iter().enumerate() {
+            if columns[..i].contains(&c) {
+                return Err(format!("column '{}' is named twice", c.name()));
+            }
+            items[i] = c;
+        }
+        if columns.is_empty() {
+            return Err("no column named".into());
+        }
+        Ok(ColumnList { len: columns.len(), items })
+    }
+
+    /// The columns of a job that does not name them: `word,count`, after `file` with
+    /// `--by-file`, before `df` with `--df`.
+    pub fn defaults(keys: crate::keys::Keys) -> ColumnList {
+        let mut list = Vec::new();
+        list.extend(keys.by_file.then_some(Column::File));
+        list.extend([Column::Word, Column::Count]);
+        list.extend(keys.df.map(|_| Column::Df));
+        ColumnList::new(&list).expect("distinct columns")
+    }
+
+    pub fn as_slice(&self) -> &[Column] {
+        &self.items[..self.len]
+    }
+
+    pub fn contains(&self, column: Column) -> bool {
+        self.as_slice().contains(&column)
+    }
+}
+
+/// One output record, with every column a format may be asked to write.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Row<'a> {
+    pub file: &'a [u8],
+    pub word: &'a [u8],
+    pub count: u64,
+    pub share: f64,
+    pub rank: u64,
+    pub df: u64,
+}
+
+impl<'a> Row<'a> {
+    pub fn of(word: &'a [u8], count: u64) -> Row<'a> {
+        Row { word, count, ..Row::default() }
+    }
+}
+
+/// How a format writes a text column (a word, a file name).
+pub(crate) type WriteText<'f> = &'f dyn Fn(&mut dyn Write, &[u8]) -> io::Result<()>;
+
+/// Writes the value of `column` of `row`: numbers as digits, text through `text`.
+pub(crate) fn write_column(out: &mut dyn Write, row: &Row, column: Column, text: WriteText) -> io::Result<()> {
+    match column {
+        Column::File => text(out, row.file),
+        Column::Word => text(out, row.word),
+        Column::Count => write_u64(out, row.count),
+        // Shortest text that reads back as the same number, as Python's repr writes it.
+        Column::Share => write!(out, "{:?}", row.share),
+        Column::Rank => write_u64(out, row.rank),
+        Column::Df => write_u64(out, row.df),
+    }
+}
+
 /// How records are written in one format.
 pub trait RecordFormat: Sync {
     /// What comes before the first record.
-    fn header(&self, _out: &mut dyn Write) -> io::Result<()> {
+    fn header(&self, _out: &mut dyn Write, _columns: &[Column]) -> io::Result<()> {
         Ok(())
     }
 
     /// Record number `index` (0, 1, ...).
-    fn record(&self, out: &mut dyn Write, index: u64, word: &[u8], count: u64) -> io::Result<()>;
+    fn record(&self, out: &mut dyn Write, index: u64, row: &Row, columns: &[Column]) -> io::Result<()>;
 
     /// What comes after the last of `records` records.
     fn footer(&self, _out: &mut dyn Write, _records: u64) -> io::Result<()> {
@@ -80,9 +198,9 @@ pub trait RecordFormat: Sync {
     /// One online snapshot, number `number` taken at `time`, of the words in `top`.
     fn snapshot(&self, out: &mut dyn Write, number: u64, time: SystemTime, top: &[(&[u8], u64)]) -> io::Result<()> {
         let _ = (number, time);
-        self.header(out)?;
+        self.header(out, WORD_COUNT)?;
         for (i, (word, count)) in top.iter().enumerate() {
-            self.record(out, i as u64, word, *count)?;
+            self.record(out, i as u64, &Row::of(word, *count), WORD_COUNT)?;
         }
         self.footer(out, top.len() as u64)?;
         out.write_all(b"\n")
@@ -90,21 +208,26 @@ pub trait RecordFormat: Sync {
 }
 
 /// Writes records in one format, with the format's header and footer.
-pub struct RecordWriter<W: Write> {
+pub struct RecordWriter<'c, W: Write> {
     out: W,
     format: &'static dyn RecordFormat,
+    columns: &'c [Column],
     records: u64,
 }
 
-impl<W: Write> RecordWriter<W> {
-    pub fn new(mut out: W, format: Format) -> io::Result<RecordWriter<W>> {
+impl<'c, W: Write> RecordWriter<'c, W> {
+    pub fn new(mut out: W, format: Format, columns: &'c [Column]) -> io::Result<RecordWriter<'c, W>> {
         let format = format.get();
-        format.header(&mut out)?;
-        Ok(RecordWriter { out, format, records: 0 })
+        format.header(&mut out, columns)?;
+        Ok(RecordWriter { out, format, columns, records: 0 })
     }
 
     pub fn write(&mut self, word: &[u8], count: u64) -> io::Result<()> {
-        self.format.record(&mut self.out, self.records, word, count)?;
+        self.write_row(&Row::of(word, count))
+    }
+
+    pub fn write_row(&mut self, row: &Row) -> io::Result<()> {
+        self.format.record(&mut self.out, self.records, row, self.columns)?;
         self.records += 1;
         Ok(())
     }
@@ -182,7 +305,7 @@ mod tests {
     use super::*;
 
     fn render(format: Format, records: &[(&[u8], u64)]) -> String {
-        let mut w = RecordWriter::new(Vec::new(), format).unwrap();
+        let mut w = RecordWriter::new(Vec::new(), format, WORD_COUNT).unwrap();
         for (word, count) in records {
             w.write(word, *count).unwrap();
         }
@@ -227,7 +350,7 @@ mod tests {
         let rec: &[(&[u8], u64)] = &[(b"a\xffb", 1)];
         assert_eq!(render(Format::Jsonl, rec), "{\"word\":\"a\u{fffd}b\",\"count\":1}\n");
         assert_eq!(render(Format::Csv, rec), "word,count\r\na\u{fffd}b,1\r\n");
-        let mut w = RecordWriter::new(Vec::new(), Format::Tsv).unwrap();
+        let mut w = RecordWriter::new(Vec::new(), Format::Tsv, WORD_COUNT).unwrap();
         w.write(b"a\xffb", 1).unwrap();
         assert_eq!(w.finish().unwrap(), b"a\xffb\t1\n");
     }

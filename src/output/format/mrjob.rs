@@ -3,12 +3,13 @@
 
 use std::io::{self, Write};
 
-use super::{write_json_string, write_u64, RecordFormat};
+use super::{write_json_string, write_u64, Column, RecordFormat, Row};
 
 pub struct Mrjob;
 
 impl RecordFormat for Mrjob {
-    fn record(&self, out: &mut dyn Write, _index: u64, word: &[u8], count: u64) -> io::Result<()> {
+    fn record(&self, out: &mut dyn Write, _index: u64, row: &Row, _columns: &[Column]) -> io::Result<()> {
+        let (word, count) = (row.word, row.count);
         write_json_string(out, word, true)?;
         out.write_all(b"\t")?;
         write_u64(out, count)?;

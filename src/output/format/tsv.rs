@@ -1,16 +1,20 @@
-//! `--format tsv` (the default): `word<TAB>count`, the word's bytes as they are.
+//! `--format tsv`: `word<TAB>count`, the Hadoop Streaming layout, or the job's columns one tab
+//! apart. Words and file names are written as their bytes are, even when not UTF-8.
 
 use std::io::{self, Write};
 
-use super::{write_u64, RecordFormat};
+use super::{write_column, Column, RecordFormat, Row};
 
 pub struct Tsv;
 
 impl RecordFormat for Tsv {
-    fn record(&self, out: &mut dyn Write, _index: u64, word: &[u8], count: u64) -> io::Result<()> {
-        out.write_all(word)?;
-        out.write_all(b"\t")?;
-        write_u64(out, count)?;
+    fn record(&self, out: &mut dyn Write, _index: u64, row: &Row, columns: &[Column]) -> io::Result<()> {
+        for (i, &column) in columns.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b"\t")?;
+            }
+            write_column(out, row, column, &|out, bytes| out.write_all(bytes))?;
+        }
         out.write_all(b"\n")
     }
 }

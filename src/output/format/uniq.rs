@@ -4,12 +4,13 @@
 
 use std::io::{self, Write};
 
-use super::{write_u64, RecordFormat};
+use super::{write_u64, Column, RecordFormat, Row};
 
 pub struct Uniq;
 
 impl RecordFormat for Uniq {
-    fn record(&self, out: &mut dyn Write, _index: u64, word: &[u8], count: u64) -> io::Result<()> {
+    fn record(&self, out: &mut dyn Write, _index: u64, row: &Row, _columns: &[Column]) -> io::Result<()> {
+        let (word, count) = (row.word, row.count);
         let digits = count.checked_ilog10().unwrap_or(0) as usize + 1;
         out.write_all(&b"       "[..7usize.saturating_sub(digits)])?;
         write_u64(out, count)?;

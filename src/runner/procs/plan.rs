@@ -22,12 +22,12 @@ pub fn map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: T) -> Result<V
     let splitter = Splitter::new(&job.plan.sources, job.chunk_size, job.mmap, boundary.clone());
     let mut tasks = Vec::new();
     // `at` is where the task's bytes start in the source's text, for messages.
-    let push = |tasks: &mut Vec<Task>, source: &str, path: PathBuf, at: u64, start: u64, end: u64| {
+    let push = |tasks: &mut Vec<Task>, (source, name): (usize, &str), path: PathBuf, at: u64, start: u64, end: u64| {
         let task = tasks.len();
         tasks.push(Task {
             name: TaskId::Map(task).to_string(),
-            input: format!("input {source} bytes {}..{}", at, at + end - start),
-            request: Request::Map { task, attempt: 0, path, start, end },
+            input: format!("input {name} bytes {}..{}", at, at + end - start),
+            request: Request::Map { task, attempt: 0, source, path, start, end },
         });
     };
     for chunk in splitter {
@@ -41,13 +41,14 @@ pub fn map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: T) -> Result<V
         let source = &job.plan.sources[chunk.source];
         if let (Some(range), Some(path)) = (chunk.mapped_range(), &source.path) {
             let (start, end) = (range.start as u64, range.end as u64);
-            push(&mut tasks, &source.name, path.clone(), start, start, end);
+            push(&mut tasks, (chunk.source, &source.name), path.clone(), start, start, end);
             continue;
         }
         // Streamed (or decompressed) text is written to the work directory, a file per task,
         // so that a retried attempt can read it again.
         let mut written = Ok(());
         let mut offset = 0u64;
+        let index = chunk.source;
         let read = chunk.for_each_piece(job.chunk_size, &boundary, |piece| {
             if written.is_err() {
                 return;
@@ -55,7 +56,7 @@ pub fn map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: T) -> Result<V
             let path = work.join(format!("input-{:05}", tasks.len()));
             written = interrupt::creating(|| fs::write(&path, piece)).map_err(|e| Error::temp_dir(&path, &e));
             let len = piece.len() as u64;
-            push(&mut tasks, &source.name, path, offset, 0, len);
+            push(&mut tasks, (index, &source.name), path, offset, 0, len);
             offset += len;
         });
         written?;

@@ -265,9 +265,14 @@ impl<'a> Pool<'a> {
             attempts[task] += 1;
             last_worker[task] = Some(w);
             let request = match &tasks[task].request {
-                Request::Map { task, path, start, end, .. } => {
-                    Request::Map { task: *task, attempt: attempts[*task], path: path.clone(), start: *start, end: *end }
-                }
+                Request::Map { task, source, path, start, end, .. } => Request::Map {
+                    task: *task,
+                    attempt: attempts[*task],
+                    source: *source,
+                    path: path.clone(),
+                    start: *start,
+                    end: *end,
+                },
                 Request::Reduce { task, maps, .. } => {
                     Request::Reduce { task: *task, attempt: attempts[*task], maps: *maps }
                 }

@@ -62,8 +62,20 @@ impl std::fmt::Display for TaskId {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    Map { task: usize, attempt: u32, path: PathBuf, start: u64, end: u64 },
-    Reduce { task: usize, attempt: u32, maps: usize },
+    /// Map bytes `start..end` of `path`, the text of input number `source` of the plan.
+    Map {
+        task: usize,
+        attempt: u32,
+        source: usize,
+        path: PathBuf,
+        start: u64,
+        end: u64,
+    },
+    Reduce {
+        task: usize,
+        attempt: u32,
+        maps: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,8 +154,8 @@ impl Request {
 
     pub fn encode(&self) -> String {
         match self {
-            Request::Map { task, attempt, path, start, end } => {
-                format!("map\t{task}\t{attempt}\t{}\t{start}\t{end}", hex(path.as_os_str().as_bytes()))
+            Request::Map { task, attempt, source, path, start, end } => {
+                format!("map\t{task}\t{attempt}\t{source}\t{}\t{start}\t{end}", hex(path.as_os_str().as_bytes()))
             }
             Request::Reduce { task, attempt, maps } => format!("reduce\t{task}\t{attempt}\t{maps}"),
         }
@@ -152,15 +164,16 @@ impl Request {
     pub fn decode(text: &str) -> io::Result<Request> {
         let f: Vec<&str> = text.split('\t').collect();
         match f.first().copied() {
-            Some("map") if f.len() == 6 => {
-                let path = unhex(f[3]).ok_or_else(|| bad("bad path"))?;
+            Some("map") if f.len() == 7 => {
+                let path = unhex(f[4]).ok_or_else(|| bad("bad path"))?;
                 let path = PathBuf::from(std::ffi::OsStr::from_bytes(&path));
                 Ok(Request::Map {
                     task: field(&f, 1)?,
                     attempt: field(&f, 2)?,
+                    source: field(&f, 3)?,
                     path,
-                    start: field(&f, 4)?,
-                    end: field(&f, 5)?,
+                    start: field(&f, 5)?,
+                    end: field(&f, 6)?,
                 })
             }
             Some("reduce") if f.len() == 4 => {
@@ -251,7 +264,7 @@ mod tests {
     fn requests_and_replies_round_trip() {
         let path = PathBuf::from(std::ffi::OsStr::from_bytes(b"dir/we\tird\n\xff.txt"));
         let requests = [
-            Request::Map { task: 3, attempt: 2, path, start: 10, end: 4096 },
+            Request::Map { task: 3, attempt: 2, source: 1, path, start: 10, end: 4096 },
             Request::Reduce { task: 1, attempt: 1, maps: 41 },
         ];
         for r in requests {

@@ -59,6 +59,11 @@ pub struct WorkerArgs {
 }
 
 impl WorkerArgs {
+    /// The job's partitioner, as the coordinator's (see `config`).
+    fn partitioner(&self) -> crate::partition::Partitioner {
+        self.partition.partitioner(1).skipping(self.map.keys().header_len())
+    }
+
     fn heartbeat(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.heartbeat_ms.max(1))
     }
@@ -158,11 +163,11 @@ fn inject_fault(spec: &str, task: &str, attempt: u32, heartbeat: std::time::Dura
 
 fn execute(args: &WorkerArgs, request: &Request) -> Result<Reply> {
     match request {
-        Request::Map { task, attempt, path, start, end } => {
+        Request::Map { task, attempt, source, path, start, end } => {
             let dir = create_attempt_dir(&TaskId::Map(*task).dir(&args.work_dir), *attempt)?;
             let data = read_range(path, *start, *end, !args.no_mmap)?;
             let (stats, spilled) =
-                with_tokenizer!(args.map.tokenize, |tokenizer| map_range(tokenizer, &data, &dir, args)?);
+                with_tokenizer!(args.map.tokenize, |tokenizer| map_range(tokenizer, (*source, &data), &dir, args)?);
             Ok(Reply::MapDone {
                 task: *task,
                 attempt: *attempt,
@@ -262,7 +267,7 @@ fn read_range(path: &Path, start: u64, end: u64, mmap: bool) -> Result<Range> {
 /// Returns the map statistics and what was spilled before the end.
 fn map_range<T: Tokenizer>(
     tokenizer: T,
-    data: &[u8],
+    (source, data): (usize, &[u8]),
     dir: &Path,
     args: &WorkerArgs,
 ) -> Result<(MapStats, spill::SpillStats)> {
@@ -272,11 +277,11 @@ fn map_range<T: Tokenizer>(
     let mut worker = args.map.worker(tokenizer, spill_at);
     let mut spilled = spill::SpillStats::default();
     let (mut spills, mut start) = (0usize, 0usize);
-    worker.start_task();
+    worker.start_task(source);
     loop {
         let last = start >= data.len();
         if last || worker.table_bytes() > spill_at {
-            let lists = worker.take().into_partitions(args.partition.partitioner(1));
+            let lists = worker.take().into_partitions(args.partitioner());
             let n = spills;
             let (_, written) = spill::write_runs(lists, dir, |p| part_name(p, n))?;
             if !last {
@@ -285,7 +290,7 @@ fn map_range<T: Tokenizer>(
             spills += 1;
             if spills == spill::MAX_RUNS {
                 // Bound the files of one task: its runs of each partition merged into one.
-                for p in 0..args.partition.partitioner(1).count() {
+                for p in 0..args.partitioner().count() {
                     let runs: Vec<PathBuf> =
                         (0..spills).map(|n| dir.join(part_name(p, n))).filter(|r| r.exists()).collect();
                     if !runs.is_empty() {

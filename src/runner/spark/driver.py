@@ -6,6 +6,8 @@ argv[1] is a JSON object:
   map_args    arguments of `mrwc map` (tokenizer, case)
   result      local file the driver writes: one `word<TAB>count` line per word
   partitions  number of reduce partitions for reduceByKey
+  per_input   whether `mrwc map` must know which input it maps (--by-file, --df): then each
+              input is piped with `--input-name I`, I its index in `inputs`
 
 Lines are read as bytes (use_unicode=False) and each partition is piped through `mrwc map`
 with a binary-safe pipe: PySpark's rdd.pipe writes str(element) and decodes the command's output
@@ -71,9 +73,16 @@ def main():
     spark = SparkSession.builder.appName("mrwc").getOrCreate()
     sc = spark.sparkContext
     sc.setLogLevel("ERROR")
-    lines = sc.textFile(",".join(job["inputs"]), use_unicode=False)
-    counts = lines.mapPartitions(pipe_partition(job["map_args"])).reduceByKey(lambda a, b: a + b,
-                                                                              job["partitions"])
+    if job["per_input"]:
+        mapped = sc.union([
+            sc.textFile(path, use_unicode=False)
+              .mapPartitions(pipe_partition(job["map_args"] + ["--input-name", str(i)]))
+            for i, path in enumerate(job["inputs"])
+        ])
+    else:
+        lines = sc.textFile(",".join(job["inputs"]), use_unicode=False)
+        mapped = lines.mapPartitions(pipe_partition(job["map_args"]))
+    counts = mapped.reduceByKey(lambda a, b: a + b, job["partitions"])
     tmp = job["result"] + ".partial"
     with open(tmp, "wb") as out:
         for word, count in counts.toLocalIterator():

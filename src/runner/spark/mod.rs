@@ -31,6 +31,7 @@ use crate::counters::Counters;
 use crate::error::{io_reason, quote_path, Error, Result};
 use crate::input::{self, decode, Opened};
 use crate::interrupt;
+use crate::keys::Keys;
 use crate::partition::Partitioner;
 use crate::records::Records;
 use crate::reduce::Reduced;
@@ -118,7 +119,8 @@ impl Runner for Spark {
         // commas and expands glob characters.
         // Text that mrwc decodes (compressed, UTF-16, with a BOM) and stdin are written out as
         // plain text, since Spark would read them raw: Hadoop picks a codec by file name only.
-        let mut inputs: Vec<String> = job.plan.urls.clone();
+        // Sources first, then URLs: an input's index is its `file` column's (see `job.rs`).
+        let mut inputs: Vec<String> = Vec::new();
         for (i, source) in job.plan.sources.iter().enumerate() {
             let link = work.path().join(format!("input-{i:06}"));
             let plain = match &source.path {
@@ -148,17 +150,19 @@ impl Runner for Spark {
             }
             inputs.push(format!("file://{}", link.display()));
         }
+        inputs.extend(job.plan.urls.iter().cloned());
         counters.input_files = inputs.len() as u64;
         counters.map.input_bytes = job.plan.known_bytes();
         let driver = work.path().join("driver.py");
         interrupt::creating(|| fs::write(&driver, DRIVER)).map_err(|e| temp_err(&driver, e))?;
         let result = work.path().join("result.tsv");
         let spec = format!(
-            "{{\"inputs\":{},\"map_args\":{},\"result\":{},\"partitions\":{}}}",
+            "{{\"inputs\":{},\"map_args\":{},\"result\":{},\"partitions\":{},\"per_input\":{}}}",
             json_list(&inputs),
             json_list(&job.map.to_args()),
             json_string(&result.to_string_lossy()),
-            job.partitioner.count()
+            job.partitioner.count(),
+            job.map.keys().names_file(),
         );
         let exe = std::env::current_exe().map_err(|e| Error::Job(format!("cannot find the mrwc executable: {e}")))?;
         let log_path = work.path().join("spark.log");
@@ -195,7 +199,7 @@ impl Runner for Spark {
         counters.phases.push(("spark", started.elapsed()));
 
         let started = Instant::now();
-        let reduced = load(&result, job.partitioner)?;
+        let reduced = load(&result, job.partitioner, job.map.keys())?;
         counters.reduce_partitions = job.partitioner.count() as u64;
         counters.distinct_words = reduced.iter().map(|r| r.len() as u64).sum();
         counters.phases.push(("load", started.elapsed()));
@@ -203,8 +207,10 @@ impl Runner for Spark {
     }
 }
 
-/// Reads the driver's `word<TAB>count` lines into partitions (a word appears once).
-fn load(path: &Path, by: Partitioner) -> Result<Vec<Records>> {
+/// Reads the driver's `key<TAB>count` lines into partitions (a key appears once); a key in
+/// text form (see [`crate::keys`]) becomes a key with a header again, its document the input
+/// index `mrwc map` was given.
+fn load(path: &Path, by: Partitioner, keys: Keys) -> Result<Vec<Records>> {
     let file = fs::File::open(path).map_err(|e| Error::temp_dir(path, &e))?;
     let mut tables: Vec<CountTable> = (0..by.count()).map(|_| CountTable::default()).collect();
     let mut reader = BufReader::new(file);
@@ -219,8 +225,18 @@ fn load(path: &Path, by: Partitioner) -> Result<Vec<Records>> {
         let bad = || Error::Job(format!("-r spark: malformed result line: {}", String::from_utf8_lossy(text)));
         let tab = text.iter().rposition(|&b| b == b'\t').ok_or_else(bad)?;
         let count = std::str::from_utf8(&text[tab + 1..]).ok().and_then(|c| c.parse().ok()).ok_or_else(bad)?;
-        let word = &text[..tab];
-        tables[by.of(word)].add(word, count).map_err(|e| Error::Job(e.to_string()))?;
+        let mut key = &text[..tab];
+        let with_header;
+        if !keys.plain() {
+            let (word, name, tag) = Keys::parse_text(key).ok_or_else(bad)?;
+            let doc = match keys.names_file() {
+                true => std::str::from_utf8(name).ok().and_then(|n| n.parse().ok()).ok_or_else(bad)?,
+                false => 0,
+            };
+            with_header = [&keys.header(doc, tag)[..], word].concat();
+            key = &with_header;
+        }
+        tables[by.of(key)].add(key, count).map_err(|e| Error::Job(e.to_string()))?;
     }
     Ok(tables.into_iter().map(CountTable::into_records).collect())
 }
@@ -267,7 +283,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.tsv");
         fs::write(&path, b"a\t3\nb\t1\nx\xff\t2\n").unwrap();
-        let parts = load(&path, Partitioner::hash(3)).unwrap();
+        let parts = load(&path, Partitioner::hash(3), Keys::default()).unwrap();
         assert_eq!(parts.iter().map(Records::len).sum::<usize>(), 3);
         for (p, records) in parts.iter().enumerate() {
             assert!(records.iter().all(|(w, _)| crate::partition::partition_of(w, 3) == p));
