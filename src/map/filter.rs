@@ -57,25 +57,24 @@ pub fn stopword_codes() -> String {
 
 /// The counting options' flags.
 #[derive(Debug, Default, Clone, PartialEq, Eq, clap::Args)]
-#[command(next_help_heading = "Counting options")]
 pub struct FilterArgs {
     /// Drop these words: a built-in list by language code (en, de, fr, es, ru, zh, ja, ...;
     /// `mrwc --stopwords list` prints them), `none`, or a file with one word per line (UTF-8,
     /// `#` starts a comment). Repeatable: the lists add up. Words are compared after --case and
     /// --normalize.
-    #[arg(long, value_name = "LIST")]
+    #[arg(long, value_name = "LIST", help_heading = "Counting options")]
     pub stopwords: Vec<String>,
     /// Drop words shorter than N characters (`内核` has 2).
-    #[arg(long, value_name = "N", value_parser = units::positive::<usize>)]
+    #[arg(long, value_name = "N", value_parser = units::positive::<usize>, help_heading = "Counting options")]
     pub min_len: Option<usize>,
     /// Drop words longer than N characters.
-    #[arg(long, value_name = "N", value_parser = units::positive::<usize>)]
+    #[arg(long, value_name = "N", value_parser = units::positive::<usize>, help_heading = "Counting options")]
     pub max_len: Option<usize>,
     /// Drop words without a letter: numbers such as 2024, 1:1 or 3.14.
-    #[arg(long)]
+    #[arg(long, help_heading = "Counting options")]
     pub no_numbers: bool,
     /// Count only the words listed in FILE (a vocabulary, in a stopword file's format).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Counting options")]
     pub only: Option<PathBuf>,
 }
 
