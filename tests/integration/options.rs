@@ -336,3 +336,44 @@ fn filters_and_ngrams_agree_with_a_python_implementation_on_the_shared_corpora()
         assert!(got == want, "{name}: {} grams from mrwc, {} from Python", got.len(), want.len());
     }
 }
+
+/// Per-file counts and line document frequency as a separate Python program (whitespace
+/// words, `str.lower`), on the shared corpora: `file<TAB>word<TAB>count<TAB>lines`.
+const PYTHON_DOCUMENTS: &str = r##"
+import collections, re, sys
+out = sys.stdout.buffer
+for path in sys.argv[1:]:
+    counts, lines = collections.Counter(), collections.Counter()
+    for line in open(path, "rb").read().split(b"\n"):
+        words = [w.decode("utf-8").lower() for w in re.split(rb"[ \t\r\x0b\x0c]+", line) if w]
+        counts.update(words)
+        lines.update(set(words))
+    for word, count in counts.items():
+        out.write(b"%s\t%s\t%d\t%d\n" % (path.encode(), word.encode("utf-8"), count, lines[word]))
+"##;
+
+#[test]
+fn per_file_counts_and_line_documents_agree_with_a_python_implementation_on_the_shared_corpora() {
+    if std::process::Command::new("python3").arg("--version").output().is_err() {
+        skip("python3 is not installed");
+        return;
+    }
+    let corpora: Vec<_> =
+        ["kjv.txt", "zh-modern-1mb.txt", "linux-docs-en-2mb.txt"].iter().filter_map(|n| shared_corpus(n)).collect();
+    if corpora.len() < 3 {
+        skip("a shared corpus is absent");
+        return;
+    }
+    let t = TestDir::new();
+    let script = t.write("documents.py", PYTHON_DOCUMENTS);
+    let python = std::process::Command::new("python3").arg(&script).args(&corpora).output().unwrap();
+    assert!(python.status.success(), "{}", String::from_utf8_lossy(&python.stderr));
+    let run = t.cmd().args(["-t", "whitespace", "--by-file", "--df", "--doc-per-line"]).args(&corpora).output();
+    run.assert_code(0);
+    let mut want: Vec<&[u8]> = python.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    let mut got: Vec<&[u8]> = run.stdout_bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    want.sort_unstable();
+    got.sort_unstable();
+    assert!(want.len() > 50_000, "{} rows", want.len());
+    assert!(got == want, "{} rows from mrwc, {} from Python", got.len(), want.len());
+}
