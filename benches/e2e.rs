@@ -6,8 +6,8 @@
 //!
 //! Groups, each with its own inputs built here:
 //! - `kjv x10`: `../shared/corpus/kjv.txt` concatenated 10 times (43 MB): refcount
-//!   (`../shared/bench/refcount.c`, built here), mrwc whitespace and words with all cores and
-//!   `-j 1`, mrwc reading stdin, `wc -w`, and `tr | sort | uniq -c | sort -rn`;
+//!   (`../shared/bench/refcount.c`, built here), mrwc whitespace, words and bigrams with all
+//!   cores and `-j 1`, mrwc reading stdin, `wc -w`, and `tr | sort | uniq -c | sort -rn`;
 //! - `kjv x100`: 430 MB of the same, for scaling;
 //! - `gen 1M vocab`: 200 MB from `mrwc gen --vocab 1000000` (many distinct words);
 //! - `10 KB`: the head of kjv, for start-up latency;
@@ -207,6 +207,8 @@ fn main() {
         cmd("mrwc -t whitespace -j 1", format!("{mrwc} -q -t whitespace -j 1 {k10}")),
         cmd("mrwc (words)", format!("{mrwc} -q {k10}")),
         cmd("mrwc (words) -j 1", format!("{mrwc} -q -j 1 {k10}")),
+        cmd("mrwc --ngram 2", format!("{mrwc} -q --ngram 2 {k10}")),
+        cmd("mrwc --ngram 2 -j 1", format!("{mrwc} -q --ngram 2 -j 1 {k10}")),
         cmd("mrwc -t whitespace < stdin", format!("{mrwc} -q -t whitespace < {k10}")),
         cmd("wc -w", format!("wc -w {k10}")),
     ];
@@ -264,6 +266,10 @@ fn main() {
     check("430 MB <= 10.5 x 43 MB", scale <= 10.5, format!("{scale:.2}"));
     let speedup = paired(&a, "mrwc -t whitespace -j 1", "mrwc -t whitespace");
     check(&format!("{cores} threads >= 1.8 x faster than 1"), speedup >= 1.8, format!("{speedup:.2}"));
+    let grams = paired(&a, "mrwc --ngram 2", "mrwc (words)");
+    check("bigrams <= 3 x words (issue #16)", grams <= 3.0, format!("{grams:.2}"));
+    let grams1 = paired(&a, "mrwc --ngram 2 -j 1", "mrwc (words) -j 1");
+    check("bigrams, -j 1, <= 3 x words", grams1 <= 3.0, format!("{grams1:.2}"));
     let start = d[0].median_s * 1000.0;
     check("10 KB file < 5 ms", start < 5.0, format!("{start:.2} ms"));
     let rss = a.iter().find(|r| r.name == "mrwc -t whitespace < stdin").map_or(0.0, |r| r.max_rss_mib);
