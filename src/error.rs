@@ -30,6 +30,9 @@ pub enum Error {
     /// The job failed while running: a task failed, a count overflowed.
     #[error("{0}")]
     Job(String),
+    /// A library caller cancelled the job ([`crate::interrupt::cancel`]).
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl Error {
@@ -38,6 +41,7 @@ impl Error {
         match self {
             Error::Usage(_) | Error::BadInputs(_) | Error::Input { .. } => 2,
             Error::Output { .. } | Error::TempDir { .. } | Error::Job(_) => 1,
+            Error::Cancelled => 130,
         }
     }
 

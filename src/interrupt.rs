@@ -16,6 +16,11 @@
 //!
 //! Online mode ends normally on a signal: it registers a [`on_first_signal`] callback, which the
 //! first signal runs instead of the cleanup; a second signal still cleans up and exits.
+//!
+//! A job run by a library caller (the Python package) installs no signal handling: the process
+//! is the caller's. The caller stops a job with [`cancel`] instead; runners look at
+//! [`check_cancelled`] between tasks and end with [`Error::Cancelled`](crate::Error), and the
+//! job removes what it created as on any error.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -43,6 +48,8 @@ static FIRST_ARMED: AtomicBool = AtomicBool::new(false);
 static DOOMED: AtomicBool = AtomicBool::new(false);
 /// Held shared by each creation under way, and exclusively by the cleanup.
 static GATE: RwLock<()> = RwLock::new(());
+/// Set by [`cancel`]: the job under way should stop at its next task.
+static CANCELLED: AtomicBool = AtomicBool::new(false);
 type Stop = Box<dyn FnOnce(i32) + Send>;
 
 /// Starts the signal thread (once per process).
@@ -88,6 +95,29 @@ pub fn install() {
         // Without the thread the default action (die) still applies; only cleanup is lost.
         drop(spawned);
     });
+}
+
+/// Asks the job under way in this process to stop at its next task (see [`check_cancelled`]).
+pub fn cancel() {
+    CANCELLED.store(true, Ordering::SeqCst);
+}
+
+/// Forgets an earlier [`cancel`], before a new job starts.
+pub fn clear_cancel() {
+    CANCELLED.store(false, Ordering::SeqCst);
+}
+
+/// Whether [`cancel`] was called.
+pub fn cancelled() -> bool {
+    CANCELLED.load(Ordering::Relaxed)
+}
+
+/// `Err(Cancelled)` once [`cancel`] was called: runners ask between tasks.
+pub fn check_cancelled() -> crate::Result<()> {
+    match cancelled() {
+        true => Err(crate::Error::Cancelled),
+        false => Ok(()),
+    }
 }
 
 /// Makes the next SIGINT or SIGTERM call `stop` (with the signal number) instead of ending the

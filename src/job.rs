@@ -27,6 +27,21 @@ pub enum Outcome {
 /// Runs a counting job. Warnings (inputs skipped under `--keep-going`) go to stderr as they
 /// happen; the result goes where the config says.
 pub fn run(config: &Config) -> Result<Outcome> {
+    run_with(config, Signals::Handle)
+}
+
+/// Who handles SIGINT and SIGTERM while a job runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signals {
+    /// mrwc: they stop the job, remove what it was writing and end the process (130, 143).
+    Handle,
+    /// The process's owner (a library caller): the job installs nothing and stops when
+    /// [`interrupt::cancel`] is called.
+    Leave,
+}
+
+/// [`run`], with the signal handling of `signals`.
+pub fn run_with(config: &Config, signals: Signals) -> Result<Outcome> {
     let urls = config.runner.urls && config.online.is_none();
     let plan = input::plan(&config.inputs, WalkOptions { recursive: config.recursive, follow: config.follow, urls });
     if !plan.errors.is_empty() && !config.keep_going {
@@ -39,7 +54,9 @@ pub fn run(config: &Config) -> Result<Outcome> {
         online::check(&plan, settings)?;
     }
     let runner = config.build_runner(&plan)?;
-    interrupt::install();
+    if signals == Signals::Handle {
+        interrupt::install();
+    }
     let sink = Sink::prepare(&config.output)?;
     let stats_sink = config.stats_json.as_ref().map(Sink::prepare).transpose()?;
 

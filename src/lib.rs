@@ -60,6 +60,25 @@ use clap::{CommandFactory, Parser};
 pub use error::{Error, Result};
 pub use job::Outcome;
 
+/// Runs a command line as the `mrwc` binary does (the Python package's `mrwc` command too) and
+/// returns its exit status: 0, 1 when `--keep-going` skipped inputs, or the error's
+/// [`Error::exit_code`] after its one-line message on stderr.
+pub fn main_status<I: IntoIterator<Item = OsString>>(args: I) -> u8 {
+    let outcome = run_cli(args);
+    // Once SIGINT or SIGTERM has started tearing the job down, the signal thread ends the
+    // process with 130 or 143; what the job returned while being torn down (a killed worker, a
+    // removed work directory) must not race it with a message and another status.
+    interrupt::wait_if_interrupted();
+    match outcome {
+        Ok(Outcome::Complete) => 0,
+        Ok(Outcome::Partial) => 1,
+        Err(err) => {
+            error::diag(&err);
+            err.exit_code()
+        }
+    }
+}
+
 /// Parses the command line and runs what it asks for. Usage errors, `--help` and `--version`
 /// are handled by clap, which prints and exits (status 2 for usage errors).
 pub fn run_cli<I: IntoIterator<Item = OsString>>(args: I) -> Result<Outcome> {

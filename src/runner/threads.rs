@@ -76,6 +76,7 @@ impl InProcess {
             let mut worker = job.map.worker(tokenizer.clone(), spill_at);
             let mut run = || -> Result<()> {
                 while !failed.load(Ordering::Relaxed) {
+                    crate::interrupt::check_cancelled()?;
                     let next = splitter.lock().unwrap_or_else(|p| p.into_inner()).next();
                     let mut chunk = match next {
                         None => break,
@@ -94,6 +95,7 @@ impl InProcess {
                         }
                     });
                     spilled?;
+                    crate::interrupt::check_cancelled()?;
                     match read {
                         Ok(()) => chunk.release(),
                         Err(e) => job.on_error.handle(Error::input(&job.plan.sources[chunk.source].name, &e))?,

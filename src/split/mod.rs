@@ -63,6 +63,10 @@ impl Chunk {
                 let mut carry = Vec::new();
                 while let Some(piece) = next_piece(reader.as_mut(), &mut carry, size.max(1), rule)? {
                     f(&piece);
+                    // A stream may never end: a cancelled job stops between its pieces.
+                    if crate::interrupt::cancelled() {
+                        return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+                    }
                 }
             }
         }

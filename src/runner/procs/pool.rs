@@ -158,6 +158,7 @@ impl<'a> Pool<'a> {
             self.spawn()?;
         }
         while remaining > 0 {
+            crate::interrupt::check_cancelled()?;
             self.assign(tasks, &mut queue, &mut attempts, &mut last_worker)?;
             let wait =
                 self.next_deadline().map_or(Duration::from_secs(1), |d| d.saturating_duration_since(Instant::now()));
