@@ -194,6 +194,12 @@ pub struct CountArgs {
     #[arg(long, value_name = "FILE")]
     pub stats_json: Option<PathBuf>,
 
+    /// Also write a self-contained HTML page about the result to FILE (atomically): counters,
+    /// the most frequent words, the rank/frequency plot with its fitted Zipf exponent, word
+    /// lengths, and per-file figures with --by-file or --df.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
     /// Count a stream as it arrives: micro-batches into running totals, with a snapshot of the
     /// top words every --every. Ends at EOF, SIGINT or SIGTERM with the final totals (exit 0).
     #[arg(long, help_heading = "Online mode")]

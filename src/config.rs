@@ -48,6 +48,8 @@ pub struct Config {
     pub stats: bool,
     /// `--stats-json`: where the JSON statistics go (`-` is `/dev/stderr`).
     pub stats_json: Option<OutputTarget>,
+    /// `--report`: where the HTML report goes.
+    pub report: Option<OutputTarget>,
     /// `--max-memory`, checked against the worker count.
     pub budget: Budget,
     /// Where the job's work directory (spills, procs shuffle) is created.
@@ -81,6 +83,16 @@ impl Config {
             Some(p) => Some(OutputTarget::File(p.clone())),
         };
         if let Some(target) = &stats_json {
+            output::check_target(target)?;
+        }
+        let report = match &args.report {
+            None => None,
+            Some(p) if args.output.as_ref() == Some(p) || args.stats_json.as_ref() == Some(p) => {
+                return Err(usage("--report", &p.to_string_lossy(), "the same file as -o or --stats-json"));
+            }
+            Some(p) => Some(OutputTarget::File(p.clone())),
+        };
+        if let Some(target) = &report {
             output::check_target(target)?;
         }
         let tmp_dir = args.tmp_dir.clone().unwrap_or_else(std::env::temp_dir);
@@ -138,6 +150,7 @@ impl Config {
             progress: !args.quiet && std::io::stderr().is_terminal(),
             stats: args.stats,
             stats_json,
+            report,
             budget,
             tmp_dir,
             online,

@@ -30,7 +30,7 @@ pub struct Counters {
 
 impl Counters {
     /// Every counter: its `--stats` name, its `--stats-json` key and its value, in report order.
-    fn rows(&self) -> [(&'static str, &'static str, u64); 14] {
+    pub(crate) fn rows(&self) -> [(&'static str, &'static str, u64); 14] {
         [
             ("input files", "input_files", self.input_files),
             ("skipped inputs", "skipped_inputs", self.skipped_inputs),

@@ -14,6 +14,7 @@ use crate::interrupt;
 use crate::online;
 use crate::output::{self, OutputSpec, OutputTarget, Sink};
 use crate::progress::Progress;
+use crate::report;
 
 /// How a job that did not fail ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +60,7 @@ pub fn run_with(config: &Config, signals: Signals) -> Result<Outcome> {
     }
     let sink = Sink::prepare(&config.output)?;
     let stats_sink = config.stats_json.as_ref().map(Sink::prepare).transpose()?;
+    let report_sink = config.report.as_ref().map(Sink::prepare).transpose()?;
 
     let on_error = OnError::new(config.keep_going);
     // Online mode shows its own snapshots, never a progress bar.
@@ -116,12 +118,35 @@ pub fn run_with(config: &Config, signals: Signals) -> Result<Outcome> {
         None => output::write(&reduced, &spec, sink),
     }?;
     counters.phases.push(("output", started.elapsed()));
+    let summary = match report_sink {
+        Some(_) => {
+            let started = Instant::now();
+            let summary = report::Summary::gather(&reduced, config.map.keys(), &names)?;
+            counters.phases.push(("report", started.elapsed()));
+            Some(summary)
+        }
+        None => None,
+    };
     if config.stats {
         crate::error::stderr_text(&counters.report());
     }
     if let Some(sink) = stats_sink {
         sink.write_one(|out| out.write_all(counters.to_json().as_bytes()))?;
     }
+    if let (Some(sink), Some(summary)) = (report_sink, summary) {
+        let page = report::render(&summary, &counters, &title(&plan));
+        sink.write_one(|out| out.write_all(page.as_bytes()))?;
+    }
     let skipped = plan.errors.len() as u64 + counters.skipped_inputs;
     Ok(if skipped > 0 { Outcome::Partial } else { Outcome::Complete })
+}
+
+/// The report's title: the inputs, the first few by name.
+fn title(plan: &input::Plan) -> String {
+    let names: Vec<String> = plan.sources.iter().map(|s| s.name.clone()).chain(plan.urls.iter().cloned()).collect();
+    match names.len() {
+        0 => "no input".into(),
+        1..=3 => names.join(", "),
+        n => format!("{} and {} more inputs", names[..3].join(", "), n - 3),
+    }
 }

@@ -42,6 +42,7 @@ pub mod partition;
 pub mod progress;
 pub mod records;
 pub mod reduce;
+pub mod report;
 pub mod runfile;
 pub mod runner;
 pub mod shuffle;

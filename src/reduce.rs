@@ -31,6 +31,22 @@ impl Reduced {
             Reduced::Disk { runs, .. } => runs.len(),
         }
     }
+
+    /// Calls `f` with every record, partition by partition; runs on disk are streamed.
+    pub fn for_each(&self, mut f: impl FnMut(&[u8], u64)) -> Result<()> {
+        match self {
+            Reduced::Memory(partitions) => partitions.iter().flat_map(Records::iter).for_each(|(k, c)| f(k, c)),
+            Reduced::Disk { runs, .. } => {
+                for path in runs {
+                    let mut run = crate::runfile::RunReader::open(path)?;
+                    while run.advance()? {
+                        f(run.word(), run.count());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The reduce stage of a job, for batch and online mode alike: `lists` holds, per map worker

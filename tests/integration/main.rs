@@ -14,6 +14,7 @@ mod procs;
 mod property;
 mod regression;
 mod reliability;
+mod report;
 mod streaming;
 mod text;
 mod util;
