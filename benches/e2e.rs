@@ -10,9 +10,17 @@
 //!   cores and `-j 1`, mrwc reading stdin, `wc -w`, and `tr | sort | uniq -c | sort -rn`;
 //! - `kjv x100`: 430 MB of the same, for scaling;
 //! - `gen 1M vocab`: 200 MB from `mrwc gen --vocab 1000000` (many distinct words);
+//! - `20M distinct`: `seq 1 20000000 | sed 's/^/w/'` (189 MB, every word distinct);
+//! - `Chinese x10`: `../shared/corpus/zh-modern-1mb.txt` 10 times (10.5 MB);
 //! - `10 KB`: the head of kjv, for start-up latency;
 //! - `mrwc gen`: the generator itself, `--size 200M` to /dev/null, for a small, the default, and
 //!   a large vocabulary, and Han.
+//!
+//! Peers (`benches/peers.py`, in a venv the benchmark creates under the data directory with
+//! duckdb, polars and jieba from pip): DuckDB's SQL and Polars' lazy frame with mrwc's
+//! whitespace rule in the English, 1M-vocabulary and 20M-distinct groups (their output equals
+//! `mrwc -t whitespace`'s byte for byte on kjv), and jieba + `collections.Counter` on Chinese.
+//! Without the venv (no network, no pip) the peers are left out with a printed reason.
 //!
 //! Every round runs each command of a group once, in order, after one warm-up round; the table
 //! gives the median wall time, the median of the per-round ratios to refcount (pairs from the
@@ -74,6 +82,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 struct Row {
+    /// The group's title.
+    group: String,
     name: String,
     median_s: f64,
     ratio: Option<f64>,
@@ -103,6 +113,7 @@ fn group(title: &str, cmds: &[Cmd], runs: usize, yardstick: bool) -> Vec<Row> {
                 median(s.iter().zip(&samples[0]).map(|(x, y)| x.wall.as_secs_f64() / y.wall.as_secs_f64()).collect())
             });
             Row {
+                group: title.to_string(),
                 name: c.name.clone(),
                 median_s: median(s.iter().map(|x| x.wall.as_secs_f64()).collect()),
                 ratio,
@@ -161,8 +172,34 @@ fn paired(rows: &[Row], a: &str, b: &str) -> f64 {
     median(row(rows, a).walls.iter().zip(&row(rows, b).walls).map(|(x, y)| x / y).collect())
 }
 
+/// The group a row set came from, named by its first command's input.
+fn rows_title(rows: &[Row]) -> &str {
+    &rows[0].group
+}
+
 fn ratio(rows: &[Row], name: &str) -> f64 {
     rows.iter().find(|r| r.name == name).and_then(|r| r.ratio).expect("row exists")
+}
+
+/// The Python of the peers' venv (`DATA/peers-venv`, created when missing), or `None`.
+fn peers_python(data: &Path) -> Option<PathBuf> {
+    let venv = data.join("peers-venv");
+    let python = venv.join("bin/python");
+    let ready =
+        |py: &Path| Command::new(py).args(["-c", "import duckdb, polars, jieba"]).status().is_ok_and(|s| s.success());
+    if !ready(&python) {
+        eprintln!("== creating {} (duckdb, polars, jieba)", venv.display());
+        let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success())
+            && Command::new(venv.join("bin/pip"))
+                .args(["install", "-q", "duckdb", "polars", "jieba"])
+                .status()
+                .is_ok_and(|s| s.success());
+        if !made || !ready(&python) {
+            eprintln!("skipped: the peers (DuckDB, Polars, jieba): their venv could not be built");
+            return None;
+        }
+    }
+    Some(python)
 }
 
 fn main() {
@@ -196,6 +233,22 @@ fn main() {
         assert!(ok.is_ok_and(|s| s.success()), "mrwc gen failed");
     });
     let small = ensure(&data.join("kjv-10k.txt"), |p| shell_to(p, &format!("head -c 10000 '{}'", kjv.display())));
+    let distinct = ensure(&data.join("w20m.txt"), |p| shell_to(p, "seq 1 20000000 | sed 's/^/w/'"));
+    let zh = root.join("../shared/corpus/zh-modern-1mb.txt");
+    let zh10 = ensure(&data.join("zh10.txt"), |p| repeat_file(&zh, 10, p));
+    let python = peers_python(&data);
+    let peers_py = root.join("benches/peers.py");
+    // The peers of one input, when their venv is there.
+    let peers = |engines: &[(&str, &str)], input: &Path| -> Vec<Cmd> {
+        let Some(py) = &python else { return Vec::new() };
+        engines
+            .iter()
+            .map(|(name, engine)| {
+                cmd(name, format!("{} {} {engine} {}", py.display(), peers_py.display(), input.display()))
+            })
+            .collect()
+    };
+    let sql_and_frames = [("DuckDB", "duckdb"), ("Polars", "polars")];
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (k10, k100, g, s) = (kjv10.display(), kjv100.display(), gen.display(), small.display());
     let rc = refcount.display();
@@ -212,6 +265,7 @@ fn main() {
         cmd("mrwc -t whitespace < stdin", format!("{mrwc} -q -t whitespace < {k10}")),
         cmd("wc -w", format!("wc -w {k10}")),
     ];
+    a.extend(peers(&sql_and_frames, &kjv10));
     if !quick {
         a.push(cmd(
             "tr, sort, uniq -c, sort -rn",
@@ -219,28 +273,39 @@ fn main() {
         ));
     }
     let a = group("kjv x10 (43 MB)", &a, runs, true);
-    let b = group(
-        "kjv x100 (430 MB)",
-        &[
-            cmd("refcount", format!("{rc} < {k100}")),
-            cmd("mrwc -t whitespace", format!("{mrwc} -q -t whitespace {k100}")),
-            cmd("mrwc (words)", format!("{mrwc} -q {k100}")),
-            cmd("mrwc -t whitespace, kjv x10", format!("{mrwc} -q -t whitespace {k10}")),
-        ],
-        runs,
-        true,
-    );
-    let c = group(
-        "mrwc gen, 200 MB, 1M-word vocabulary",
-        &[
-            cmd("refcount", format!("{rc} < {g}")),
-            cmd("mrwc -t whitespace", format!("{mrwc} -q -t whitespace {g}")),
-            cmd("mrwc -t whitespace -j 1", format!("{mrwc} -q -t whitespace -j 1 {g}")),
-            cmd("mrwc (words)", format!("{mrwc} -q {g}")),
-        ],
-        runs,
-        true,
-    );
+    let mut b = vec![
+        cmd("refcount", format!("{rc} < {k100}")),
+        cmd("mrwc -t whitespace", format!("{mrwc} -q -t whitespace {k100}")),
+        cmd("mrwc (words)", format!("{mrwc} -q {k100}")),
+        cmd("mrwc -t whitespace, kjv x10", format!("{mrwc} -q -t whitespace {k10}")),
+    ];
+    b.extend(peers(&sql_and_frames, &kjv100));
+    let b = group("kjv x100 (430 MB)", &b, runs, true);
+    let mut c = vec![
+        cmd("refcount", format!("{rc} < {g}")),
+        cmd("mrwc -t whitespace", format!("{mrwc} -q -t whitespace {g}")),
+        cmd("mrwc -t whitespace -j 1", format!("{mrwc} -q -t whitespace -j 1 {g}")),
+        cmd("mrwc (words)", format!("{mrwc} -q {g}")),
+    ];
+    c.extend(peers(&sql_and_frames, &gen));
+    let c = group("mrwc gen, 200 MB, 1M-word vocabulary", &c, runs, true);
+    let dd = distinct.display();
+    let mut h = vec![
+        cmd("refcount", format!("{rc} < {dd}")),
+        cmd("mrwc -t whitespace", format!("{mrwc} -q -t whitespace {dd}")),
+        cmd("mrwc -t whitespace -j 1", format!("{mrwc} -q -t whitespace -j 1 {dd}")),
+    ];
+    h.extend(peers(&sql_and_frames, &distinct));
+    let h = group("20M distinct words (189 MB)", &h, runs, true);
+    let zd = zh10.display();
+    let mut z = vec![
+        cmd("refcount", format!("{rc} < {zd}")),
+        cmd("mrwc (words)", format!("{mrwc} -q {zd}")),
+        cmd("mrwc (words) -j 1", format!("{mrwc} -q -j 1 {zd}")),
+        cmd("mrwc -t whitespace", format!("{mrwc} -q -t whitespace {zd}")),
+    ];
+    z.extend(peers(&[("jieba + Counter", "jieba")], &zh10));
+    let z = group("Chinese x10 (zh-modern-1mb.txt, 10.5 MB)", &z, runs, true);
     let d = group("10 KB file (start-up)", &[cmd("mrwc", format!("{mrwc} -q {s}"))], runs.max(20), false);
     let gen_cmd = |args: &str| format!("{mrwc} gen --size 200M {args}");
     let e = group(
@@ -254,6 +319,30 @@ fn main() {
         runs,
         false,
     );
+
+    println!("\n### Peers: median of the per-round ratios to mrwc\n");
+    let mut peer_rows = 0;
+    for (rows, against) in [
+        (&a, "mrwc -t whitespace"),
+        (&b, "mrwc -t whitespace"),
+        (&c, "mrwc -t whitespace"),
+        (&h, "mrwc -t whitespace"),
+        (&z, "mrwc (words)"),
+    ] {
+        for peer in ["DuckDB", "Polars", "jieba + Counter"] {
+            if rows.iter().any(|r| r.name == peer) {
+                let x = paired(rows, peer, against);
+                let rss = row(rows, peer).max_rss_mib / row(rows, against).max_rss_mib.max(0.1);
+                println!("- (info) {peer} / {against}, {}: {x:.2}x the time, {rss:.2}x the peak RSS", rows_title(rows));
+                peer_rows += 1;
+            }
+        }
+    }
+    if peer_rows == 0 {
+        println!("- (info) no peers ran");
+    }
+    let distinct_rss = row(&h, "mrwc -t whitespace").max_rss_mib * 1024.0 * 1024.0 / 20_000_000.0;
+    println!("- (info) 20M distinct words: mrwc peak RSS {distinct_rss:.0} bytes per distinct word");
 
     println!("\n### Targets (issue #7)\n");
     let ws = ratio(&a, "mrwc -t whitespace");
