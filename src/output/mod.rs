@@ -64,6 +64,23 @@ pub struct OutputSpec<'a> {
 }
 
 impl OutputSpec<'_> {
+    /// A spec for unit tests: tsv, one partition, sequential, a 1 GiB budget, word and count.
+    #[cfg(test)]
+    pub(crate) fn for_tests(keys: crate::keys::Keys, sort: SortOrder, top: Option<usize>, min_count: u64) -> Self {
+        OutputSpec {
+            sort,
+            top,
+            min_count,
+            format: Format::Tsv,
+            parallel: false,
+            budget: crate::budget::Budget::given(1 << 30, false),
+            keys,
+            columns: ColumnList::default(),
+            names: &[],
+            partitioner: crate::partition::Partitioner::hash(1),
+        }
+    }
+
     /// Whether records become rows with more than a word and a count (see `rows.rs`).
     fn rows(&self) -> bool {
         !self.keys.plain() || self.columns != ColumnList::default()
@@ -204,18 +221,7 @@ mod tests {
     }
 
     fn spec(sort: SortOrder, top: Option<usize>, min_count: u64) -> OutputSpec<'static> {
-        OutputSpec {
-            sort,
-            top,
-            min_count,
-            format: Format::Tsv,
-            parallel: false,
-            budget: crate::budget::Budget::given(1 << 30, false),
-            keys: crate::keys::Keys::default(),
-            columns: ColumnList::default(),
-            names: &[],
-            partitioner: crate::partition::Partitioner::hash(1),
-        }
+        OutputSpec::for_tests(crate::keys::Keys::default(), sort, top, min_count)
     }
 
     fn words(records: &[Record]) -> Vec<String> {

@@ -176,10 +176,7 @@ fn fold<'a>(records: &'a Records, spec: &OutputSpec) -> Vec<Folded<'a>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::budget::Budget;
     use crate::keys::Keys;
-    use crate::output::{ColumnList, Format};
-    use crate::partition::Partitioner;
 
     fn key(keys: Keys, file: usize, tag: Tag, word: &str) -> Vec<u8> {
         let mut k = keys.header(file, tag).to_vec();
@@ -188,18 +185,7 @@ mod tests {
     }
 
     fn spec(keys: Keys, sort: SortOrder, top: Option<usize>, min_count: u64) -> OutputSpec<'static> {
-        OutputSpec {
-            sort,
-            top,
-            min_count,
-            format: Format::Tsv,
-            parallel: false,
-            budget: Budget::given(1 << 30, false),
-            keys,
-            columns: ColumnList::default(),
-            names: &[],
-            partitioner: Partitioner::hash(1),
-        }
+        OutputSpec::for_tests(keys, sort, top, min_count)
     }
 
     fn show(rows: &[Folded]) -> Vec<String> {

@@ -6,6 +6,11 @@ use std::process::Command;
 
 use crate::util::*;
 
+/// `mrwc -r spark` on a local[2] master, its work directory in `t`.
+fn spark(t: &TestDir, submit: &std::path::Path) -> Mrwc {
+    t.cmd().args(["-r", "spark", "--spark-master", "local[2]", "--spark-submit"]).arg(submit).args(["--tmp-dir", "."])
+}
+
 fn venv() -> Option<PathBuf> {
     let dir = std::env::var_os("MRWC_VENV")
         .map(PathBuf::from)
@@ -90,13 +95,7 @@ fn spark_gives_byte_identical_output_to_threads() {
     let inputs = [fixture("sample.txt"), fixture("tree"), fixture("invalid-utf8.bin"), gz];
     let want = Mrwc::new().args(&inputs).output();
     want.assert_code(0);
-    let run = t
-        .cmd()
-        .args(["-r", "spark", "--spark-master", "local[2]", "--spark-submit"])
-        .arg(&submit)
-        .args(["--tmp-dir", "."])
-        .args(&inputs)
-        .output();
+    let run = spark(&t, &submit).args(&inputs).output();
     run.assert_code(0);
     assert!(run.stdout_bytes == want.stdout_bytes, "{}\n---\n{}", run.stdout, run.stderr);
     assert_eq!(t.list("."), Vec::<String>::new(), "work directory left behind");
@@ -115,14 +114,7 @@ fn spark_gives_byte_identical_output_to_threads() {
     let want = Mrwc::new().args(options).args(&inputs).output();
     want.assert_code(0);
     assert!(!want.stdout.contains("the\t"), "{}", want.stdout);
-    let run = t
-        .cmd()
-        .args(["-r", "spark", "--spark-master", "local[2]", "--spark-submit"])
-        .arg(&submit)
-        .args(["--tmp-dir", "."])
-        .args(options)
-        .args(&inputs)
-        .output();
+    let run = spark(&t, &submit).args(options).args(&inputs).output();
     run.assert_code(0);
     assert!(run.stdout_bytes == want.stdout_bytes, "{}\n---\n{}", run.stdout, run.stderr);
 
@@ -130,14 +122,7 @@ fn spark_gives_byte_identical_output_to_threads() {
     for keys in [&["--by-file", "--df", "--doc-per-line"][..], &["--df", "--columns", "word,df,rank"]] {
         let want = Mrwc::new().args(keys).args(&inputs).output();
         want.assert_code(0);
-        let run = t
-            .cmd()
-            .args(["-r", "spark", "--spark-master", "local[2]", "--spark-submit"])
-            .arg(&submit)
-            .args(["--tmp-dir", "."])
-            .args(keys)
-            .args(&inputs)
-            .output();
+        let run = spark(&t, &submit).args(keys).args(&inputs).output();
         run.assert_code(0);
         assert!(run.stdout_bytes == want.stdout_bytes, "{keys:?}: {}\n---\n{}", run.stdout, run.stderr);
     }
