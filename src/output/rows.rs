@@ -70,11 +70,13 @@ pub fn write(reduced: &Reduced, spec: &OutputSpec, sink: Sink) -> Result<u64> {
     };
     match sink {
         Sink::Dir(commit) => {
+            // Each part keeps the rows' order; one pass sorts them out (up to 100,000 parts).
             let parts = spec.partitioner.count();
-            let part_of: Vec<usize> = rows.iter().map(|r| crate::partition::partition_of(r.word, parts)).collect();
-            commit.commit(parts, |i, out| {
-                write_rows(out, &mut rows.iter().zip(&part_of).filter(|(_, &p)| p == i).map(|(r, _)| r))
-            })?;
+            let mut by_part: Vec<Vec<&Folded>> = vec![Vec::new(); parts];
+            for r in &rows {
+                by_part[crate::partition::partition_of(r.word, parts)].push(r);
+            }
+            commit.commit(parts, |i, out| write_rows(out, &mut by_part[i].iter().copied()))?;
         }
         sink => sink.write_one(|out| write_rows(out, &mut rows.iter()))?,
     }
