@@ -91,6 +91,13 @@ pub enum Tag {
     Lines = 1,
 }
 
+/// What a word's records add up to in a row: its count and its documents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub count: u64,
+    pub df: u64,
+}
+
 /// The key layout of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Keys {
@@ -135,6 +142,21 @@ impl Keys {
         (doc, tag, &key[HEADER..])
     }
 
+    /// Adds one reduced record of a word (tag `tag`, total `value`) to the word's row: the
+    /// fold's one rule, for the output stage and `mrwc reduce`. Occurrences add to the count
+    /// and, when files are documents, one file (a word has one record per file); line records
+    /// add their lines. `None` when a sum would pass `u64`.
+    pub fn tally(self, row: &mut Tally, tag: Tag, value: u64) -> Option<()> {
+        match tag {
+            Tag::Occurrences => {
+                row.count = row.count.checked_add(value)?;
+                row.df += u64::from(self.df == Some(Docs::Files));
+            }
+            Tag::Lines => row.df = row.df.checked_add(value)?,
+        }
+        Some(())
+    }
+
     /// Writes `key` in its text form (see the module's notes), the document named by `name`.
     pub fn write_text(self, out: &mut Vec<u8>, key: &[u8], name: &[u8]) {
         let (_, tag, word) = self.split(key);
@@ -174,6 +196,21 @@ mod tests {
         b.extend_from_slice(b"ant");
         assert!(a < b, "file 2 sorts before file 256 whatever the words");
         assert_eq!(Keys::default().split(b"word"), (0, Tag::Occurrences, &b"word"[..]));
+    }
+
+    #[test]
+    fn a_tally_adds_counts_files_and_lines_and_refuses_to_overflow() {
+        let (files, lines) =
+            (Keys { by_file: false, df: Some(Docs::Files) }, Keys { by_file: false, df: Some(Docs::Lines) });
+        let mut row = Tally::default();
+        files.tally(&mut row, Tag::Occurrences, 3).unwrap();
+        files.tally(&mut row, Tag::Occurrences, 4).unwrap();
+        assert_eq!(row, Tally { count: 7, df: 2 });
+        let mut row = Tally::default();
+        lines.tally(&mut row, Tag::Occurrences, 5).unwrap();
+        lines.tally(&mut row, Tag::Lines, 2).unwrap();
+        assert_eq!(row, Tally { count: 5, df: 2 });
+        assert_eq!(lines.tally(&mut row, Tag::Occurrences, u64::MAX), None);
     }
 
     #[test]

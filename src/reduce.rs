@@ -32,15 +32,20 @@ impl Reduced {
         }
     }
 
-    /// Calls `f` with every record, partition by partition; runs on disk are streamed.
-    pub fn for_each(&self, mut f: impl FnMut(&[u8], u64)) -> Result<()> {
+    /// Calls `f` with every record and its partition, partition by partition (runs on disk
+    /// are streamed), until `f` fails.
+    pub fn try_for_each(&self, mut f: impl FnMut(usize, &[u8], u64) -> Result<()>) -> Result<()> {
         match self {
-            Reduced::Memory(partitions) => partitions.iter().flat_map(Records::iter).for_each(|(k, c)| f(k, c)),
+            Reduced::Memory(partitions) => {
+                for (p, records) in partitions.iter().enumerate() {
+                    records.iter().try_for_each(|(k, c)| f(p, k, c))?;
+                }
+            }
             Reduced::Disk { runs, .. } => {
-                for path in runs {
+                for (p, path) in runs.iter().enumerate() {
                     let mut run = crate::runfile::RunReader::open(path)?;
                     while run.advance()? {
-                        f(run.word(), run.count());
+                        f(p, run.word(), run.count())?;
                     }
                 }
             }

@@ -27,13 +27,13 @@ use crate::budget::Budget;
 use crate::error::{io_reason, Error, Result};
 use crate::input::InputArg;
 use crate::input::{self, WalkOptions};
-use crate::keys::{Docs, Keys, Tag};
+use crate::keys::{Keys, Tag, Tally};
 use crate::map::{Boundary, MapSpec, MapWorker};
 use crate::output::{ColumnList, Format, Row};
 use crate::runfile;
 use crate::spill::Spiller;
 use crate::split::Splitter;
-use crate::table::CountTable;
+use crate::table::{CountOverflow, CountTable};
 use crate::tokenize::{with_tokenizer, Tokenizer};
 
 #[derive(Debug, Clone, Args)]
@@ -427,23 +427,16 @@ impl Fold {
 
     fn flush(&mut self, out: &mut dyn Write, written: &mut u64) -> io::Result<()> {
         let entries = std::mem::take(&mut self.entries);
-        let mut rows: Vec<(&[u8], u64, u64)> = Vec::new();
+        let mut rows: Vec<(&[u8], Tally)> = Vec::new();
         for (name, tag, total) in &entries {
             let file: &[u8] = if self.keys.by_file { name } else { b"" };
             if rows.last().is_none_or(|r| r.0 != file) {
-                rows.push((file, 0, 0));
+                rows.push((file, Tally::default()));
             }
             let row = rows.last_mut().expect("a row");
-            let overflow = || io::Error::other(format!("count overflow: a total exceeds {}", u64::MAX));
-            match tag {
-                Tag::Occurrences => {
-                    row.1 = row.1.checked_add(*total).ok_or_else(overflow)?;
-                    row.2 += u64::from(self.keys.df == Some(Docs::Files));
-                }
-                Tag::Lines => row.2 = row.2.checked_add(*total).ok_or_else(overflow)?,
-            }
+            self.keys.tally(&mut row.1, *tag, *total).ok_or_else(|| io::Error::other(CountOverflow.to_string()))?;
         }
-        for (file, count, df) in rows {
+        for (file, Tally { count, df }) in rows {
             let row = Row { file, word: &self.word, count, df, ..Row::default() };
             Format::Tsv.get().record(out, *written, &row, self.columns.as_slice())?;
             *written += 1;

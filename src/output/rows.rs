@@ -19,16 +19,15 @@
 
 use std::cmp::Ordering;
 use std::io::Write;
-use std::path::PathBuf;
 
 use rayon::slice::ParallelSliceMut;
 
 use super::{OutputSpec, RecordWriter, Row, Sink, SortOrder};
 use crate::error::{Error, Result};
-use crate::keys::{Docs, Tag};
+use crate::keys::{Tag, Tally};
 use crate::records::Records;
 use crate::reduce::Reduced;
-use crate::runfile::RunReader;
+use crate::table::CountOverflow;
 
 /// One folded row: its file's index (0 without `--by-file`), word, count, documents, rank.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -54,12 +53,12 @@ pub fn write(reduced: &Reduced, spec: &OutputSpec, sink: Sink) -> Result<u64> {
     let loaded;
     let partitions: &[Records] = match reduced {
         Reduced::Memory(p) => p,
-        Reduced::Disk { runs, .. } => {
-            loaded = load(runs, spec.budget.bytes())?;
+        Reduced::Disk { .. } => {
+            loaded = load(reduced, spec.budget.bytes())?;
             &loaded
         }
     };
-    let rows = arrange(partitions, spec);
+    let rows = arrange(partitions, spec)?;
     let columns = spec.columns.as_slice();
     let write_rows = |out: &mut dyn Write, rows: &mut dyn Iterator<Item = &Folded<'_>>| -> std::io::Result<()> {
         let mut w = RecordWriter::new(out, spec.format, columns)?;
@@ -84,31 +83,29 @@ pub fn write(reduced: &Reduced, spec: &OutputSpec, sink: Sink) -> Result<u64> {
 }
 
 /// Reads the partitions' runs back, failing when they hold more than `budget` bytes.
-fn load(runs: &[PathBuf], budget: usize) -> Result<Vec<Records>> {
+fn load(reduced: &Reduced, budget: usize) -> Result<Vec<Records>> {
+    let mut out: Vec<Records> = (0..reduced.partitions()).map(|_| Records::default()).collect();
     let mut held = 0usize;
-    let mut out = Vec::with_capacity(runs.len());
-    for path in runs {
-        let mut records = Records::default();
-        let mut reader = RunReader::open(path)?;
-        while reader.advance()? {
-            records.push(reader.word(), reader.count());
-            held = held.saturating_add(reader.word().len() + 24);
-            if held > budget {
-                return Err(Error::Usage(format!(
-                    "--by-file, --df and --columns hold the result in memory, and it is larger than \
-                     --max-memory ({} bytes); raise --max-memory",
-                    budget
-                )));
-            }
+    reduced.try_for_each(|p, key, count| {
+        out[p].push(key, count);
+        held = held.saturating_add(key.len() + 24);
+        if held > budget {
+            return Err(Error::Usage(format!(
+                "--by-file, --df and --columns hold the result in memory, and it is larger than \
+                 --max-memory ({budget} bytes); raise --max-memory"
+            )));
         }
-        out.push(records);
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
 /// The rows of all partitions, folded, ranked, filtered and ordered (see the module's notes).
-fn arrange<'a>(partitions: &'a [Records], spec: &OutputSpec) -> Vec<Folded<'a>> {
-    let mut rows: Vec<Folded<'a>> = partitions.iter().flat_map(|p| fold(p, spec)).collect();
+fn arrange<'a>(partitions: &'a [Records], spec: &OutputSpec) -> Result<Vec<Folded<'a>>> {
+    let mut rows: Vec<Folded<'a>> = Vec::new();
+    for p in partitions {
+        rows.extend(fold(p, spec)?);
+    }
     let by_count = |a: &Folded, b: &Folded| a.file.cmp(&b.file).then(b.count.cmp(&a.count)).then(a.word.cmp(b.word));
     sort(&mut rows, by_count, spec.parallel);
     // Rank and share per file: the rows of a file are together now.
@@ -131,7 +128,7 @@ fn arrange<'a>(partitions: &'a [Records], spec: &OutputSpec) -> Vec<Folded<'a>> 
             sort(&mut rows, |a, b| a.file.cmp(&b.file).then(b.df.cmp(&a.df)).then(by_count(a, b)), spec.parallel)
         }
     }
-    rows
+    Ok(rows)
 }
 
 fn sort<T: Send>(rows: &mut [T], cmp: impl Fn(&T, &T) -> Ordering + Sync, parallel: bool) {
@@ -144,7 +141,7 @@ fn sort<T: Send>(rows: &mut [T], cmp: impl Fn(&T, &T) -> Ordering + Sync, parall
 
 /// The rows of one partition: its records grouped by (file, word) (by word without
 /// `--by-file`); all of a word's records are in the partition (the partitioner hashes the word).
-fn fold<'a>(records: &'a Records, spec: &OutputSpec) -> Vec<Folded<'a>> {
+fn fold<'a>(records: &'a Records, spec: &OutputSpec) -> Result<Vec<Folded<'a>>> {
     let keys = spec.keys;
     let mut parts: Vec<(u32, &[u8], Tag, u64)> = records
         .iter()
@@ -161,24 +158,18 @@ fn fold<'a>(records: &'a Records, spec: &OutputSpec) -> Vec<Folded<'a>> {
             rows.push(Folded { file, word, count: 0, df: 0, rank: 0, share: 0.0 });
         }
         let row = rows.last_mut().expect("a row");
-        match (tag, keys.df) {
-            (Tag::Occurrences, docs) => {
-                row.count += value;
-                if docs == Some(Docs::Files) {
-                    row.df += 1;
-                }
-            }
-            (Tag::Lines, _) => row.df += value,
-        }
+        let mut tally = Tally { count: row.count, df: row.df };
+        keys.tally(&mut tally, tag, value).ok_or_else(|| Error::Job(CountOverflow.to_string()))?;
+        (row.count, row.df) = (tally.count, tally.df);
     }
     // A word with line records only cannot exist: a line that holds it counts it too.
-    rows
+    Ok(rows)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::Keys;
+    use crate::keys::{Docs, Keys};
 
     fn key(keys: Keys, file: usize, tag: Tag, word: &str) -> Vec<u8> {
         let mut k = keys.header(file, tag).to_vec();
@@ -204,12 +195,12 @@ mod tests {
             p.push(&key(keys, file, Tag::Occurrences, word), count);
         }
         let parts = [p];
-        let got = arrange(&parts, &spec(keys, SortOrder::Count, None, 1));
+        let got = arrange(&parts, &spec(keys, SortOrder::Count, None, 1)).unwrap();
         assert_eq!(show(&got), ["0:a:2:df0:r1", "0:b:2:df0:r2", "0:c:1:df0:r3", "1:a:5:df0:r1", "1:b:1:df0:r2"]);
         assert_eq!(got[3].share, 5.0 / 6.0);
-        let got = arrange(&parts, &spec(keys, SortOrder::Word, Some(1), 1));
+        let got = arrange(&parts, &spec(keys, SortOrder::Word, Some(1), 1)).unwrap();
         assert_eq!(show(&got), ["0:a:2:df0:r1", "1:a:5:df0:r1"]);
-        let got = arrange(&parts, &spec(keys, SortOrder::Count, None, 2));
+        let got = arrange(&parts, &spec(keys, SortOrder::Count, None, 2)).unwrap();
         assert_eq!(show(&got), ["0:a:2:df0:r1", "0:b:2:df0:r2", "1:a:5:df0:r1"]);
     }
 
@@ -220,7 +211,7 @@ mod tests {
         for (file, word, count) in [(0, "a", 3), (2, "a", 1), (1, "b", 7)] {
             p.push(&key(files, file, Tag::Occurrences, word), count);
         }
-        let got = arrange(std::slice::from_ref(&p), &spec(files, SortOrder::Df, None, 1));
+        let got = arrange(std::slice::from_ref(&p), &spec(files, SortOrder::Df, None, 1)).unwrap();
         assert_eq!(show(&got), ["0:a:4:df2:r2", "0:b:7:df1:r1"]);
 
         let lines = Keys { by_file: false, df: Some(Docs::Lines) };
@@ -229,7 +220,7 @@ mod tests {
             p.push(&key(lines, 0, tag, word), count);
         }
         p.push(&key(lines, 0, Tag::Lines, "b"), 1);
-        let got = arrange(std::slice::from_ref(&p), &spec(lines, SortOrder::Count, None, 1));
+        let got = arrange(std::slice::from_ref(&p), &spec(lines, SortOrder::Count, None, 1)).unwrap();
         assert_eq!(show(&got), ["0:a:5:df2:r1", "0:b:1:df1:r2"]);
     }
 }

@@ -86,10 +86,10 @@ impl Summary {
         let mut files: Vec<FileSummary> = Vec::new();
         // With keys that name files a word has one record per file: sum them per word first.
         let mut words: HashMap<Vec<u8>, u64> = HashMap::new();
-        reduced.for_each(|key, count| {
+        reduced.try_for_each(|_, key, count| {
             let (doc, tag, word) = keys.split(key);
             if tag != Tag::Occurrences {
-                return;
+                return Ok(());
             }
             if keys.names_file() {
                 let doc = doc as usize;
@@ -102,6 +102,7 @@ impl Summary {
             } else {
                 summary.add(word, count, &mut top);
             }
+            Ok(())
         })?;
         for (word, count) in &words {
             summary.add(word, *count, &mut top);

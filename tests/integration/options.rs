@@ -302,10 +302,18 @@ for gram, count in counts.items():
     out.write(gram.encode("utf-8") + b"\t" + str(count).encode() + b"\n")
 "##;
 
+/// Whether `python3` runs here; says why the test skips when it does not.
+fn python3() -> bool {
+    let there = std::process::Command::new("python3").arg("--version").output().is_ok();
+    if !there {
+        skip("python3 is not installed");
+    }
+    there
+}
+
 #[test]
 fn filters_and_ngrams_agree_with_a_python_implementation_on_the_shared_corpora() {
-    if std::process::Command::new("python3").arg("--version").output().is_err() {
-        skip("python3 is not installed");
+    if !python3() {
         return;
     }
     let t = TestDir::new();
@@ -354,8 +362,7 @@ for path in sys.argv[1:]:
 
 #[test]
 fn per_file_counts_and_line_documents_agree_with_a_python_implementation_on_the_shared_corpora() {
-    if std::process::Command::new("python3").arg("--version").output().is_err() {
-        skip("python3 is not installed");
+    if !python3() {
         return;
     }
     let corpora: Vec<_> =
