@@ -189,6 +189,10 @@ pub struct CountArgs {
     #[arg(long)]
     pub stats: bool,
 
+    /// Say on stderr how each input is read (its encoding under --encoding).
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+
     /// Write the counters, phase timings, throughput, peak memory, runner and core count as
     /// one JSON object to FILE after the run (`-`: stderr); FILE is written atomically.
     #[arg(long, value_name = "FILE")]

@@ -8,11 +8,13 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::budget::Budget;
 use crate::cli::{CountArgs, GenArgs};
 use crate::error::{Error, Result};
 use crate::gen::GenSpec;
+use crate::input::encoding::Decoding;
 use crate::input::{InputArg, OnError, Plan};
 use crate::map::MapSpec;
 use crate::online::Online;
@@ -46,6 +48,8 @@ pub struct Config {
     /// Show a progress bar: only when stderr is a terminal and --quiet is absent.
     pub progress: bool,
     pub stats: bool,
+    /// How inputs are decoded (`--encoding`, `--verbose`), and what decoding saw.
+    pub decoding: Arc<Decoding>,
     /// `--stats-json`: where the JSON statistics go (`-` is `/dev/stderr`).
     pub stats_json: Option<OutputTarget>,
     /// `--report`: where the HTML report goes.
@@ -149,6 +153,7 @@ impl Config {
             keep_going: args.keep_going,
             progress: !args.quiet && std::io::stderr().is_terminal(),
             stats: args.stats,
+            decoding: Arc::new(Decoding::new(args.map.encoding, args.verbose)),
             stats_json,
             report,
             budget,
@@ -180,6 +185,7 @@ impl Config {
             map: self.map.clone(),
             chunk_size: self.chunk_size,
             mmap: self.mmap,
+            decoding: Arc::clone(&self.decoding),
             partitioner: self.partitioner,
             budget: self.budget,
             tmp_dir: &self.tmp_dir,

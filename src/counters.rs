@@ -26,15 +26,18 @@ pub struct Counters {
     /// Task attempts that failed and were retried (procs runner).
     pub failed_attempts: u64,
     pub phases: Vec<(&'static str, Duration)>,
+    /// Under `--encoding`: inputs decoded per encoding (name, inputs, of which detected).
+    pub encodings: Vec<(&'static str, u64, u64)>,
 }
 
 impl Counters {
     /// Every counter: its `--stats` name, its `--stats-json` key and its value, in report order.
-    pub(crate) fn rows(&self) -> [(&'static str, &'static str, u64); 14] {
+    pub(crate) fn rows(&self) -> [(&'static str, &'static str, u64); 15] {
         [
             ("input files", "input_files", self.input_files),
             ("skipped inputs", "skipped_inputs", self.skipped_inputs),
             ("input bytes", "input_bytes", self.map.input_bytes),
+            ("undecodable sequences", "undecodable_sequences", self.map.undecodable),
             ("map tasks", "map_tasks", self.map.tasks),
             ("map output records", "map_output_records", self.map.output_records),
             ("filtered tokens", "filtered_tokens", self.map.removed),
@@ -49,6 +52,16 @@ impl Counters {
         ]
     }
 
+    /// The rows `--stats` and the report show: failed attempts only where tasks are retried,
+    /// undecodable sequences only where inputs were decoded.
+    pub(crate) fn shown_rows(&self) -> impl Iterator<Item = (&'static str, &'static str, u64)> + '_ {
+        self.rows().into_iter().filter(|(name, _, _)| match *name {
+            "failed attempts" => self.runner == "procs",
+            "undecodable sequences" => !self.encodings.is_empty(),
+            _ => true,
+        })
+    }
+
     fn total(&self) -> Duration {
         self.phases.iter().map(|(_, d)| *d).sum()
     }
@@ -57,10 +70,21 @@ impl Counters {
     pub fn report(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "mrwc: counters (runner {}, {} worker{})", self.runner, self.workers, plural(self.workers));
-        // Failed attempts exist only where tasks are retried.
-        let rows = self.rows().into_iter().filter(|(name, _, _)| *name != "failed attempts" || self.runner == "procs");
-        for (name, _, value) in rows {
+        for (name, _, value) in self.shown_rows() {
             let _ = writeln!(s, "  {name:<24}{:>16}", group_digits(value));
+        }
+        if !self.encodings.is_empty() {
+            let _ = writeln!(s, "mrwc: input encodings");
+            for (name, n, detected) in &self.encodings {
+                let how = if *detected == *n {
+                    "detected"
+                } else if *detected == 0 {
+                    "as told"
+                } else {
+                    "some detected"
+                };
+                let _ = writeln!(s, "  {name:<24}{:>16}  ({how})", group_digits(*n));
+            }
         }
         let _ = writeln!(s, "mrwc: phases");
         for (name, d) in self.phases.iter().chain([&("total", self.total())]) {
@@ -83,7 +107,12 @@ impl Counters {
         for (_, key, value) in self.rows() {
             let _ = write!(s, ",\"{key}\":{value}");
         }
-        s.push_str(",\"phases\":[");
+        s.push_str(",\"encodings\":[");
+        for (i, (name, n, detected)) in self.encodings.iter().enumerate() {
+            let sep = if i > 0 { "," } else { "" };
+            let _ = write!(s, "{sep}{{\"name\":\"{name}\",\"inputs\":{n},\"detected\":{detected}}}");
+        }
+        s.push_str("],\"phases\":[");
         for (i, (name, d)) in self.phases.iter().enumerate() {
             let _ =
                 write!(s, "{}{{\"name\":\"{name}\",\"seconds\":{:.6}}}", if i > 0 { "," } else { "" }, d.as_secs_f64());
@@ -130,7 +159,7 @@ pub(crate) fn group_digits(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -156,7 +185,14 @@ mod tests {
             runner: "threads",
             workers: 2,
             input_files: 1,
-            map: MapStats { tasks: 3, input_bytes: 2_000_000, output_records: 10, combined: 4, removed: 0 },
+            map: MapStats {
+                tasks: 3,
+                input_bytes: 2_000_000,
+                output_records: 10,
+                combined: 4,
+                removed: 0,
+                undecodable: 0,
+            },
             phases: vec![("map", Duration::from_secs(1)), ("reduce", Duration::from_millis(5))],
             ..Counters::default()
         };

@@ -52,7 +52,7 @@ pub fn run_with(config: &Config, signals: Signals) -> Result<Outcome> {
         crate::error::diag(e);
     }
     if let Some(settings) = &config.online {
-        online::check(&plan, settings)?;
+        online::check(&plan, settings, config.map.encoding)?;
     }
     let runner = config.build_runner(&plan)?;
     if signals == Signals::Handle {
@@ -96,6 +96,9 @@ pub fn run_with(config: &Config, signals: Signals) -> Result<Outcome> {
         }
     };
     counters.skipped_inputs = on_error.skipped();
+    // Decoding done in this process (the procs workers' own is in their map statistics).
+    counters.map.undecodable += config.decoding.undecodable();
+    counters.encodings = config.decoding.encodings();
 
     let started = Instant::now();
     // An input's index: its source's, or, for URLs (-r spark), after the sources.

@@ -20,11 +20,13 @@
 //!   lines, counts them, and reports the count and the first one on stderr.
 
 use std::io::{self, BufRead, BufWriter, Write};
+use std::sync::Arc;
 
 use clap::Args;
 
 use crate::budget::Budget;
 use crate::error::{io_reason, Error, Result};
+use crate::input::encoding::{Decoding, EncodingArg};
 use crate::input::InputArg;
 use crate::input::{self, WalkOptions};
 use crate::keys::{Keys, Tag, Tally};
@@ -142,9 +144,9 @@ pub fn map(args: &MapArgs) -> Result<()> {
     spec.prepare()?;
     let keys = spec.keys();
     let name = if keys.plain() { Vec::new() } else { args.input_name()? };
-    with_tokenizer!(spec.tokenize, |tokenizer| {
+    with_tokenizer!(spec.tokenize, spec.lexicons(), |tokenizer| {
         let worker = spec.worker(tokenizer.clone(), spill_at);
-        map_with(spec.boundary(tokenizer), worker, (keys, &name), args.counters)
+        map_with(spec.boundary(tokenizer), worker, (keys, &name), (spec.encoding, args.counters))
     })
 }
 
@@ -154,10 +156,11 @@ fn map_with<T: Tokenizer>(
     boundary: Boundary<T>,
     mut worker: MapWorker<T>,
     (keys, name): (Keys, &[u8]),
-    report: bool,
+    (encoding, report): (EncodingArg, bool),
 ) -> Result<()> {
     let plan = input::plan(&[InputArg::Stdin], WalkOptions { recursive: false, follow: false, urls: false });
-    let splitter = Splitter::new(&plan.sources, 1 << 20, false, boundary.clone());
+    let decoding = Arc::new(Decoding::new(encoding, false));
+    let splitter = Splitter::new(&plan.sources, 1 << 20, false, boundary.clone()).decoding(Arc::clone(&decoding));
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let write_table = |table: CountTable, out: &mut BufWriter<io::StdoutLock>| -> io::Result<()> {
@@ -193,14 +196,15 @@ fn map_with<T: Tokenizer>(
     }
     finish(write_table(worker.take(), &mut out).and_then(|()| out.flush()))?;
     let stats = worker.take_stats();
-    counters(
-        report,
-        &[
-            ("MAP_INPUT_BYTES", stats.input_bytes),
-            ("MAP_OUTPUT_RECORDS", stats.output_records),
-            ("COMBINE_OUTPUT_RECORDS", stats.combined),
-        ],
-    );
+    let mut rows = vec![
+        ("MAP_INPUT_BYTES", stats.input_bytes),
+        ("MAP_OUTPUT_RECORDS", stats.output_records),
+        ("COMBINE_OUTPUT_RECORDS", stats.combined),
+    ];
+    if encoding != EncodingArg::Utf8 {
+        rows.push(("UNDECODABLE_SEQUENCES", decoding.undecodable()));
+    }
+    counters(report, &rows);
     Ok(())
 }
 

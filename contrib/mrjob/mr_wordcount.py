@@ -13,7 +13,10 @@ within each reducer's output).
 --tokenizer, --case and --normalize take mrwc's values (`mrwc map --help` lists them), and so
 do the counting options --stopwords CODE (repeatable), --min-len, --max-len, --no-numbers and
 --ngram;
---stopwords-file FILE and --only FILE are uploaded with the job. All are handed to every
+--stopwords-file FILE, --only FILE and --user-dict FILE (repeatable) are uploaded with the job.
+--han auto|zh|ja picks how Han text without kana is cut, and --encoding LABEL decodes the
+inputs (Hadoop cuts splits at line ends, which is safe in every ASCII-compatible encoding; name
+the encoding rather than `auto`, which would guess per split). All are handed to every
 `mrwc map` task, so the cluster counts as `mrwc` does on one machine.
 
 --by-file, --df and --doc-per-line go to `mrwc map` (which names each record's file from
@@ -41,6 +44,12 @@ class MRWordCount(MRJob):
                               choices=["words", "whitespace", "mrjob", "unicode"])
         self.add_passthru_arg("--case", default="lower", choices=["lower", "fold", "keep"])
         self.add_passthru_arg("--normalize", default="none", choices=["none", "nfc", "nfkc"])
+        self.add_passthru_arg("--han", default="auto", choices=["auto", "zh", "ja"],
+                              help="how Han text without kana is cut")
+        self.add_passthru_arg("--user-dict", action="append", default=[],
+                              help="a jieba-format user dictionary (uploaded; repeatable)")
+        self.add_passthru_arg("--encoding", default="utf-8",
+                              help="the inputs' encoding: a WHATWG label such as gb18030 or shift_jis")
         self.add_passthru_arg("--stopwords", action="append", default=[],
                               help="a built-in stopword list by language code (repeatable)")
         self.add_passthru_arg("--stopwords-file", help="a stopword file (uploaded)")
@@ -61,11 +70,16 @@ class MRWordCount(MRJob):
             files.append(self.options.stopwords_file + "#stopwords.txt")
         if self.options.only:
             files.append(self.options.only + "#only.txt")
+        for i, path in enumerate(self.options.user_dict):
+            files.append("%s#user-dict-%d.txt" % (path, i))
         return files
 
     def steps(self):
         o = self.options
-        args = ["--tokenizer", o.tokenizer, "--case", o.case, "--normalize", o.normalize]
+        args = ["--tokenizer", o.tokenizer, "--case", o.case, "--normalize", o.normalize,
+                "--han", o.han, "--encoding", o.encoding]
+        for i in range(len(o.user_dict)):
+            args += ["--user-dict", "user-dict-%d.txt" % i]
         for code in o.stopwords:
             args += ["--stopwords", code]
         if o.stopwords_file:

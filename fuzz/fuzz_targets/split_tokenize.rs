@@ -1,10 +1,12 @@
 //! Splitting never changes the words: for any bytes and any chunk size, cutting the text with
-//! the splitter's rule and tokenizing each chunk gives the words of the whole text, for both
-//! tokenizers, case modes and normalization forms.
+//! the job's rule (`MapSpec::boundary`: the tokenizer's boundaries, or line ends when its words
+//! depend on the line) and tokenizing each chunk gives the words of the whole text, for every
+//! tokenizer, case mode and normalization form.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use mrwc::tokenize::{Case, Normalize};
+use mrwc::map::MapSpec;
 use mrwc::split::chunk_end;
 use mrwc::tokenize::{Mrjob, Tokenizer, Unicode, Whitespace, WordMapper, Words};
 
@@ -16,10 +18,11 @@ fn words<T: Tokenizer>(tok: &mut T, text: &[u8]) -> Vec<Vec<u8>> {
 
 fn check<T: Tokenizer>(mut tok: T, text: &[u8], size: usize) {
     let whole = words(&mut tok, text);
+    let rule = MapSpec::default().boundary(tok.clone());
     let mut parts = Vec::new();
     let mut start = 0;
     while start < text.len() {
-        let end = chunk_end(text, start, size, &|b| tok.is_boundary(b));
+        let end = chunk_end(text, start, size, &rule);
         assert!(end > start, "the splitter made no progress");
         parts.extend(words(&mut tok, &text[start..end]));
         start = end;

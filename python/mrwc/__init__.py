@@ -82,6 +82,9 @@ def _flags(
     max_memory: Optional[Union[int, str]],
     runner: Optional[str],
     partitions: Optional[int],
+    han: str,
+    user_dict: Optional[Union[PathLike, Iterable[PathLike]]],
+    encoding: str,
 ) -> list:
     flags = ["--tokenizer", tokenizer, "--case", case, "--sort", sort, "--min-count", str(min_count)]
     if normalize:
@@ -112,6 +115,11 @@ def _flags(
         flags += ["--runner", runner]
     if partitions is not None:
         flags += ["--partitions", str(partitions)]
+    flags += ["--han", han, "--encoding", encoding]
+    if isinstance(user_dict, (str, os.PathLike)):
+        user_dict = [user_dict]
+    for entry in user_dict or []:
+        flags += ["--user-dict", os.fspath(entry)]
     return flags
 
 
@@ -135,22 +143,29 @@ def run(
     max_memory: Optional[Union[int, str]] = None,
     runner: Optional[str] = None,
     partitions: Optional[int] = None,
+    han: str = "auto",
+    user_dict: Optional[Union[PathLike, Iterable[PathLike]]] = None,
+    encoding: str = "utf-8",
 ) -> Result:
     """Counts words as `mrwc` does and returns a :class:`Result` (counts and counters).
 
     `paths_or_text` is a path (str or os.PathLike: a file or a directory tree) or a list of
     them; `text` (str or bytes) is counted instead of, or as well as, paths. The keyword options
     are the command's flags (`mrwc --help`): `stopwords` a language code, a file, or a list of
-    them; `ngram` N, "N..M" or (N, M); `max_memory` bytes or a size such as "512M".
+    them; `ngram` N, "N..M" or (N, M); `max_memory` bytes or a size such as "512M";
+    `han` "auto", "zh" or "ja" (how Han text without kana is cut); `user_dict` a jieba-format
+    dictionary file or a list of them; `encoding` "utf-8", "auto" or a WHATWG label ("gb18030",
+    "shift_jis", ...) for the paths and for bytes given as `text` (a str `text` is encoded in it).
     """
     paths = _paths(paths_or_text)
     flags = _flags(tokenizer, case, normalize, stopwords, min_len, max_len, no_numbers, only, ngram,
-                   top, min_count, sort, jobs, max_memory, runner, partitions)
+                   top, min_count, sort, jobs, max_memory, runner, partitions, han, user_dict, encoding)
     with tempfile.TemporaryDirectory(prefix=".mrwc-text-") as scratch:
         if text is not None:
             name = os.path.join(scratch, "text")
             with open(name, "wb") as f:
-                f.write(text.encode("utf-8") if isinstance(text, str) else bytes(text))
+                plain = encoding.lower() in ("utf-8", "utf8", "auto")
+                f.write(text.encode("utf-8" if plain else encoding) if isinstance(text, str) else bytes(text))
             paths.append(name)
         if not paths:
             raise ValueError("nothing to count: give paths or text=")

@@ -144,3 +144,28 @@ def test_the_command_and_python_m():
     bad = subprocess.run([sys.executable, "-m", "mrwc", "/no/such/file"], capture_output=True, text=True)
     assert bad.returncode == 2
     assert bad.stderr == "mrwc: /no/such/file: No such file or directory\n"
+
+
+def test_languages_user_dictionaries_and_encodings(tmp_path):
+    # Japanese by its analyzer; a kana-less Han line is Chinese unless han="ja".
+    assert mrwc.count(text="ファイルを指定します。\n", sort="word") == {
+        "し": 1, "ます": 1, "を": 1, "ファイル": 1, "指定": 1}
+    assert "変数" not in mrwc.count(text="環境変数\n")
+    assert mrwc.count(text="環境変数\n", han="ja") == {"変数": 1, "環境": 1}
+    user = tmp_path / "user.txt"
+    user.write_text("量子猫咖啡 5 n\n", encoding="utf-8")
+    assert "量子猫咖啡" not in mrwc.count(text="我们去量子猫咖啡\n")
+    assert mrwc.count(text="我们去量子猫咖啡\n", user_dict=user)["量子猫咖啡"] == 1
+    bad = tmp_path / "bad.txt"
+    bad.write_text("a 1 n extra\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="line 1"):
+        mrwc.count(text="x", user_dict=bad)
+    # A str text is encoded in the encoding asked for; files are decoded from it.
+    legacy = tmp_path / "zh.txt"
+    legacy.write_bytes("计算机系统的工作原理\n".encode("gb18030"))
+    want = mrwc.count(text="计算机系统的工作原理\n")
+    assert mrwc.count(legacy, encoding="gb18030") == want
+    assert mrwc.count(legacy, encoding="auto") == want
+    assert mrwc.count(text="计算机系统的工作原理\n", encoding="gbk") == want
+    assert mrwc.run(legacy, encoding="gbk").stats["encodings"] == [
+        {"name": "GBK", "inputs": 1, "detected": 0}]

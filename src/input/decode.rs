@@ -135,6 +135,16 @@ pub fn peek(mut reader: Box<dyn Read + Send>) -> io::Result<(Vec<u8>, Box<dyn Re
     Ok((head, Box::new(again)))
 }
 
+/// Reads up to `n` bytes of `reader` (fewer only at its end) and returns them with a reader that
+/// yields them again followed by the rest: what `--encoding auto` looks at.
+pub fn peek_up_to(reader: Box<dyn Read + Send>, n: usize) -> io::Result<(Vec<u8>, Box<dyn Read + Send>)> {
+    let mut head = Vec::new();
+    let mut reader = reader;
+    (&mut reader).take(n as u64).read_to_end(&mut head)?;
+    let again = io::Cursor::new(head.clone()).chain(reader);
+    Ok((head, Box::new(again)))
+}
+
 /// Whether the file at `path` is compressed or starts with a byte-order mark: whether its text
 /// differs from its bytes.
 pub fn needs_decoding(path: &Path) -> io::Result<bool> {

@@ -12,6 +12,7 @@
 //! decoded as they are read (see [`decode`]); a regular file of that kind is one task.
 
 pub mod decode;
+pub mod encoding;
 pub mod sigbus;
 mod walk;
 
@@ -21,6 +22,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use memmap2::{Advice, Mmap};
+
+use encoding::{Decoding, EncodingArg, Transcoder, SNIFF};
+use encoding_rs::Encoding;
 
 use crate::error::{io_reason, quote_path, Error, Result};
 
@@ -182,8 +186,10 @@ fn add_file(path: &Path, meta: &std::fs::Metadata, plan: &mut Plan) {
 
 /// An opened source: all of its bytes mapped, or a reader to stream them from.
 pub enum Opened {
-    /// The file's bytes; its text starts at the offset (after a UTF-8 byte-order mark).
-    Mapped(Arc<MappedFile>, usize),
+    /// The file's bytes; its text starts at the offset (after a UTF-8 byte-order mark). With an
+    /// encoding, the bytes are in that legacy encoding (ASCII-compatible, so they split: see
+    /// [`encoding`]) and each chunk is decoded on its own.
+    Mapped(Arc<MappedFile>, usize, Option<&'static Encoding>),
     /// Read piece by piece by whoever pulls the splitter: stdin, pipes, `--no-mmap`.
     Stream(Box<dyn Read + Send>),
     /// A compressed or UTF-16 regular file. Its stream cannot be split, so it is one task: the
@@ -254,11 +260,14 @@ impl Read for SizeChecked {
     }
 }
 
-/// Opens a source for reading; `mmap` is false with `--no-mmap`.
-pub fn open(source: &Source, mmap: bool) -> Result<Opened> {
+/// Opens a source for reading; `mmap` is false with `--no-mmap`; `decoding` says which
+/// encoding text is in (and records what it found).
+pub fn open(source: &Source, mmap: bool, decoding: &Arc<Decoding>) -> Result<Opened> {
     let fail = |e: io::Error| Error::input(&source.name, &e);
     let Some(path) = &source.path else {
-        return decoded(Box::new(io::stdin()), None).map(|(r, _)| Opened::Stream(r)).map_err(fail);
+        return decoded(Box::new(io::stdin()), None, (&source.name, decoding))
+            .map(|(r, _)| Opened::Stream(r))
+            .map_err(fail);
     };
     let file = File::open(path).map_err(fail)?;
     let meta = file.metadata().map_err(fail)?;
@@ -269,28 +278,58 @@ pub fn open(source: &Source, mmap: bool) -> Result<Opened> {
     if mmap && regular {
         if let Some(map) = MappedFile::map(&file, &source.name) {
             let head = &map[..map.len().min(decode::HEAD)];
-            let skip = match (decode::sniff(head, Some(path)), decode::Bom::of(head)) {
+            let plain = match (decode::sniff(head, Some(path)), decode::Bom::of(head)) {
                 (None, None) => Some(0),
                 (None, Some(decode::Bom::Utf8)) => Some(3),
                 // Compressed or UTF-16: read through a decoder below.
                 _ => None,
             };
-            if let Some(skip) = skip {
+            // Under --encoding other than utf-8: a legacy encoding that splits is mapped too;
+            // any other (UTF-16, ISO-2022-JP) is read through a decoder below.
+            let mapped = match plain.map(|skip| (skip, decoding.arg.resolve(&map[..map.len().min(SNIFF)]))) {
+                Some((skip, None)) => Some((skip, None)),
+                Some((skip, Some(r))) if r.encoding == encoding_rs::UTF_8 => {
+                    decoding.note(&source.name, r);
+                    Some((skip, None))
+                }
+                Some((_, Some(r))) if r.splits() => {
+                    decoding.note(&source.name, r);
+                    Some((0, Some(r.encoding)))
+                }
+                _ => None,
+            };
+            if let Some((skip, encoding)) = mapped {
                 crate::interrupt::stop_at("read:opened");
-                return Ok(Opened::Mapped(Arc::new(map), skip));
+                return Ok(Opened::Mapped(Arc::new(map), skip, encoding));
             }
         }
     }
     crate::interrupt::stop_at("read:opened");
     let reader: Box<dyn Read + Send> =
         if regular { Box::new(SizeChecked { file, expected: meta.len(), read: 0 }) } else { Box::new(file) };
-    let (reader, transformed) = decoded(reader, Some(path)).map_err(fail)?;
+    let (reader, transformed) = decoded(reader, Some(path), (&source.name, decoding)).map_err(fail)?;
     Ok(if regular && transformed { Opened::Whole(reader) } else { Opened::Stream(reader) })
 }
 
-/// `reader` decompressed and with its byte-order mark undone; true when either changed it
-/// beyond skipping a UTF-8 BOM.
-fn decoded(reader: Box<dyn Read + Send>, path: Option<&Path>) -> io::Result<(Box<dyn Read + Send>, bool)> {
+/// The legacy encoding the file at `path` is mapped and split in under `encoding` (see
+/// [`open`]): `None` when it is read as UTF-8, compressed, or decoded as a whole.
+pub fn legacy_encoding(path: &Path, encoding: EncodingArg) -> io::Result<Option<&'static Encoding>> {
+    if encoding == EncodingArg::Utf8 {
+        return Ok(None);
+    }
+    let mut head = Vec::new();
+    File::open(path)?.take(SNIFF as u64).read_to_end(&mut head)?;
+    let plain = decode::sniff(&head[..head.len().min(decode::HEAD)], Some(path)).is_none();
+    Ok(encoding.resolve(&head).filter(|r| plain && r.splits()).map(|r| r.encoding))
+}
+
+/// `reader` decompressed and decoded to UTF-8 (its byte-order mark undone, or its encoding
+/// decoded under `--encoding`); true when either changed it beyond skipping a UTF-8 BOM.
+fn decoded(
+    reader: Box<dyn Read + Send>,
+    path: Option<&Path>,
+    (name, decoding): (&str, &Arc<Decoding>),
+) -> io::Result<(Box<dyn Read + Send>, bool)> {
     let (head, reader) = decode::peek(reader)?;
     let (head, reader, compressed) = match decode::sniff(&head, path) {
         Some(codec) => {
@@ -299,6 +338,17 @@ fn decoded(reader: Box<dyn Read + Send>, path: Option<&Path>) -> io::Result<(Box
         }
         None => (head, reader, false),
     };
+    let (head, reader) = match decoding.arg {
+        EncodingArg::Auto => decode::peek_up_to(reader, SNIFF)?,
+        _ => (head, reader),
+    };
+    if let Some(resolved) = decoding.arg.resolve(&head) {
+        decoding.note(name, resolved);
+        if resolved.encoding != encoding_rs::UTF_8 {
+            let transcoder = Transcoder::new(reader, resolved.encoding, Arc::clone(decoding));
+            return Ok((Box::new(transcoder), true));
+        }
+    }
     let utf16 = matches!(decode::Bom::of(&head), Some(decode::Bom::Utf16Le | decode::Bom::Utf16Be));
     Ok((decode::unbom(&head, reader)?, compressed || utf16))
 }
@@ -337,11 +387,11 @@ mod tests {
         let empty = dir.path().join("empty");
         fs::write(&empty, "").unwrap();
         let src = Source { path: Some(empty), name: "empty".into(), size: None };
-        assert!(matches!(open(&src, true).unwrap(), Opened::Stream(_)));
+        assert!(matches!(open(&src, true, &Arc::default()).unwrap(), Opened::Stream(_)));
         let full = dir.path().join("full");
         fs::write(&full, "x").unwrap();
         let src = Source { path: Some(full), name: "full".into(), size: Some(1) };
-        assert!(matches!(open(&src, true).unwrap(), Opened::Mapped(_, 0)));
-        assert!(matches!(open(&src, false).unwrap(), Opened::Stream(_)));
+        assert!(matches!(open(&src, true, &Arc::default()).unwrap(), Opened::Mapped(_, 0, None)));
+        assert!(matches!(open(&src, false, &Arc::default()).unwrap(), Opened::Stream(_)));
     }
 }

@@ -228,7 +228,7 @@ mod tests {
     use crate::tokenize::{Case, Normalize, TokenizerKind};
 
     fn spec(case: Case) -> TokenizerSpec {
-        TokenizerSpec { tokenizer: TokenizerKind::Words, case, normalize: Normalize::None }
+        TokenizerSpec { tokenizer: TokenizerKind::Words, case, normalize: Normalize::None, ..TokenizerSpec::default() }
     }
 
     fn filter(args: FilterArgs) -> Filter {

@@ -15,6 +15,7 @@
 mod filter;
 mod ngram;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use filter::{stopword_codes, Filter, FilterArgs};
@@ -23,11 +24,12 @@ pub use ngram::{Boundary, NGrams};
 use ngram::Runs;
 
 use crate::error::Result;
+use crate::input::encoding::EncodingArg;
 use crate::keys::{Docs, KeyArgs, Keys, Tag, HEADER};
 use crate::partition::Partitioner;
 use crate::records::Records;
 use crate::table::CountTable;
-use crate::tokenize::{Token, Tokenizer, TokenizerSpec};
+use crate::tokenize::{Lexicons, Token, Tokenizer, TokenizerSpec};
 
 /// The map-side flags: how text becomes counted words. One flag group, shared by the main
 /// command, `mrwc map` and the procs workers, and handed on to other processes by
@@ -46,9 +48,21 @@ pub struct MapSpec {
     pub ngram: Option<NGrams>,
     #[command(flatten)]
     pub keys: KeyArgs,
+    /// The inputs' text encoding: utf-8 (bytes as they are), auto (detected per input from its
+    /// first 64 KiB), or a WHATWG label: gb18030, gbk, big5, shift_jis, euc-jp, euc-kr,
+    /// utf-16le, utf-16be, windows-1252, ...
+    #[arg(long, value_name = "LABEL", default_value = "utf-8", value_parser = EncodingArg::parse)]
+    pub encoding: EncodingArg,
+    /// A user dictionary for Chinese and Japanese segmentation, in jieba's format: one `word
+    /// [freq] [tag]` per line (UTF-8). Its words are cut whole. Repeatable.
+    #[arg(long, value_name = "FILE", help_heading = "Counting options")]
+    pub user_dict: Vec<PathBuf>,
     /// The filter the flags describe, once [`prepare`](Self::prepare) has loaded its lists.
     #[arg(skip)]
     loaded: Option<Arc<Filter>>,
+    /// The segmenters' dictionaries, once [`prepare`](Self::prepare) has read the user's.
+    #[arg(skip)]
+    lexicons: Option<Arc<Lexicons>>,
 }
 
 impl MapSpec {
@@ -57,6 +71,7 @@ impl MapSpec {
     pub fn prepare(&mut self) -> Result<()> {
         self.keys.keys()?;
         self.loaded = Filter::build(&self.filter, &self.tokenize)?.map(Arc::new);
+        self.lexicons = Some(Lexicons::with_user_dicts(&self.user_dict)?);
         Ok(())
     }
 
@@ -69,7 +84,21 @@ impl MapSpec {
             args.extend(["--ngram".to_string(), grams.to_arg()]);
         }
         args.extend(self.keys.to_args());
+        if self.encoding != EncodingArg::Utf8 {
+            args.extend(["--encoding".to_string(), self.encoding.to_arg()]);
+        }
+        for file in &self.user_dict {
+            let absolute = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+            args.extend(["--user-dict".to_string(), absolute.display().to_string()]);
+        }
         args
+    }
+
+    /// The dictionaries the `words` tokenizer reads: the built-in ones plus `--user-dict`'s
+    /// words (read by [`prepare`](Self::prepare)).
+    pub fn lexicons(&self) -> Arc<Lexicons> {
+        assert!(self.lexicons.is_some() || self.user_dict.is_empty(), "MapSpec::prepare was not called");
+        self.lexicons.clone().unwrap_or_else(Lexicons::builtin)
     }
 
     /// What this job's keys hold (see [`crate::keys`]); [`prepare`](Self::prepare) has
@@ -91,10 +120,13 @@ impl MapSpec {
     }
 
     /// Where this job's input may be cut (after the tokenizer's boundaries, or at line ends
-    /// when n-grams of several words are counted or lines are documents); every driver cuts
+    /// when n-grams of several words are counted, lines are documents or the tokenizer reads
+    /// whole lines); every driver cuts
     /// chunks and pieces with it.
     pub fn boundary<T: Tokenizer>(&self, tokenizer: T) -> Boundary<T> {
-        let lines = self.ngram.is_some_and(NGrams::spans_words) || self.keys().df == Some(Docs::Lines);
+        let lines = self.ngram.is_some_and(NGrams::spans_words)
+            || self.keys().df == Some(Docs::Lines)
+            || tokenizer.needs_lines();
         Boundary { tokenizer, lines }
     }
 }
@@ -111,6 +143,8 @@ pub struct MapStats {
     pub combined: u64,
     /// Tokens the counting options dropped (stopwords, length, numbers, vocabulary).
     pub removed: u64,
+    /// Byte sequences that did not decode under `--encoding` (each read as U+FFFD).
+    pub undecodable: u64,
 }
 
 impl MapStats {
@@ -120,6 +154,7 @@ impl MapStats {
         self.output_records += other.output_records;
         self.combined += other.combined;
         self.removed += other.removed;
+        self.undecodable += other.undecodable;
     }
 }
 
@@ -328,7 +363,10 @@ mod tests {
         worker.start_task(0);
         assert!(!worker.map(b"the end"));
         let out = worker.finish(Partitioner::hash(1));
-        assert_eq!(out.stats, MapStats { tasks: 2, input_bytes: 26, output_records: 7, combined: 5, removed: 0 });
+        assert_eq!(
+            out.stats,
+            MapStats { tasks: 2, input_bytes: 26, output_records: 7, combined: 5, removed: 0, undecodable: 0 }
+        );
         let the = out.partitions[0].iter().find(|(w, _)| *w == b"the").map(|(_, c)| c);
         assert_eq!(the, Some(3));
     }

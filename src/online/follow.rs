@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::Error;
+use crate::input::encoding::Decoding;
 use crate::input::{self, Opened, Source};
 
 /// What a reader tells the event loop.
@@ -49,14 +50,24 @@ const READ: usize = 1 << 16;
 
 /// Starts one reader thread per source. Readers stop on their own at EOF (or, following, when
 /// `stop` is raised); a reader blocked in read() on a silent pipe is simply abandoned at exit.
-pub fn spawn(sources: &[Source], tail: bool, tx: SyncSender<Event>, stop: Arc<AtomicBool>) {
+pub fn spawn(
+    sources: &[Source],
+    tail: bool,
+    (tx, stop): (SyncSender<Event>, Arc<AtomicBool>),
+    decoding: &Arc<Decoding>,
+) {
     for (idx, source) in sources.iter().enumerate() {
         let (source, reader_tx, stop) = (source.clone(), tx.clone(), Arc::clone(&stop));
+        let decoding = Arc::clone(decoding);
         // Only regular files can grow, rotate and shrink; a FIFO or a device is read as a stream.
         let follow = tail && source.path.as_ref().is_some_and(|p| p.metadata().is_ok_and(|m| m.is_file()));
         let body = move || {
             let tx = reader_tx;
-            let end = if follow { follow_file(idx, &source, &tx, &stop) } else { read_all(idx, &source, &tx, &stop) };
+            let end = if follow {
+                follow_file(idx, &source, &tx, &stop)
+            } else {
+                read_all(idx, &source, (&tx, &stop), &decoding)
+            };
             let _ = tx.send(match end {
                 Ok(()) => Event::Eof(idx),
                 Err(e) => Event::Failed(idx, e),
@@ -69,8 +80,13 @@ pub fn spawn(sources: &[Source], tail: bool, tx: SyncSender<Event>, stop: Arc<At
     }
 }
 
-fn read_all(idx: usize, source: &Source, tx: &SyncSender<Event>, stop: &AtomicBool) -> Result<(), Error> {
-    let mut reader = match input::open(source, false)? {
+fn read_all(
+    idx: usize,
+    source: &Source,
+    (tx, stop): (&SyncSender<Event>, &AtomicBool),
+    decoding: &Arc<Decoding>,
+) -> Result<(), Error> {
+    let mut reader = match input::open(source, false, decoding)? {
         Opened::Stream(r) | Opened::Whole(r) => r,
         Opened::Mapped(..) => unreachable!("opened without mmap"),
     };

@@ -37,6 +37,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::counters::Counters;
 use crate::error::{Error, Result};
+use crate::input::encoding::EncodingArg;
 use crate::input::{self, Plan};
 use crate::interrupt;
 use crate::map::Boundary;
@@ -103,7 +104,7 @@ pub fn run(job: &Job, mode: &Mode, counters: &mut Counters) -> Result<Option<Red
             &own
         }
     };
-    with_tokenizer!(job.map.tokenize, |tokenizer| {
+    with_tokenizer!(job.map.tokenize, job.map.lexicons(), |tokenizer| {
         let spill_at = tables.spill_at(mode.mappers);
         let run = OnlineJob {
             job,
@@ -121,9 +122,16 @@ pub fn run(job: &Job, mode: &Mode, counters: &mut Counters) -> Result<Option<Red
 /// `--tail` follows a file's bytes as they are appended; a compressed or UTF-16 file's bytes
 /// are not its text, and a growing compressed stream cannot be decoded piecewise, so such a file
 /// is refused before anything is read rather than counted as noise.
-pub fn check(plan: &Plan, online: &Online) -> Result<()> {
+pub fn check(plan: &Plan, online: &Online, encoding: EncodingArg) -> Result<()> {
     if !online.tail {
         return Ok(());
+    }
+    if encoding != EncodingArg::Utf8 {
+        return Err(Error::Usage(format!(
+            "--tail follows files' raw bytes and cannot decode --encoding {}; pipe decoded text into mrwc --online \
+             instead (`tail -F FILE | iconv -f ENCODING -t UTF-8 | mrwc --online -`)",
+            encoding.to_arg()
+        )));
     }
     let mut errors = Vec::new();
     for source in &plan.sources {
@@ -178,7 +186,7 @@ impl<T: Tokenizer + Sync> OnlineJob<'_, T> {
         let signaled = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&signaled);
         interrupt::on_first_signal(move |_| flag.store(true, Ordering::Relaxed));
-        follow::spawn(&job.plan.sources, self.online.tail, tx, Arc::clone(&stop));
+        follow::spawn(&job.plan.sources, self.online.tail, (tx, Arc::clone(&stop)), &job.decoding);
 
         let mut writer = Writer::start(style)?;
         let mut totals = Totals::new(job.partitioner.count(), self.online.window);

@@ -69,7 +69,7 @@ pub fn page(s: &Summary, c: &Counters, title: &str) -> String {
 
 fn counters(p: &mut String, c: &Counters) {
     p.push_str("<section id=\"counters\"><h2>Counters</h2><table>\n");
-    for (name, key, value) in c.rows() {
+    for (name, key, value) in c.shown_rows() {
         let _ = writeln!(
             p,
             "<tr><th class=\"text\">{name}</th><td data-counter=\"{key}\" data-value=\"{value}\">{}</td></tr>",

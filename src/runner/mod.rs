@@ -19,12 +19,14 @@ pub mod spark;
 mod threads;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
 use crate::budget::Budget;
 use crate::counters::Counters;
 use crate::error::Result;
+use crate::input::encoding::Decoding;
 use crate::input::{OnError, Plan};
 use crate::map::MapSpec;
 use crate::partition::Partitioner;
@@ -105,6 +107,8 @@ pub struct Job<'a> {
     pub map: MapSpec,
     pub chunk_size: usize,
     pub mmap: bool,
+    /// `--encoding`'s decoding, shared by every reader of the job.
+    pub decoding: Arc<Decoding>,
     pub partitioner: Partitioner,
     pub budget: Budget,
     pub tmp_dir: &'a Path,

@@ -65,7 +65,8 @@ impl InProcess {
     fn pipeline<T: Tokenizer + Sync>(&self, job: &Job, counters: &mut Counters, tokenizer: T) -> Result<Reduced> {
         let workers = self.workers();
         let boundary = job.map.boundary(tokenizer.clone());
-        let splitter = Splitter::new(&job.plan.sources, job.chunk_size, job.mmap, boundary.clone());
+        let splitter =
+            Splitter::new(&job.plan.sources, job.chunk_size, job.mmap, boundary.clone()).decoding(job.decoding.clone());
         let splitter = Mutex::new(splitter.taper(workers));
         let failed = AtomicBool::new(false);
         let spiller = Spiller::new(job.tmp_dir, job.partitioner);
@@ -129,7 +130,9 @@ impl Runner for InProcess {
     }
 
     fn run(&self, job: &Job, counters: &mut Counters) -> Result<Reduced> {
-        let mut run = || with_tokenizer!(job.map.tokenize, |tokenizer| self.pipeline(job, counters, tokenizer));
+        let mut run = || {
+            with_tokenizer!(job.map.tokenize, job.map.lexicons(), |tokenizer| self.pipeline(job, counters, tokenizer))
+        };
         match &self.pool {
             Some(pool) => pool.install(run),
             None => run(),

@@ -32,6 +32,9 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use encoding_rs::Encoding;
+
+use crate::input::encoding::{self, Decoding, LegacyCut};
 use crate::input::{self, MappedFile, Opened, Source};
 
 mod cut;
@@ -46,18 +49,37 @@ pub struct Chunk {
 }
 
 enum ChunkData {
-    Mapped { map: Arc<MappedFile>, range: Range<usize> },
+    /// A range of a mapped file; with an encoding, of legacy-encoded bytes decoded when read.
+    Mapped {
+        map: Arc<MappedFile>,
+        range: Range<usize>,
+        legacy: Option<Legacy>,
+    },
     Owned(Vec<u8>),
     Whole(Box<dyn Read + Send>),
 }
 
+/// A legacy encoding a mapped source is in, and the job's record of decoding.
+#[derive(Clone)]
+struct Legacy {
+    encoding: &'static Encoding,
+    decoding: Arc<Decoding>,
+}
+
 impl Chunk {
-    /// Calls `f` with the chunk's text: at once for a mapped or read chunk, piece by piece (each
-    /// about `size` bytes, cut after a boundary byte) for a whole-source stream. The error is
-    /// the source's read error; the caller names the source.
+    /// Calls `f` with the chunk's text: at once for a mapped or read chunk (decoded to UTF-8
+    /// first when its source is in a legacy encoding), piece by piece (each about `size` bytes,
+    /// cut after a boundary byte) for a whole-source stream. The error is the source's read
+    /// error; the caller names the source.
     pub fn for_each_piece(&mut self, size: usize, rule: &impl Cut, mut f: impl FnMut(&[u8])) -> io::Result<()> {
         match &mut self.data {
-            ChunkData::Mapped { map, range } => f(&map[range.clone()]),
+            ChunkData::Mapped { map, range, legacy: None } => f(&map[range.clone()]),
+            ChunkData::Mapped { map, range, legacy: Some(legacy) } => {
+                let mut text = Vec::with_capacity(range.len() + range.len() / 2);
+                let bad = encoding::decode_into(legacy.encoding, &map[range.clone()], &mut text);
+                legacy.decoding.add_undecodable(bad);
+                f(&text)
+            }
             ChunkData::Owned(v) => f(v),
             ChunkData::Whole(reader) => {
                 let mut carry = Vec::new();
@@ -86,7 +108,7 @@ impl Chunk {
     /// mapped input never shows up as resident memory in full: without this, counting a
     /// 430 MB file reports 417 MiB peak RSS, all of it clean page cache.
     pub fn release(self) {
-        let ChunkData::Mapped { map, range } = &self.data else {
+        let ChunkData::Mapped { map, range, .. } = &self.data else {
             return;
         };
         // Whole pages only: pages shared with the neighbouring chunks stay mapped.
@@ -95,7 +117,7 @@ impl Chunk {
 }
 
 enum Current {
-    Mapped { map: Arc<MappedFile>, pos: usize },
+    Mapped { map: Arc<MappedFile>, pos: usize, legacy: Option<Legacy> },
     Stream { reader: Box<dyn Read + Send>, carry: Vec<u8> },
 }
 
@@ -110,11 +132,28 @@ pub struct Splitter<'a, B> {
     workers: usize,
     mmap: bool,
     rule: B,
+    decoding: Arc<Decoding>,
 }
 
 impl<'a, B: Cut> Splitter<'a, B> {
     pub fn new(sources: &'a [Source], chunk_size: usize, mmap: bool, rule: B) -> Self {
-        Splitter { sources, next_source: 0, current: None, chunk_size: chunk_size.max(1), workers: 1, mmap, rule }
+        let decoding = Arc::default();
+        Splitter {
+            sources,
+            next_source: 0,
+            current: None,
+            chunk_size: chunk_size.max(1),
+            workers: 1,
+            mmap,
+            rule,
+            decoding,
+        }
+    }
+
+    /// Reads the sources as `decoding` says (`--encoding`); UTF-8 as it is by default.
+    pub fn decoding(mut self, decoding: Arc<Decoding>) -> Self {
+        self.decoding = decoding;
+        self
     }
 
     /// Tapers the last chunks for `workers` workers pulling from this splitter (see the module
@@ -196,14 +235,18 @@ impl<B: Cut> Iterator for Splitter<'_, B> {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             let idx = match &mut self.current {
-                Some((idx, Current::Mapped { map, pos })) => {
+                Some((idx, Current::Mapped { map, pos, legacy })) => {
                     let start = *pos;
                     if start < map.len() {
                         let last = self.next_source == self.sources.len();
                         let size = mapped_chunk_size(self.chunk_size, self.workers, last, map.len() - start);
-                        let end = chunk_end(map, start, size, &self.rule);
+                        let end = match legacy {
+                            None => chunk_end(map, start, size, &self.rule),
+                            Some(_) => chunk_end(map, start, size, &LegacyCut),
+                        };
                         *pos = end;
-                        let data = ChunkData::Mapped { map: Arc::clone(map), range: start..end };
+                        let data =
+                            ChunkData::Mapped { map: Arc::clone(map), range: start..end, legacy: legacy.clone() };
                         return Some(Ok(Chunk { source: *idx, data }));
                     }
                     self.current = None;
@@ -214,8 +257,12 @@ impl<B: Cut> Iterator for Splitter<'_, B> {
                     let idx = self.next_source;
                     let source = self.sources.get(idx)?;
                     self.next_source += 1;
-                    match input::open(source, self.mmap) {
-                        Ok(Opened::Mapped(map, pos)) => self.current = Some((idx, Current::Mapped { map, pos })),
+                    match input::open(source, self.mmap, &self.decoding) {
+                        Ok(Opened::Mapped(map, pos, encoding)) => {
+                            let legacy =
+                                encoding.map(|encoding| Legacy { encoding, decoding: Arc::clone(&self.decoding) });
+                            self.current = Some((idx, Current::Mapped { map, pos, legacy }))
+                        }
                         Ok(Opened::Stream(reader)) => {
                             self.current = Some((idx, Current::Stream { reader, carry: Vec::new() }))
                         }

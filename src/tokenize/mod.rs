@@ -24,7 +24,8 @@ mod words;
 pub use case::WordMapper;
 pub(crate) use case::{Lowered, LOWERED_MAX};
 pub use mrjob::Mrjob;
-pub use spec::{Case, Normalize, TokenizerSpec};
+pub use segment::{read_user_dict, Lexicons, UserWord};
+pub use spec::{Case, Han, Normalize, TokenizerSpec};
 pub use unicode::Unicode;
 pub use whitespace::Whitespace;
 pub use words::Words;
@@ -44,17 +45,19 @@ pub enum TokenizerKind {
     Unicode,
 }
 
-/// Evaluates `$body` with `$tok` bound to the tokenizer a [`TokenizerSpec`] describes. The body
+/// Evaluates `$body` with `$tok` bound to the tokenizer a [`TokenizerSpec`] describes, reading
+/// the dictionaries `$lexicons` (an `Arc<Lexicons>`). The body
 /// is compiled once per tokenizer: the per-token path must not go through a vtable.
 ///
 /// [`TokenizerSpec`]: crate::tokenize::TokenizerSpec
 macro_rules! with_tokenizer {
-    ($spec:expr, |$tok:ident| $body:expr) => {{
+    ($spec:expr, $lexicons:expr, |$tok:ident| $body:expr) => {{
         let spec: $crate::tokenize::TokenizerSpec = $spec;
         let mapper = $crate::tokenize::WordMapper::new(spec.case, spec.normalize);
         match spec.tokenizer {
             $crate::tokenize::TokenizerKind::Words => {
-                let $tok = $crate::tokenize::Words::with(mapper);
+                let lexicons: std::sync::Arc<$crate::tokenize::Lexicons> = $lexicons;
+                let $tok = $crate::tokenize::Words::segmenting(mapper, spec.han, lexicons);
                 $body
             }
             $crate::tokenize::TokenizerKind::Whitespace => {
@@ -79,6 +82,13 @@ pub trait Tokenizer: Clone + Send {
     /// True when a chunk may end right after byte `b`: no word ever contains it, and it never
     /// changes how the bytes around it are read.
     fn is_boundary(&self, b: u8) -> bool;
+
+    /// Whether the words of a line depend on the whole line (`words` decides per line whether
+    /// Han text is Japanese): then text may be cut at line ends only, or, in a line too long to
+    /// keep whole, after a boundary byte (see [`crate::map::Boundary`]).
+    fn needs_lines(&self) -> bool {
+        false
+    }
 
     /// Calls `emit` with each word of `text`, in order, after case mapping.
     fn tokenize<F: FnMut(Token<'_>)>(&mut self, text: &[u8], emit: F);
@@ -247,7 +257,8 @@ pub(crate) mod testing {
     pub fn assert_boundaries_hold<T: Tokenizer>(tok: &mut T, text: &[u8]) {
         let whole = words_of(tok, text);
         for cut in 1..text.len() {
-            if tok.is_boundary(text[cut - 1]) {
+            let at_cut = text[cut - 1];
+            if if tok.needs_lines() { at_cut == b'\n' } else { tok.is_boundary(at_cut) } {
                 let mut parts = words_of(tok, &text[..cut]);
                 parts.extend(words_of(tok, &text[cut..]));
                 assert_eq!(parts, whole, "cut at {cut} of {text:?}");

@@ -1,23 +1,33 @@
 //! Dictionary segmentation of the scripts that write words without spaces, for the `words`
-//! tokenizer.
+//! tokenizer, and the dictionaries it reads ([`Lexicons`]).
 //!
 //! The `words` scanner ends a word wherever the script changes (see [`Script`]), so a run handed
 //! here is all of one kind:
 //!
-//! - Han only: Chinese. Cut by jieba (dictionary, HMM off; one instance shared by all workers).
-//!   jieba's dictionary is Simplified, so a run is cut on its Simplified projection: every
-//!   Traditional character is replaced by its Simplified form, character for character, the
-//!   projection is segmented, and the cuts are applied to the original characters. The words
-//!   counted are always the characters of the input (`檔案` stays `檔案`).
-//! - Han and kana with at least one Hiragana or Katakana character: Japanese. Cut by ICU4X's
-//!   word segmenter (dictionary model), which keeps `仕組み` whole.
+//! - Han and kana, or Han alone on a Japanese line: Japanese. Cut by a morphological analyzer
+//!   (vibrato, a Viterbi search over IPADIC's lexicon and connection costs, as MeCab does).
+//!   Whether a kana-less Han run is Japanese is `--han`'s choice; by default (`auto`) it is when
+//!   its line holds a kana character (the scanner decides, see `words.rs`).
+//! - Han alone otherwise: Chinese. Cut by jieba (dictionary, HMM off). jieba's dictionary is
+//!   Simplified, so a run is cut on its Simplified projection: every Traditional character is
+//!   replaced by its Simplified form, character for character, the projection is segmented, and
+//!   the cuts are applied to the original characters. The words counted are always the
+//!   characters of the input (`檔案` stays `檔案`).
 //! - Thai, Lao, Khmer, Myanmar: cut by ICU4X (its dictionaries and LSTM models).
 //!
 //! A segment counts as a word when it holds a letter or a number; ICU4X's word type is not
 //! trusted (unicode-org/icu4x#8321 marks words that end in a combining mark as non-words).
-//! Without the Cargo features (`segment-zh`, `segment-icu`) a run is kept whole, or Chinese
-//! falls back to ICU4X when only `segment-icu` is on.
+//! Without the Cargo features (`segment-zh`, `segment-ja`, `segment-icu`) a run is kept whole,
+//! or Chinese and Japanese fall back to ICU4X when only `segment-icu` is on.
+//!
+//! Dictionaries load on the first run that needs them, once per [`Lexicons`]: the built-in one is
+//! shared by every job of the process; `--user-dict` gives a job its own, with the user's words
+//! added to both the Chinese and the Japanese dictionary.
 
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use crate::error::{io_reason, quote_path, Error, Result};
 use crate::tokenize::{is_letter_or_number, Kind};
 
 /// The script class of a word character, as far as word boundaries care.
@@ -76,64 +86,119 @@ pub(crate) fn script_of(c: char, kind: Kind) -> Script {
     }
 }
 
-/// Cuts `run`, all of one script group (`group` as from [`Script::group`]), into words.
-/// `kana` says whether a Han-group run holds any kana.
-///
-/// Every letter, number and mark of the run is counted: a piece the segmenter cuts off that is
-/// only combining marks joins the word before it (or, at the run's start, the word after it).
-/// Other pieces without a letter or number (an apostrophe) are punctuation and are dropped. (A
-/// mirrored reference in the property tests once hid that marks were dropped too.)
-pub(crate) fn segment(run: &str, group: Script, kana: bool, emit: &mut dyn FnMut(&str)) {
-    // The word not yet emitted, as a byte range of `run` and whether it holds a letter or
-    // number yet: pieces are slices of `run`, in order, covering it.
-    let mut pending: Option<(usize, usize, bool)> = None;
-    let base = run.as_ptr() as usize;
-    let mut keep = |w: &str| {
-        let start = w.as_ptr() as usize - base;
-        let end = start + w.len();
-        let word = w.chars().any(is_letter_or_number);
-        if !word && !w.chars().all(|c| crate::tokenize::kind_of(c) == Kind::Mark) {
-            return;
-        }
-        pending = match pending {
-            Some((s, e, true)) if word => {
-                emit(&run[s..e]);
-                Some((start, end, true))
-            }
-            // Marks join the word before them; a word-less start joins the word after it.
-            Some((s, _, had)) => Some((s, end, had || word)),
-            None => Some((start, end, word)),
+/// Whether Chinese and Japanese runs go to different segmenters in this build: only then does a
+/// Han run's line decide anything.
+pub(crate) const HAN_CONTEXT_MATTERS: bool = cfg!(any(feature = "segment-zh", feature = "segment-ja"));
+
+/// Whether `line` holds a Hiragana or Katakana letter (U+3041..U+30FA, or halfwidth Katakana
+/// U+FF66..U+FF9D): the mark of Japanese text. The prolonged sound mark and the middle dot are
+/// left out, since Chinese text uses look-alikes of them. Scans UTF-8 bytes: these characters
+/// are `E3 81..83 xx` and `EF BD A6..BF`, `EF BE 80..9D`.
+pub(crate) fn has_kana(line: &[u8]) -> bool {
+    memchr::memchr2_iter(0xe3, 0xef, line).any(|i| {
+        let (Some(&b1), Some(&b2)) = (line.get(i + 1), line.get(i + 2)) else { return false };
+        let c = match line[i] {
+            0xe3 => 0x3000 + (u32::from(b1 & 0x3f) << 6) + u32::from(b2 & 0x3f),
+            _ => 0xf000 + (u32::from(b1 & 0x3f) << 6) + u32::from(b2 & 0x3f),
         };
-    };
-    match group {
-        Script::Han if !kana => chinese(run, &mut keep),
-        Script::Han | Script::Thai | Script::Lao | Script::Khmer | Script::Myanmar => icu(run, &mut keep),
-        Script::Other | Script::Kana | Script::Inherited => keep(run),
-    }
-    if let Some((s, e, _)) = pending {
-        emit(&run[s..e]);
-    }
+        b1 & 0xc0 == 0x80 && b2 & 0xc0 == 0x80 && matches!(c, 0x3041..=0x30fa | 0xff66..=0xff9d)
+    })
 }
 
-#[cfg(feature = "segment-zh")]
-fn chinese(run: &str, emit: &mut dyn FnMut(&str)) {
-    let projected = zh::simplified_projection(run);
-    let text = projected.as_deref().unwrap_or(run);
-    for token in zh::jieba().cut(text, false) {
-        // The projection keeps every character's byte length, so its offsets are the run's.
-        emit(&run[token.byte_start..token.byte_end]);
-    }
+/// Cuts runs into words; made per tokenizer call (it holds the Japanese analyzer's scratch
+/// lattice, which borrows the dictionary).
+pub(crate) struct Segmenter<'a> {
+    #[cfg_attr(not(any(feature = "segment-zh", feature = "segment-ja")), allow(dead_code))]
+    lexicons: &'a Lexicons,
+    #[cfg(feature = "segment-ja")]
+    ja: Option<vibrato::tokenizer::worker::Worker<'a>>,
 }
 
-#[cfg(not(feature = "segment-zh"))]
-fn chinese(run: &str, emit: &mut dyn FnMut(&str)) {
-    icu(run, emit)
+impl<'a> Segmenter<'a> {
+    pub(crate) fn new(lexicons: &'a Lexicons) -> Segmenter<'a> {
+        Segmenter {
+            lexicons,
+            #[cfg(feature = "segment-ja")]
+            ja: None,
+        }
+    }
+
+    /// Cuts `run`, all of one script group (`group` as from [`Script::group`]), into words.
+    /// `japanese` says whether a Han-group run is Japanese (it holds kana, or its context says
+    /// so).
+    ///
+    /// Every letter, number and mark of the run is counted: a piece the segmenter cuts off that
+    /// is only combining marks joins the word before it (or, at the run's start, the word after
+    /// it). Other pieces without a letter or number (an apostrophe) are punctuation and are
+    /// dropped. (A mirrored reference in the property tests once hid that marks were dropped
+    /// too.)
+    pub(crate) fn segment(&mut self, run: &str, group: Script, japanese: bool, emit: &mut dyn FnMut(&str)) {
+        // The word not yet emitted, as a byte range of `run` and whether it holds a letter or
+        // number yet: pieces are slices of `run`, in order, covering it.
+        let mut pending: Option<(usize, usize, bool)> = None;
+        let base = run.as_ptr() as usize;
+        let mut keep = |w: &str| {
+            let start = w.as_ptr() as usize - base;
+            let end = start + w.len();
+            let word = w.chars().any(is_letter_or_number);
+            if !word && !w.chars().all(|c| crate::tokenize::kind_of(c) == Kind::Mark) {
+                return;
+            }
+            pending = match pending {
+                Some((s, e, true)) if word => {
+                    emit(&run[s..e]);
+                    Some((start, end, true))
+                }
+                // Marks join the word before them; a word-less start joins the word after it.
+                Some((s, _, had)) => Some((s, end, had || word)),
+                None => Some((start, end, word)),
+            };
+        };
+        match group {
+            Script::Han if japanese => self.japanese(run, &mut keep),
+            Script::Han => self.chinese(run, &mut keep),
+            Script::Thai | Script::Lao | Script::Khmer | Script::Myanmar => icu(run, &mut keep),
+            Script::Other | Script::Kana | Script::Inherited => keep(run),
+        }
+        if let Some((s, e, _)) = pending {
+            emit(&run[s..e]);
+        }
+    }
+
+    #[cfg(feature = "segment-zh")]
+    fn chinese(&mut self, run: &str, emit: &mut dyn FnMut(&str)) {
+        let projected = zh::simplified_projection(run);
+        let text = projected.as_deref().unwrap_or(run);
+        for token in self.lexicons.jieba().cut(text, false) {
+            // The projection keeps every character's byte length, so its offsets are the run's.
+            emit(&run[token.byte_start..token.byte_end]);
+        }
+    }
+
+    #[cfg(not(feature = "segment-zh"))]
+    fn chinese(&mut self, run: &str, emit: &mut dyn FnMut(&str)) {
+        icu(run, emit)
+    }
+
+    #[cfg(feature = "segment-ja")]
+    fn japanese(&mut self, run: &str, emit: &mut dyn FnMut(&str)) {
+        let lexicons = self.lexicons;
+        let worker = self.ja.get_or_insert_with(|| lexicons.japanese().new_worker());
+        worker.reset_sentence(run);
+        worker.tokenize();
+        for token in worker.token_iter() {
+            emit(&run[token.range_byte()]);
+        }
+    }
+
+    #[cfg(not(feature = "segment-ja"))]
+    fn japanese(&mut self, run: &str, emit: &mut dyn FnMut(&str)) {
+        icu(run, emit)
+    }
 }
 
 #[cfg(feature = "segment-icu")]
 fn icu(run: &str, emit: &mut dyn FnMut(&str)) {
-    use std::sync::OnceLock;
-
     use icu_segmenter::options::WordBreakInvariantOptions;
     use icu_segmenter::{WordSegmenter, WordSegmenterBorrowed};
 
@@ -153,18 +218,145 @@ fn icu(run: &str, emit: &mut dyn FnMut(&str)) {
     emit(run)
 }
 
+/// A word of a user dictionary: jieba's `word [freq] [tag]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserWord {
+    pub word: String,
+    pub freq: Option<usize>,
+    pub tag: Option<String>,
+}
+
+/// The dictionaries of a job's segmenters, each loaded on first use: the built-in ones, plus the
+/// words of `--user-dict` files.
+#[derive(Default)]
+pub struct Lexicons {
+    user: Vec<UserWord>,
+    #[cfg(feature = "segment-zh")]
+    zh: OnceLock<jieba_rs::Jieba>,
+    #[cfg(feature = "segment-ja")]
+    ja: OnceLock<vibrato::Tokenizer>,
+}
+
+impl std::fmt::Debug for Lexicons {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lexicons").field("user_words", &self.user.len()).finish()
+    }
+}
+
+impl Lexicons {
+    /// The built-in dictionaries, shared by every job of the process that has no user words.
+    pub fn builtin() -> Arc<Lexicons> {
+        static BUILTIN: OnceLock<Arc<Lexicons>> = OnceLock::new();
+        BUILTIN.get_or_init(|| Arc::new(Lexicons::default())).clone()
+    }
+
+    /// The built-in dictionaries plus the words of `files` (see [`read_user_dict`]); the
+    /// built-in ones when there are none.
+    pub fn with_user_dicts(files: &[PathBuf]) -> Result<Arc<Lexicons>> {
+        if files.is_empty() {
+            return Ok(Lexicons::builtin());
+        }
+        let mut lexicons = Lexicons::default();
+        for file in files {
+            lexicons.user.extend(read_user_dict(file)?);
+        }
+        Ok(Arc::new(lexicons))
+    }
+
+    /// jieba's dictionary (350,000 words, about 0.14 s to build here), with the user's words in
+    /// both their own and their Simplified form (runs are cut on their Simplified projection).
+    #[cfg(feature = "segment-zh")]
+    fn jieba(&self) -> &jieba_rs::Jieba {
+        self.zh.get_or_init(|| {
+            let mut jieba = jieba_rs::Jieba::new();
+            for w in &self.user {
+                jieba.add_word(&w.word, w.freq, w.tag.as_deref());
+                if let Some(simplified) = zh::simplified_projection(&w.word) {
+                    jieba.add_word(&simplified, w.freq, w.tag.as_deref());
+                }
+            }
+            jieba
+        })
+    }
+
+    /// The Japanese analyzer: IPADIC compiled by `dict/ja/regenerate`, embedded compressed
+    /// (4.7 MB) and unpacked here (19 MB in memory), with the user's words as nouns.
+    #[cfg(feature = "segment-ja")]
+    fn japanese(&self) -> &vibrato::Tokenizer {
+        self.ja.get_or_init(|| {
+            static IPADIC: &[u8] = include_bytes!("../../dict/ja/ipadic.vibrato.zst");
+            let raw = zstd::decode_all(IPADIC).expect("the embedded dictionary unpacks");
+            let mut dict = vibrato::Dictionary::read(raw.as_slice()).expect("the embedded dictionary reads");
+            if !self.user.is_empty() {
+                dict = dict
+                    .reset_user_lexicon_from_reader(Some(ja_user_lexicon(&self.user).as_bytes()))
+                    .expect("user words are valid entries");
+            }
+            // MeCab groups unknown characters of one class into words of at most 24 characters.
+            vibrato::Tokenizer::new(dict).max_grouping_len(24)
+        })
+    }
+}
+
+/// The user's words as vibrato's user lexicon (MeCab's CSV): each a common noun (IPADIC's
+/// connection id 1285, `名詞,一般`) with a cost below any of IPADIC's nouns, so that a user word
+/// wins over every cut into parts. A word with a comma or quote is quoted CSV.
+#[cfg(feature = "segment-ja")]
+fn ja_user_lexicon(words: &[UserWord]) -> String {
+    const NOUN: u16 = 1285;
+    const COST: i16 = -2000;
+    let mut csv = String::new();
+    for w in words {
+        let surface =
+            if w.word.contains([',', '"']) { format!("\"{}\"", w.word.replace('"', "\"\"")) } else { w.word.clone() };
+        csv.push_str(&format!("{surface},{NOUN},{NOUN},{COST},名詞\n"));
+    }
+    csv
+}
+
+/// Reads a user dictionary in jieba's format: one `word [freq] [tag]` per line, fields split by
+/// spaces or tabs, `freq` a positive integer and `tag` a part-of-speech name of ASCII letters;
+/// UTF-8, a byte-order mark and CRLF line ends accepted, blank lines skipped. An unreadable file,
+/// a malformed line (named by number) or a file with no words is a usage error.
+pub fn read_user_dict(path: &Path) -> Result<Vec<UserWord>> {
+    let name = quote_path(path);
+    let usage = |why: String| Error::Usage(format!("--user-dict {name}: {why}"));
+    let bytes = std::fs::read(path).map_err(|e| usage(io_reason(&e)))?;
+    let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    let mut words = Vec::new();
+    for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+        let at = |why: &str| usage(format!("line {}: {why}", i + 1));
+        let line = std::str::from_utf8(line).map_err(|_| at("not UTF-8"))?;
+        let mut fields = line.split([' ', '\t', '\r']).filter(|f| !f.is_empty());
+        let Some(word) = fields.next() else { continue };
+        let mut rest: Vec<&str> = fields.collect();
+        let freq = match rest.first().map(|f| f.parse::<usize>()) {
+            Some(Ok(0)) => return Err(at("a frequency must be at least 1")),
+            Some(Ok(n)) => {
+                rest.remove(0);
+                Some(n)
+            }
+            Some(Err(_)) if rest[0].bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'+') => {
+                return Err(at(&format!("bad frequency {:?}", rest[0])))
+            }
+            _ => None,
+        };
+        let tag = match rest.as_slice() {
+            [] => None,
+            [tag] if tag.bytes().all(|b| b.is_ascii_alphabetic()) => Some(tag.to_string()),
+            _ => return Err(at(&format!("expected `word [freq] [tag]`, got {line:?}"))),
+        };
+        words.push(UserWord { word: word.to_string(), freq, tag });
+    }
+    if words.is_empty() {
+        return Err(usage("the dictionary has no words".into()));
+    }
+    Ok(words)
+}
+
 #[cfg(feature = "segment-zh")]
 mod zh {
     use std::sync::OnceLock;
-
-    use jieba_rs::Jieba;
-
-    /// jieba loads its dictionary (350,000 words, about 0.14 s here) on the first Han run only,
-    /// so a job without Chinese never pays for it.
-    pub fn jieba() -> &'static Jieba {
-        static JIEBA: OnceLock<Jieba> = OnceLock::new();
-        JIEBA.get_or_init(Jieba::new)
-    }
 
     const FIRST: u32 = 0x3400;
     const LAST: u32 = 0x9fff;
@@ -212,13 +404,22 @@ mod zh {
 mod tests {
     use super::*;
 
-    #[cfg(any(feature = "segment-zh", feature = "segment-icu"))]
+    /// The words of `run`, Japanese when it holds kana.
+    #[cfg(any(feature = "segment-zh", feature = "segment-ja", feature = "segment-icu"))]
     fn cut(run: &str) -> Vec<String> {
-        let first = run.chars().next().unwrap();
-        let group = script(first).group();
-        let kana = run.chars().any(|c| script(c) == Script::Kana);
+        cut_as(run, run.chars().any(|c| script(c) == Script::Kana))
+    }
+
+    #[cfg(any(feature = "segment-zh", feature = "segment-ja", feature = "segment-icu"))]
+    fn cut_as(run: &str, japanese: bool) -> Vec<String> {
+        cut_with(&Lexicons::builtin(), run, japanese)
+    }
+
+    #[cfg(any(feature = "segment-zh", feature = "segment-ja", feature = "segment-icu"))]
+    fn cut_with(lexicons: &Lexicons, run: &str, japanese: bool) -> Vec<String> {
+        let group = script(run.chars().next().unwrap()).group();
         let mut out = Vec::new();
-        segment(run, group, kana, &mut |w| out.push(w.to_string()));
+        Segmenter::new(lexicons).segment(run, group, japanese, &mut |w| out.push(w.to_string()));
         out
     }
 
@@ -262,11 +463,77 @@ mod tests {
         assert_eq!(zh::simplified_projection("檔案").as_deref(), Some("档案"));
     }
 
-    #[cfg(feature = "segment-icu")]
+    #[cfg(feature = "segment-ja")]
     #[test]
-    fn japanese_is_cut_by_icu4x() {
-        assert_eq!(cut("東京都は日本の首都です"), ["東京", "都", "は", "日本", "の", "首都", "です"]);
-        assert!(cut("仕組みを説明します").contains(&"仕組み".to_string()));
+    fn japanese_is_cut_as_ipadic_cuts_it() {
+        // The fragments ICU4X's dictionary made of these (`しま`/`す`, `れま`, `った場`) were
+        // the reason for a morphological analyzer.
+        assert_eq!(cut("ファイルを指定します"), ["ファイル", "を", "指定", "し", "ます"]);
+        assert_eq!(cut("変数の書式を変更されます"), ["変数", "の", "書式", "を", "変更", "さ", "れ", "ます"]);
+        assert_eq!(cut("となった場合の内容"), ["と", "なっ", "た", "場合", "の", "内容"]);
+        assert_eq!(cut("してください"), ["し", "て", "ください"]);
+        assert_eq!(cut("仕組みを説明します"), ["仕組み", "を", "説明", "し", "ます"]);
+        // Kanji compounds, when the run is Japanese.
+        assert_eq!(cut_as("変数", true), ["変数"]);
+        assert_eq!(cut_as("環境変数", true), ["環境", "変数"]);
+        assert_eq!(cut_as("標準入力", true), ["標準", "入力"]);
+    }
+
+    #[cfg(all(feature = "segment-zh", feature = "segment-ja"))]
+    #[test]
+    fn user_words_are_cut_whole_in_chinese_and_japanese() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("user.txt");
+        std::fs::write(&path, "\u{feff}量子猫咖啡 10 n\r\n\n量子猫カフェ\r\n").unwrap();
+        let user = Lexicons::with_user_dicts(&[path]).unwrap();
+        let builtin = Lexicons::builtin();
+        assert_eq!(cut_with(&builtin, "我喜欢量子猫咖啡", false), ["我", "喜欢", "量子", "猫", "咖啡"]);
+        assert_eq!(cut_with(&user, "我喜欢量子猫咖啡", false), ["我", "喜欢", "量子猫咖啡"]);
+        // Traditional text meets the word through its Simplified projection.
+        assert_eq!(cut_with(&user, "我喜歡量子貓咖啡", false), ["我", "喜歡", "量子貓咖啡"]);
+        assert_ne!(cut_with(&builtin, "量子猫カフェに行く", true)[0], "量子猫カフェ");
+        assert_eq!(cut_with(&user, "量子猫カフェに行く", true), ["量子猫カフェ", "に", "行く"]);
+    }
+
+    #[test]
+    fn user_dictionaries_are_read_in_jiebas_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let read = |text: &str| {
+            let path = dir.path().join("d.txt");
+            std::fs::write(&path, text).unwrap();
+            read_user_dict(&path).map_err(|e| e.to_string())
+        };
+        let word =
+            |w: &str, f: Option<usize>, t: Option<&str>| UserWord { word: w.into(), freq: f, tag: t.map(Into::into) };
+        assert_eq!(
+            read("a\nb 3\r\nc 4 nz\n\n d\tvn\n").unwrap(),
+            [
+                word("a", None, None),
+                word("b", Some(3), None),
+                word("c", Some(4), Some("nz")),
+                word("d", None, Some("vn"))
+            ]
+        );
+        let err = read("ok 1\nbad 1 n extra\n").unwrap_err();
+        assert!(err.contains("d.txt") && err.contains("line 2") && err.contains("word [freq] [tag]"), "{err}");
+        assert!(read("w -3\n").unwrap_err().contains("line 1: bad frequency"));
+        assert!(read("w 0\n").unwrap_err().contains("line 1"));
+        std::fs::write(dir.path().join("bytes.txt"), b"w\n\xff\n").unwrap();
+        let err = read_user_dict(&dir.path().join("bytes.txt")).unwrap_err().to_string();
+        assert!(err.contains("line 2: not UTF-8"), "{err}");
+        assert!(read("\n\n").unwrap_err().contains("no words"));
+        assert!(read_user_dict(&dir.path().join("missing")).unwrap_err().to_string().contains("missing"));
+    }
+
+    #[test]
+    fn kana_marks_a_line_as_japanese() {
+        assert!(has_kana("変数を".as_bytes()));
+        assert!(has_kana("ｶﾀｶﾅ".as_bytes()));
+        assert!(has_kana("カ".as_bytes()));
+        assert!(!has_kana("计算机。、「」".as_bytes()));
+        // The prolonged sound mark and the middle dot alone are not kana.
+        assert!(!has_kana("ー・".as_bytes()));
+        assert!(!has_kana(b"\xe3\x81"));
     }
 
     #[cfg(feature = "segment-zh")]

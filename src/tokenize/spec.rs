@@ -26,6 +26,18 @@ pub enum Normalize {
     Nfkc,
 }
 
+/// How the `words` tokenizer cuts a run of Han characters without kana: Chinese and Japanese
+/// share the characters, and the words differ (`環境変数` is `環境`, `変数` in Japanese).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Han {
+    /// Japanese when its line holds a kana character, else Chinese.
+    Auto,
+    /// Always Chinese (jieba).
+    Zh,
+    /// Always Japanese (IPADIC).
+    Ja,
+}
+
 /// How text becomes words: the flags shared by the main command, `mrwc map` and the workers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
 pub struct TokenizerSpec {
@@ -38,12 +50,16 @@ pub struct TokenizerSpec {
     /// Unicode normalization applied to each word.
     #[arg(long, value_enum, default_value_t = Normalize::None)]
     pub normalize: Normalize,
+    /// How `-t words` cuts Han text without kana: as Japanese when its line has kana (auto), or
+    /// always as Chinese or Japanese.
+    #[arg(long, value_enum, default_value_t = Han::Auto)]
+    pub han: Han,
 }
 
 impl Default for TokenizerSpec {
     /// The command line's defaults.
     fn default() -> TokenizerSpec {
-        TokenizerSpec { tokenizer: TokenizerKind::Words, case: Case::Lower, normalize: Normalize::None }
+        TokenizerSpec { tokenizer: TokenizerKind::Words, case: Case::Lower, normalize: Normalize::None, han: Han::Auto }
     }
 }
 
@@ -57,6 +73,8 @@ impl TokenizerSpec {
             value_name(self.case),
             "--normalize".into(),
             value_name(self.normalize),
+            "--han".into(),
+            value_name(self.han),
         ]
     }
 }

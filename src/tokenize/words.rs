@@ -6,20 +6,30 @@
 //! without spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar) are cut by the dictionary
 //! segmenters of [`segment`](super::segment).
 //!
+//! Whether a run of Han characters without kana is Chinese or Japanese is decided by its line
+//! (`--han auto`, the default): Japanese when the line holds a kana character anywhere. So the
+//! words of a line depend on the whole line, and the job cuts its input at line ends only
+//! ([`Tokenizer::needs_lines`]); a line longer than the longest run kept whole (1 MiB) is judged
+//! piece by piece.
+//!
 //! ASCII bytes are classified by a table; only non-ASCII characters are decoded and looked up
 //! in the Unicode general category tables. Any ASCII byte that is neither a word character nor
 //! an apostrophe is a chunk boundary: no word or apostrophe rule can reach across it, and a
 //! UTF-8 sequence never contains an ASCII byte.
 
+use std::sync::Arc;
+
 use crate::split::chunk_end;
-use crate::tokenize::segment::{self, script_of, Script};
+use crate::tokenize::segment::{has_kana, script_of, Lexicons, Script, Segmenter, HAN_CONTEXT_MATTERS};
 use crate::tokenize::{blocks, class, decode_utf8, kind_of, Kind, Lowered, Token, Tokenizer, WordMapper};
-use crate::tokenize::{Case, Normalize};
+use crate::tokenize::{Case, Han, Normalize};
 
 #[derive(Debug, Clone)]
 pub struct Words {
     case: WordMapper,
     lowered: Lowered,
+    han: Han,
+    lexicons: Arc<Lexicons>,
 }
 
 impl Words {
@@ -27,8 +37,32 @@ impl Words {
         Words::with(WordMapper::new(case, Normalize::None))
     }
 
+    /// Words mapped by `mapper`, with the built-in dictionaries and `--han auto`.
     pub fn with(mapper: WordMapper) -> Words {
-        Words { case: mapper, lowered: Lowered::default() }
+        Words::segmenting(mapper, Han::Auto, Lexicons::builtin())
+    }
+
+    pub fn segmenting(mapper: WordMapper, han: Han, lexicons: Arc<Lexicons>) -> Words {
+        Words { case: mapper, lowered: Lowered::default(), han, lexicons }
+    }
+}
+
+/// The line a position of the tokenized text is in, and whether it holds kana: looked up for a
+/// line's first Han run only (runs come in order).
+#[derive(Default)]
+struct LineContext {
+    end: usize,
+    japanese: bool,
+}
+
+impl LineContext {
+    fn japanese_at(&mut self, text: &[u8], at: usize) -> bool {
+        if at >= self.end {
+            let start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |k| k + 1);
+            self.end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |k| at + k + 1);
+            self.japanese = has_kana(&text[start..self.end]);
+        }
+        self.japanese
     }
 }
 
@@ -80,14 +114,21 @@ impl Tokenizer for Words {
         is_boundary(b)
     }
 
+    fn needs_lines(&self) -> bool {
+        self.han == Han::Auto && HAN_CONTEXT_MATTERS
+    }
+
     fn tokenize<F: FnMut(Token<'_>)>(&mut self, text: &[u8], mut emit: F) {
+        let lexicons = Arc::clone(&self.lexicons);
+        let mut segmenter = Segmenter::new(&lexicons);
+        let mut line = LineContext::default();
         let mut pos = 0;
         while pos < text.len() {
             let end = chunk_end(text, pos, SEGMENT, &is_boundary);
             if text[pos..end].is_ascii() {
                 self.tokenize_ascii(text, pos, end, &mut emit);
             } else {
-                self.tokenize_unicode(&text[pos..end], &mut emit);
+                self.tokenize_unicode(text, (pos, end), (&mut segmenter, &mut line), &mut emit);
             }
             pos = end;
         }
@@ -107,10 +148,16 @@ impl Words {
         blocks::case_mapped_runs(text, (pos, end), true, member, &mut self.case, &mut self.lowered, emit);
     }
 
-    /// The scalar path: decodes non-ASCII characters and looks up their category and script.
-    fn tokenize_unicode<F: FnMut(Token<'_>)>(&mut self, text: &[u8], emit: &mut F) {
-        let n = text.len();
-        let mut i = 0;
+    /// The scalar path, for the segment `text[pos..end]`: decodes non-ASCII characters and
+    /// looks up their category and script.
+    fn tokenize_unicode<F: FnMut(Token<'_>)>(
+        &mut self,
+        text: &[u8],
+        (pos, n): (usize, usize),
+        (segmenter, line): (&mut Segmenter<'_>, &mut LineContext),
+        emit: &mut F,
+    ) {
+        let mut i = pos;
         while i < n {
             // Skip to the start of a word.
             let (first_len, script) = match unit_at(&text[i..]) {
@@ -156,8 +203,14 @@ impl Words {
             } else {
                 // Only whole, valid characters were taken, so the word is UTF-8.
                 let run = std::str::from_utf8(word).expect("scanned characters are valid UTF-8");
+                let japanese = group == Script::Han
+                    && match self.han {
+                        Han::Auto => kana || line.japanese_at(text, start),
+                        Han::Zh => kana,
+                        Han::Ja => true,
+                    };
                 let case = &mut self.case;
-                segment::segment(run, group, kana, &mut |w| emit(case.apply_caseless(Token::new(w.as_bytes()))));
+                segmenter.segment(run, group, japanese, &mut |w| emit(case.apply_caseless(Token::new(w.as_bytes()))));
             }
         }
     }
@@ -237,11 +290,29 @@ mod tests {
         assert_eq!(lower("don't中'文"), ["don't", "中", "文"]);
     }
 
-    #[cfg(feature = "segment-icu")]
+    #[cfg(any(feature = "segment-ja", feature = "segment-icu"))]
     #[test]
     fn japanese_runs_with_kana_keep_their_words() {
         let words = lower("Linuxの仕組みを説明します。");
         assert_eq!(words[..3], ["linux", "の", "仕組み"]);
+    }
+
+    #[cfg(all(feature = "segment-zh", feature = "segment-ja"))]
+    #[test]
+    fn a_line_with_kana_makes_its_han_runs_japanese() {
+        // 変数 alone is Chinese to jieba, which does not know the Japanese form 変.
+        assert_eq!(lower("環境変数\n"), ["環境", "変", "数"]);
+        // The same run after a comma of a line with kana, before it, or with `--han ja`.
+        assert_eq!(lower("環境変数、標準入力を読む\n"), ["環境", "変数", "標準", "入力", "を", "読む"]);
+        assert_eq!(lower("読む：環境変数\n"), ["読む", "環境", "変数"]);
+        let mut ja = Words::segmenting(WordMapper::new(Case::Lower, Normalize::None), Han::Ja, Lexicons::builtin());
+        assert_eq!(words_of(&mut ja, "環境変数\n".as_bytes()), ["環境", "変数"]);
+        // Each line is judged on its own.
+        assert_eq!(lower("标准输入\n変数を\n"), ["标准", "输入", "変数", "を"]);
+        let mut zh = Words::segmenting(WordMapper::new(Case::Lower, Normalize::None), Han::Zh, Lexicons::builtin());
+        assert_eq!(words_of(&mut zh, "環境変数、を\n".as_bytes())[..2], ["環境", "変"]);
+        let text = "英語の本\n计算机系统、工作原理 は 終わり\n標準入力\n".as_bytes();
+        assert_boundaries_hold(&mut Words::new(Case::Lower), text);
     }
 
     #[test]

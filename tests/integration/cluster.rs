@@ -1,7 +1,6 @@
 //! mrjob and Spark, when the Python environment that `.ci/run` builds is there (`MRWC_VENV`,
 //! default `~/.cache/mrwc/venv`). Without it these tests print why and pass.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use crate::util::*;
@@ -9,18 +8,6 @@ use crate::util::*;
 /// `mrwc -r spark` on a local[2] master, its work directory in `t`.
 fn spark(t: &TestDir, submit: &std::path::Path) -> Mrwc {
     t.cmd().args(["-r", "spark", "--spark-master", "local[2]", "--spark-submit"]).arg(submit).args(["--tmp-dir", "."])
-}
-
-fn venv() -> Option<PathBuf> {
-    let dir = std::env::var_os("MRWC_VENV")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/mrwc/venv")))?;
-    if dir.join("bin/python").is_file() {
-        Some(dir)
-    } else {
-        skip(&format!("no Python venv at {} (bash .ci/run creates it)", dir.display()));
-        None
-    }
 }
 
 #[test]
@@ -53,6 +40,34 @@ fn the_mrjob_job_gives_the_threads_counts() {
             .stdout();
         assert_eq!(parse_tsv(&out.stdout), parse_tsv(want.as_bytes()), "{options:?}");
     }
+    // A user dictionary (uploaded), --han and a legacy encoding reach the tasks too.
+    let t = TestDir::new();
+    let user = t.write(
+        "user.txt",
+        "量子猫咖啡 5
+量子猫カフェ
+",
+    );
+    let zh = "我们去量子猫咖啡。
+環境変数
+量子猫カフェに行きます。
+"
+    .repeat(20);
+    let legacy = t.write("gb.txt", encoding_rs::GB18030.encode(&zh).0);
+    let options = ["--user-dict".as_ref(), user.as_os_str(), "--han".as_ref(), "ja".as_ref()];
+    let out = Command::new(venv.join("bin/python"))
+        .arg(root().join("contrib/mrjob/mr_wordcount.py"))
+        .args(["-r", "local", "--mrwc", bin(), "--encoding", "gb18030"])
+        .args(options)
+        .arg(&legacy)
+        .env("TMPDIR", TestDir::new().path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let want = Mrwc::new().args(["--encoding", "gb18030"]).args(options).arg(&legacy).stdout();
+    assert!(want.contains("量子猫咖啡\t20\n") && want.contains("変数\t20\n"), "{want}");
+    assert_eq!(parse_tsv(&out.stdout), parse_tsv(want.as_bytes()));
+
     // Per-file counts and document frequency: the reducer folds the keyed records into the
     // main command's rows; Hadoop names a task's file `file://PATH`.
     let inputs = [fixture("sample.txt"), fixture("multilingual.txt")];
@@ -115,6 +130,16 @@ fn spark_gives_byte_identical_output_to_threads() {
     want.assert_code(0);
     assert!(!want.stdout.contains("the\t"), "{}", want.stdout);
     let run = spark(&t, &submit).args(options).args(&inputs).output();
+    run.assert_code(0);
+    assert!(run.stdout_bytes == want.stdout_bytes, "{}\n---\n{}", run.stdout, run.stderr);
+
+    // A user dictionary (by its absolute path) and a legacy encoding (decoded on the driver).
+    let user = data.write("user.txt", "量子猫咖啡 5\n");
+    let legacy = data.write("gb.txt", encoding_rs::GB18030.encode(&"我们去量子猫咖啡。\n".repeat(30)).0);
+    let options = ["--user-dict".as_ref(), user.as_os_str(), "--encoding".as_ref(), "gb18030".as_ref()];
+    let want = Mrwc::new().args(options).arg(&legacy).output();
+    assert!(want.stdout.contains("量子猫咖啡\t30\n"), "{}", want.stdout);
+    let run = spark(&t, &submit).args(options).arg(&legacy).output();
     run.assert_code(0);
     assert!(run.stdout_bytes == want.stdout_bytes, "{}\n---\n{}", run.stdout, run.stderr);
 

@@ -6,6 +6,7 @@ mod counting;
 mod documents;
 mod errors;
 mod generate;
+mod languages;
 mod memory;
 mod online;
 mod options;

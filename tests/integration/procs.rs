@@ -121,7 +121,7 @@ fn a_worker_killed_from_outside_is_replaced_and_the_result_is_exact() {
     let t = TestDir::new();
     let mut text = String::new();
     for i in 0..2000 {
-        text.push_str(&format!("w{} x{} ", i % 101, i % 7));
+        text.push_str(&format!("w{} x{}\n", i % 101, i % 7));
     }
     let input = t.write("in.txt", &text);
     let want = Mrwc::new().arg(&input).stdout();
@@ -146,7 +146,8 @@ fn a_worker_killed_from_outside_is_replaced_and_the_result_is_exact() {
 fn sigint_stops_the_workers_and_removes_the_work_directory() {
     for signal in [libc::SIGINT, libc::SIGTERM] {
         let t = TestDir::new();
-        let input = t.write("in.txt", "a b c ".repeat(2000));
+        // Lines: the default tokenizer cuts chunks at line ends.
+        let input = t.write("in.txt", "a b c\n".repeat(2000));
         let mut m = procs(&t).args(["-j", "2", "--chunk-size", "1K", "-o", "out.tsv"]).arg(&input);
         m.cmd.env("MRWC_FAULT", "hang:map-3:*").stdout(Stdio::piped()).stderr(Stdio::piped());
         let child = m.cmd.spawn().unwrap();

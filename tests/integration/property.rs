@@ -680,3 +680,65 @@ proptest! {
             String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&want));
     }
 }
+
+/// Text for the segmenters: Chinese and Japanese pieces, kana that make a line Japanese, spaces,
+/// punctuation and line ends, so that Han runs meet every context and every cut.
+fn cjk_text() -> impl Strategy<Value = String> {
+    let pieces = vec![
+        "変数",
+        "環境",
+        "標準入力",
+        "を",
+        "の",
+        "します",
+        "カフェ",
+        "计算机",
+        "系统的",
+        "工作原理",
+        "檔案選項",
+        "读",
+        "。",
+        "、",
+        " ",
+        " ",
+        "\n",
+        "\n",
+        "abc",
+        "x1",
+    ];
+    proptest::collection::vec(proptest::sample::select(pieces), 0..120).prop_map(|p| p.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Whether a Han run is Chinese or Japanese depends on its line, so the job may cut only at
+    /// line ends: the counts of segmented text must not depend on the runner, the workers, the
+    /// chunk size, the partitions, spills or the read mode; nor, in a legacy encoding (cut at
+    /// line ends and decoded chunk by chunk), on any of those either.
+    #[test]
+    fn segmented_counts_do_not_depend_on_how_the_input_is_cut(text in cjk_text(), s in setup(), gb in any::<bool>()) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("input");
+        std::fs::write(&path, &text).unwrap();
+        let want = engine(&["-r".into(), "local".into(), "--chunk-size".into(), "1G".into()], &path);
+        let mut args: Vec<String> = vec![
+            "-r".into(), s.runner.into(),
+            "-j".into(), s.jobs.to_string(),
+            "--chunk-size".into(), s.chunk.to_string(),
+            "-p".into(), s.partitions.to_string(),
+        ];
+        if gb {
+            std::fs::write(&path, encoding_rs::GB18030.encode(&text).0).unwrap();
+            args.extend(["--encoding".into(), "gb18030".into()]);
+        }
+        if !s.mmap {
+            args.push("--no-mmap".into());
+        }
+        if let Some(m) = s.memory {
+            args.extend(["--max-memory".into(), m.to_string(), "--test-tiny-budget".into(), "--tmp-dir".into(), dir.path().to_string_lossy().into_owned()]);
+        }
+        let got = engine(&args, &path);
+        prop_assert!(got == want, "{args:?}\ngot  {got:?}\nwant {want:?}");
+    }
+}

@@ -466,7 +466,8 @@ fn a_tiny_budget_wrote_one_run_file_per_record() {
     // that spills after each few words.
     let t = TestDir::new();
     std::fs::create_dir(t.join("tmp")).unwrap();
-    let text: String = (0..20_000).map(|i| format!("w{i} ")).collect();
+    // One word a line: the default tokenizer cuts chunks at line ends.
+    let text: String = (0..20_000).map(|i| format!("w{i}\n")).collect();
     t.write("in.txt", &text);
     let want = Mrwc::new().arg(t.join("in.txt")).stdout();
     let mut m =

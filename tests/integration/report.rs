@@ -41,12 +41,18 @@ fn the_report_shows_the_runs_own_numbers_and_needs_no_network() {
     for ((line, word), count) in out.lines().zip(&words).zip(&counts) {
         assert_eq!(line, format!("{word}\t{count}"));
     }
-    assert!(words.iter().any(|w| w.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))), "no Han word: {words:?}");
+    if cfg!(feature = "segment-zh") {
+        assert!(
+            words.iter().any(|w| w.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
+            "no Han word: {words:?}"
+        );
+    }
     // The counters are the run's.
     let stats: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(t.join("s.json")).unwrap()).unwrap();
     let keys = attr_values(&page, "data-counter");
     let values = attr_values(&page, "data-value");
-    assert_eq!(keys.len(), 14);
+    // Every counter but failed attempts (procs only) and undecodable sequences (--encoding only).
+    assert_eq!(keys.len(), 13);
     for (key, value) in keys.iter().zip(&values) {
         assert_eq!(stats[key].as_u64().unwrap().to_string(), *value, "{key}");
     }

@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::process::Command;
 
+#[cfg_attr(not(all(feature = "segment-zh", feature = "segment-icu")), allow(unused_imports))]
 use crate::util::{assert_snapshot, fixture, parse_tsv, shared_corpus, skip, Mrwc, TestDir};
 
 fn words(args: &[&str], text: &str) -> Vec<String> {

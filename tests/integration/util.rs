@@ -294,3 +294,17 @@ pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
 }
+
+/// The Python venv `.ci/run` builds (`MRWC_VENV`, default `~/.cache/mrwc/venv`): mrjob, pyspark,
+/// Janome and the Python package's tools. Says why the test skips when it is absent.
+pub fn venv() -> Option<PathBuf> {
+    let dir = std::env::var_os("MRWC_VENV")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/mrwc/venv")))?;
+    if dir.join("bin/python").is_file() {
+        Some(dir)
+    } else {
+        skip(&format!("no Python venv at {} (bash .ci/run creates it)", dir.display()));
+        None
+    }
+}

@@ -94,16 +94,27 @@ impl Runner for Procs {
     fn run(&self, job: &Job, counters: &mut Counters) -> Result<Reduced> {
         let work = Arc::new(WorkDir::create(&self.tmp_dir)?);
         let started = Instant::now();
-        let maps = with_tokenizer!(job.map.tokenize, |tokenizer| plan::map_tasks(job, work.path(), tokenizer)?);
+        let maps = with_tokenizer!(job.map.tokenize, job.map.lexicons(), |tokenizer| plan::map_tasks(
+            job,
+            work.path(),
+            tokenizer
+        )?);
         let map_count = maps.len();
         let mut pool = Pool::new(self, job, work.path());
         for reply in pool.run_phase(&maps, counters)? {
             if let Reply::MapDone {
-                bytes, tokens, combined, removed, spilled: [spills, records, spilled_bytes], ..
+                bytes,
+                tokens,
+                combined,
+                removed,
+                undecodable,
+                spilled: [spills, records, spilled_bytes],
+                ..
             } = reply
             {
                 counters.spill.merge(&crate::spill::SpillStats { spills, records, bytes: spilled_bytes });
-                let stats = MapStats { tasks: 1, input_bytes: bytes, output_records: tokens, combined, removed };
+                let stats =
+                    MapStats { tasks: 1, input_bytes: bytes, output_records: tokens, combined, removed, undecodable };
                 counters.map.merge(&stats);
                 job.progress.add(bytes);
             }

@@ -19,7 +19,8 @@ use super::protocol::{Request, TaskId};
 /// directory first, since a worker cannot read the coordinator's stdin.
 pub fn map_tasks<T: Tokenizer>(job: &Job, work: &Path, tokenizer: T) -> Result<Vec<Task>> {
     let boundary = job.map.boundary(tokenizer);
-    let splitter = Splitter::new(&job.plan.sources, job.chunk_size, job.mmap, boundary.clone());
+    let splitter =
+        Splitter::new(&job.plan.sources, job.chunk_size, job.mmap, boundary.clone()).decoding(job.decoding.clone());
     let mut tasks = Vec::new();
     // `at` is where the task's bytes start in the source's text, for messages.
     let push = |tasks: &mut Vec<Task>, (source, name): (usize, &str), path: PathBuf, at: u64, start: u64, end: u64| {

@@ -94,6 +94,8 @@ pub enum Reply {
         combined: u64,
         /// Tokens the counting options' filters dropped.
         removed: u64,
+        /// Byte sequences that did not decode under --encoding.
+        undecodable: u64,
         spilled: [u64; 3],
     },
     ReduceDone {
@@ -124,7 +126,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
@@ -188,8 +190,10 @@ impl Reply {
     pub fn encode(&self) -> String {
         match self {
             Reply::Progress { task, attempt } => format!("progress\t{task}\t{attempt}"),
-            Reply::MapDone { task, attempt, bytes, tokens, combined, removed, spilled: [s, r, b] } => {
-                format!("map-done\t{task}\t{attempt}\t{bytes}\t{tokens}\t{combined}\t{removed}\t{s}\t{r}\t{b}")
+            Reply::MapDone { task, attempt, bytes, tokens, combined, removed, undecodable, spilled: [s, r, b] } => {
+                format!(
+                    "map-done\t{task}\t{attempt}\t{bytes}\t{tokens}\t{combined}\t{removed}\t{undecodable}\t{s}\t{r}\t{b}"
+                )
             }
             Reply::ReduceDone { task, attempt, records } => format!("reduce-done\t{task}\t{attempt}\t{records}"),
             Reply::Failed { task, attempt, reason } => {
@@ -212,7 +216,8 @@ impl Reply {
                     tokens: field(&rest, 1)?,
                     combined: field(&rest, 2)?,
                     removed: field(&rest, 3)?,
-                    spilled: [field(&rest, 4)?, field(&rest, 5)?, field(&rest, 6)?],
+                    undecodable: field(&rest, 4)?,
+                    spilled: [field(&rest, 5)?, field(&rest, 6)?, field(&rest, 7)?],
                 })
             }
             "reduce-done" if f.len() == 4 => Ok(Reply::ReduceDone { task, attempt, records: field(&f, 3)? }),
@@ -272,7 +277,16 @@ mod tests {
         }
         let replies = [
             Reply::Progress { task: 0, attempt: 1 },
-            Reply::MapDone { task: 7, attempt: 1, bytes: 100, tokens: 20, combined: 9, removed: 4, spilled: [1, 2, 3] },
+            Reply::MapDone {
+                task: 7,
+                attempt: 1,
+                bytes: 100,
+                tokens: 20,
+                combined: 9,
+                removed: 4,
+                undecodable: 5,
+                spilled: [1, 2, 3],
+            },
             Reply::ReduceDone { task: 2, attempt: 3, records: 5 },
             Reply::Failed { task: 4, attempt: 4, reason: "disk full".into() },
         ];

@@ -166,8 +166,22 @@ fn execute(args: &WorkerArgs, request: &Request) -> Result<Reply> {
         Request::Map { task, attempt, source, path, start, end } => {
             let dir = create_attempt_dir(&TaskId::Map(*task).dir(&args.work_dir), *attempt)?;
             let data = read_range(path, *start, *end, !args.no_mmap)?;
-            let (stats, spilled) =
-                with_tokenizer!(args.map.tokenize, |tokenizer| map_range(tokenizer, (*source, &data), &dir, args)?);
+            // A range of a file in a legacy encoding (the coordinator cut it at a line end) is
+            // decoded here; the coordinator's splitter made the same choice from the same bytes.
+            let name = crate::error::quote_path(path);
+            let legacy = crate::input::legacy_encoding(path, args.map.encoding)
+                .map_err(|e| Error::Input { path: name, reason: io_reason(&e) })?;
+            let (text, undecodable) = match legacy {
+                Some(encoding) => {
+                    let mut text = Vec::with_capacity(data.len() + data.len() / 2);
+                    let bad = crate::input::encoding::decode_into(encoding, &data, &mut text);
+                    (std::borrow::Cow::Owned(text), bad)
+                }
+                None => (std::borrow::Cow::Borrowed(&data[..]), 0),
+            };
+            let (stats, spilled) = with_tokenizer!(args.map.tokenize, args.map.lexicons(), |tokenizer| {
+                map_range(tokenizer, (*source, &text), &dir, args)?
+            });
             Ok(Reply::MapDone {
                 task: *task,
                 attempt: *attempt,
@@ -175,6 +189,7 @@ fn execute(args: &WorkerArgs, request: &Request) -> Result<Reply> {
                 tokens: stats.output_records,
                 combined: stats.combined,
                 removed: stats.removed,
+                undecodable,
                 spilled: [spilled.spills, spilled.records, spilled.bytes],
             })
         }

@@ -29,6 +29,7 @@ use std::time::Instant;
 
 use crate::counters::Counters;
 use crate::error::{io_reason, quote_path, Error, Result};
+use crate::input::encoding::EncodingArg;
 use crate::input::{self, decode, Opened};
 use crate::interrupt;
 use crate::keys::Keys;
@@ -123,15 +124,20 @@ impl Runner for Spark {
         let mut inputs: Vec<String> = Vec::new();
         for (i, source) in job.plan.sources.iter().enumerate() {
             let link = work.path().join(format!("input-{i:06}"));
+            // Under --encoding, every input is decoded here: `mrwc map` on an executor sees one
+            // split of a file, too little to detect an encoding from.
             let plain = match &source.path {
-                Some(p) => !decode::needs_decoding(p).map_err(|e| Error::input(&source.name, &e))?,
+                Some(p) => {
+                    job.map.encoding == EncodingArg::Utf8
+                        && !decode::needs_decoding(p).map_err(|e| Error::input(&source.name, &e))?
+                }
                 None => false,
             };
             if let (true, Some(p)) = (plain, &source.path) {
                 let target = fs::canonicalize(p).map_err(|e| Error::input(&source.name, &e))?;
                 interrupt::creating(|| std::os::unix::fs::symlink(&target, &link)).map_err(|e| temp_err(&link, e))?;
             } else {
-                let mut reader = match input::open(source, false)? {
+                let mut reader = match input::open(source, false, &job.decoding)? {
                     Opened::Stream(r) | Opened::Whole(r) => r,
                     Opened::Mapped(..) => unreachable!("opened without mmap"),
                 };
@@ -156,10 +162,13 @@ impl Runner for Spark {
         let driver = work.path().join("driver.py");
         interrupt::creating(|| fs::write(&driver, DRIVER)).map_err(|e| temp_err(&driver, e))?;
         let result = work.path().join("result.tsv");
+        // The inputs reach the executors as UTF-8 (decoded above).
+        let mut utf8_map = job.map.clone();
+        utf8_map.encoding = EncodingArg::Utf8;
         let spec = format!(
             "{{\"inputs\":{},\"map_args\":{},\"result\":{},\"partitions\":{},\"per_input\":{}}}",
             json_list(&inputs),
-            json_list(&job.map.to_args()),
+            json_list(&utf8_map.to_args()),
             json_string(&result.to_string_lossy()),
             job.partitioner.count(),
             job.map.keys().names_file(),
