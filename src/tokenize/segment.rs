@@ -285,8 +285,11 @@ impl Lexicons {
     fn japanese(&self) -> &vibrato::Tokenizer {
         self.ja.get_or_init(|| {
             static IPADIC: &[u8] = include_bytes!("../../dict/ja/ipadic.vibrato.zst");
-            let raw = zstd::decode_all(IPADIC).expect("the embedded dictionary unpacks");
-            let mut dict = vibrato::Dictionary::read(raw.as_slice()).expect("the embedded dictionary reads");
+            // Read as it unpacks: the 19 MB of serialized dictionary are never held beside the
+            // dictionary built from them.
+            let unpacked = zstd::stream::Decoder::with_buffer(IPADIC).expect("the embedded dictionary unpacks");
+            let unpacked = std::io::BufReader::with_capacity(1 << 16, unpacked);
+            let mut dict = vibrato::Dictionary::read(unpacked).expect("the embedded dictionary reads");
             if !self.user.is_empty() {
                 dict = dict
                     .reset_user_lexicon_from_reader(Some(ja_user_lexicon(&self.user).as_bytes()))
