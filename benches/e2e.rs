@@ -12,6 +12,10 @@
 //! - `gen 1M vocab`: 200 MB from `mrwc gen --vocab 1000000` (many distinct words);
 //! - `20M distinct`: `seq 1 20000000 | sed 's/^/w/'` (189 MB, every word distinct);
 //! - `Chinese x10`: `../shared/corpus/zh-modern-1mb.txt` 10 times (10.5 MB);
+//! - `Japanese x10`: `fixtures/ja/debian-reference.ja.txt` 10 times (10.1 MB, 42% of its bytes
+//!   Japanese), and the 1 MB fixture alone against Janome;
+//! - `first Han run`: one Chinese, one Japanese and one English word, each in a file of its own:
+//!   the dictionaries' set-up is the difference to the English one;
 //! - `10 KB`: the head of kjv, for start-up latency;
 //! - `mrwc gen`: the generator itself, `--size 200M` to /dev/null, for a small, the default, and
 //!   a large vocabulary, and Han.
@@ -19,14 +23,15 @@
 //! Peers (`benches/peers.py`, in a venv the benchmark creates under the data directory with
 //! duckdb, polars and jieba from pip): DuckDB's SQL and Polars' lazy frame with mrwc's
 //! whitespace rule in the English, 1M-vocabulary and 20M-distinct groups (their output equals
-//! `mrwc -t whitespace`'s byte for byte on kjv), and jieba + `collections.Counter` on Chinese.
+//! `mrwc -t whitespace`'s byte for byte on kjv), jieba + `collections.Counter` on Chinese, and
+//! Janome + `collections.Counter` on Japanese.
 //! Without the venv (no network, no pip) the peers are left out with a printed reason.
 //!
 //! Every round runs each command of a group once, in order, after one warm-up round; the table
 //! gives the median wall time, the median of the per-round ratios to refcount (pairs from the
 //! same round, so drift on a shared machine cancels), and the peak resident memory (wait4's
-//! ru_maxrss). A checklist of the targets of issue #7 follows the tables; its ratios are paired
-//! the same way (the `kjv x100` group also runs the 43 MB input, for the scaling ratio).
+//! ru_maxrss). Checklists of the targets of issues #7 and #18 follow the tables; their ratios are
+//! paired the same way (the `kjv x100` group also runs the 43 MB input, for the scaling ratio).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -185,17 +190,18 @@ fn ratio(rows: &[Row], name: &str) -> f64 {
 fn peers_python(data: &Path) -> Option<PathBuf> {
     let venv = data.join("peers-venv");
     let python = venv.join("bin/python");
-    let ready =
-        |py: &Path| Command::new(py).args(["-c", "import duckdb, polars, jieba"]).status().is_ok_and(|s| s.success());
+    let ready = |py: &Path| {
+        Command::new(py).args(["-c", "import duckdb, polars, jieba, janome"]).status().is_ok_and(|s| s.success())
+    };
     if !ready(&python) {
-        eprintln!("== creating {} (duckdb, polars, jieba)", venv.display());
+        eprintln!("== creating {} (duckdb, polars, jieba, janome)", venv.display());
         let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success())
             && Command::new(venv.join("bin/pip"))
-                .args(["install", "-q", "duckdb", "polars", "jieba"])
+                .args(["install", "-q", "duckdb", "polars", "jieba", "janome"])
                 .status()
                 .is_ok_and(|s| s.success());
         if !made || !ready(&python) {
-            eprintln!("skipped: the peers (DuckDB, Polars, jieba): their venv could not be built");
+            eprintln!("skipped: the peers (DuckDB, Polars, jieba, Janome): their venv could not be built");
             return None;
         }
     }
@@ -236,6 +242,10 @@ fn main() {
     let distinct = ensure(&data.join("w20m.txt"), |p| shell_to(p, "seq 1 20000000 | sed 's/^/w/'"));
     let zh = root.join("../shared/corpus/zh-modern-1mb.txt");
     let zh10 = ensure(&data.join("zh10.txt"), |p| repeat_file(&zh, 10, p));
+    let ja = root.join("fixtures/ja/debian-reference.ja.txt");
+    let ja10 = ensure(&data.join("ja10.txt"), |p| repeat_file(&ja, 10, p));
+    let one_word = |name: &str, word: &str| ensure(&data.join(name), |p| shell_to(p, &format!("printf '{word}\\n'")));
+    let (han1, kana1, latin1) = (one_word("zh1.txt", "的"), one_word("ja1.txt", "を"), one_word("en1.txt", "a"));
     let python = peers_python(&data);
     let peers_py = root.join("benches/peers.py");
     // The peers of one input, when their venv is there.
@@ -306,6 +316,31 @@ fn main() {
     ];
     z.extend(peers(&[("jieba + Counter", "jieba")], &zh10));
     let z = group("Chinese x10 (zh-modern-1mb.txt, 10.5 MB)", &z, runs, true);
+    let jd = ja10.display();
+    let j = group(
+        "Japanese x10 (fixtures/ja, 10.1 MB)",
+        &[
+            cmd("refcount", format!("{rc} < {jd}")),
+            cmd("mrwc (words)", format!("{mrwc} -q {jd}")),
+            cmd("mrwc (words) -j 1", format!("{mrwc} -q -j 1 {jd}")),
+            cmd("mrwc -t whitespace", format!("{mrwc} -q -t whitespace {jd}")),
+        ],
+        runs,
+        true,
+    );
+    let mut j1 = vec![cmd("mrwc (words)", format!("{mrwc} -q {}", ja.display()))];
+    j1.extend(peers(&[("Janome + Counter", "janome")], &ja));
+    let j1 = group("Japanese, 1 MB (fixtures/ja)", &j1, runs, false);
+    let first = group(
+        "first Han run: one word (dictionary set-up)",
+        &[
+            cmd("English word", format!("{mrwc} -q {}", latin1.display())),
+            cmd("Chinese word (jieba)", format!("{mrwc} -q {}", han1.display())),
+            cmd("Japanese word (IPADIC)", format!("{mrwc} -q {}", kana1.display())),
+        ],
+        runs.max(20),
+        false,
+    );
     let d = group("10 KB file (start-up)", &[cmd("mrwc", format!("{mrwc} -q {s}"))], runs.max(20), false);
     let gen_cmd = |args: &str| format!("{mrwc} gen --size 200M {args}");
     let e = group(
@@ -328,8 +363,9 @@ fn main() {
         (&c, "mrwc -t whitespace"),
         (&h, "mrwc -t whitespace"),
         (&z, "mrwc (words)"),
+        (&j1, "mrwc (words)"),
     ] {
-        for peer in ["DuckDB", "Polars", "jieba + Counter"] {
+        for peer in ["DuckDB", "Polars", "jieba + Counter", "Janome + Counter"] {
             if rows.iter().any(|r| r.name == peer) {
                 let x = paired(rows, peer, against);
                 let rss = row(rows, peer).max_rss_mib / row(rows, against).max_rss_mib.max(0.1);
@@ -361,8 +397,8 @@ fn main() {
     check("bigrams, -j 1, <= 3 x words", grams1 <= 3.0, format!("{grams1:.2}"));
     let start = d[0].median_s * 1000.0;
     check("10 KB file < 5 ms", start < 5.0, format!("{start:.2} ms"));
-    let rss = a.iter().find(|r| r.name == "mrwc -t whitespace < stdin").map_or(0.0, |r| r.max_rss_mib);
-    check("peak RSS, kjv x10 from stdin < 64 MiB", rss < 64.0, format!("{rss:.1} MiB"));
+    let rss_stdin = a.iter().find(|r| r.name == "mrwc -t whitespace < stdin").map_or(0.0, |r| r.max_rss_mib);
+    check("peak RSS, kjv x10 from stdin < 64 MiB", rss_stdin < 64.0, format!("{rss_stdin:.1} MiB"));
     // --size 200M is 200 MiB; the output stops short of it by less than a line per 4 MiB block.
     let gen_mbs = |name: &str| 200.0 * 1.048_576 / row(&e, name).median_s;
     let default = gen_mbs("default (--vocab 200000)");
@@ -372,4 +408,45 @@ fn main() {
     for name in ["--vocab 1000", "--vocab 1000000", "--script han"] {
         println!("- (info) gen {name}: {:.0} MB/s", gen_mbs(name));
     }
+
+    println!("\n### Targets (issue #18)\n");
+    let words = ratio(&a, "mrwc (words)");
+    check("kjv x10, words, all cores <= 0.20 x refcount", words <= 0.20, format!("{words:.2}"));
+    check("kjv x10, whitespace, all cores <= 0.22 x refcount", ws <= 0.22, format!("{ws:.2}"));
+    // A peer's time over mrwc's: how many times faster mrwc is.
+    let faster = |rows: &[Row], against: &str| -> Option<f64> {
+        ["DuckDB", "Polars"]
+            .iter()
+            .filter(|p| rows.iter().any(|r| r.name == **p))
+            .map(|p| paired(rows, p, against))
+            .reduce(f64::min)
+    };
+    match faster(&h, "mrwc -t whitespace") {
+        Some(x) => {
+            check("20M distinct: >= 2x faster than Polars and DuckDB", x >= 2.0, format!("{x:.2}x (the slower margin)"))
+        }
+        None => println!("- [?] 20M distinct: >= 2x faster than Polars and DuckDB: no peers ran"),
+    }
+    let rss = row(&h, "mrwc -t whitespace").max_rss_mib;
+    check("20M distinct: peak RSS <= 1 GiB", rss <= 1024.0, format!("{rss:.0} MiB"));
+    match faster(&c, "mrwc -t whitespace") {
+        Some(x) => check("1M-word vocabulary: >= 4x faster than Polars and DuckDB", x >= 4.0, format!("{x:.2}x")),
+        None => println!("- [?] 1M-word vocabulary: >= 4x faster than Polars and DuckDB: no peers ran"),
+    }
+    let mbs = |rows: &[Row], name: &str, bytes: u64| bytes as f64 / 1e6 / row(rows, name).median_s;
+    let zh_bytes = fs::metadata(&zh10).map_or(0, |m| m.len());
+    let zh2 = mbs(&z, "mrwc (words)", zh_bytes);
+    check(&format!("Chinese x10, {cores} threads >= 100 MB/s"), zh2 >= 100.0, format!("{zh2:.0} MB/s"));
+    let zh1 = mbs(&z, "mrwc (words) -j 1", zh_bytes);
+    check("Chinese x10, 1 thread >= 60 MB/s", zh1 >= 60.0, format!("{zh1:.0} MB/s"));
+    let setup = |name: &str| (row(&first, name).median_s - row(&first, "English word").median_s) * 1000.0;
+    let zh_setup = setup("Chinese word (jieba)");
+    check("first Chinese run: dictionary set-up <= 30 ms", zh_setup <= 30.0, format!("{zh_setup:.0} ms"));
+    let ja_setup = setup("Japanese word (IPADIC)");
+    check("first Japanese run: dictionary set-up <= 30 ms", ja_setup <= 30.0, format!("{ja_setup:.0} ms"));
+    let ja_bytes = fs::metadata(&ja10).map_or(0, |m| m.len());
+    let (ja2, ja1) = (mbs(&j, "mrwc (words)", ja_bytes), mbs(&j, "mrwc (words) -j 1", ja_bytes));
+    println!("- (info) Japanese x10: {ja2:.0} MB/s on {cores} threads, {ja1:.0} MB/s on one");
+    check("no regression: 10 KB file < 5 ms", start < 5.0, format!("{start:.2} ms"));
+    check("no regression: kjv x10 from stdin < 64 MiB", rss_stdin < 64.0, format!("{rss_stdin:.1} MiB"));
 }

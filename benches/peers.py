@@ -1,11 +1,12 @@
-"""The peers of `cargo bench --bench e2e`: the same word count in DuckDB, Polars and Python
-jieba, as their users would write it. Run by the benchmark with the bench venv's Python:
+"""The peers of `cargo bench --bench e2e`: the same word count in DuckDB, Polars, Python jieba
+and Janome, as their users would write it. Run by the benchmark with the bench venv's Python:
 
-    python benches/peers.py duckdb|polars|jieba FILE > counts.tsv
+    python benches/peers.py duckdb|polars|jieba|janome FILE > counts.tsv
 
 duckdb and polars apply mrwc's whitespace rule with its default case mapping (lower-case, split
 on runs of whitespace); jieba cuts Chinese text with its default dictionary and counts with
-collections.Counter, keeping the tokens that are not whitespace. Each writes
+collections.Counter, keeping the tokens that are not whitespace; janome does the same for
+Japanese with its IPADIC analyzer (wakati mode), line by line. Each writes
 `word<TAB>count` lines, most frequent first, as mrwc does.
 """
 
@@ -60,9 +61,23 @@ def jieba_count(path):
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+def janome_count(path):
+    import collections
+
+    from janome.tokenizer import Tokenizer
+
+    tokenizer = Tokenizer()
+    counts = collections.Counter()
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            counts.update(w for w in tokenizer.tokenize(line, wakati=True) if w.strip())
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def main():
     engine, path = sys.argv[1], sys.argv[2]
-    rows = {"duckdb": duckdb_count, "polars": polars_count, "jieba": jieba_count}[engine](path)
+    engines = {"duckdb": duckdb_count, "polars": polars_count, "jieba": jieba_count, "janome": janome_count}
+    rows = engines[engine](path)
     out = sys.stdout
     for word, n in rows:
         out.write(f"{word}\t{n}\n")
