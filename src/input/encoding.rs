@@ -25,8 +25,6 @@ use std::sync::{Arc, Mutex};
 
 use encoding_rs::{DecoderResult, Encoding, UTF_8};
 
-use crate::split::Cut;
-
 /// How many leading bytes `auto` looks at.
 pub const SNIFF: usize = 64 << 10;
 
@@ -238,25 +236,6 @@ impl Read for Transcoder {
     }
 }
 
-/// Where a mapped file in a splittable legacy encoding may be cut: after a line end, or, in a
-/// line over 1 MiB, after ASCII whitespace (see the module documentation).
-pub struct LegacyCut;
-
-impl Cut for LegacyCut {
-    #[inline]
-    fn hard(&self, b: u8) -> bool {
-        b == b'\n'
-    }
-
-    fn soft(&self, b: u8) -> bool {
-        matches!(b, b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b' ')
-    }
-
-    fn has_soft(&self) -> bool {
-        true
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,6 +308,7 @@ mod tests {
 
     #[test]
     fn legacy_cuts_are_never_inside_a_character() {
+        use crate::split::{Cut, LegacyCut};
         // Every trail byte of these encodings is at least 0x30: no cut byte can be one.
         for encoding in [encoding_rs::GB18030, encoding_rs::BIG5, encoding_rs::SHIFT_JIS, encoding_rs::EUC_JP] {
             let text: String = (0x4e00u32..0x4e00 + 3000).filter_map(char::from_u32).collect();

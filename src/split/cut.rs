@@ -35,6 +35,25 @@ impl<F: Fn(u8) -> bool> Cut for F {
     }
 }
 
+/// Where a mapped file in a splittable legacy encoding may be cut: after a line end, or, in a
+/// line over 1 MiB, after ASCII whitespace (see `crate::input::encoding`: no trailing byte of those encodings is below 0x30).
+pub struct LegacyCut;
+
+impl Cut for LegacyCut {
+    #[inline]
+    fn hard(&self, b: u8) -> bool {
+        b == b'\n'
+    }
+
+    fn soft(&self, b: u8) -> bool {
+        matches!(b, b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b' ')
+    }
+
+    fn has_soft(&self) -> bool {
+        true
+    }
+}
+
 /// The forced cut `MAX_RUN` bytes after `from` (a run's start or its previous cut), moved back
 /// to just after the last soft byte after `from` if there is one, else to a character start;
 /// `data.len()` when the run ends before it.

@@ -34,12 +34,12 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use encoding_rs::Encoding;
 
-use crate::input::encoding::{self, Decoding, LegacyCut};
+use crate::input::encoding::{self, Decoding};
 use crate::input::{self, MappedFile, Opened, Source};
 
 mod cut;
 
-pub use cut::{chunk_end, last_forced_cut, Cut, MAX_RUN};
+pub use cut::{chunk_end, last_forced_cut, Cut, LegacyCut, MAX_RUN};
 
 /// A map task's input.
 pub struct Chunk {
