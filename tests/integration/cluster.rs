@@ -163,3 +163,171 @@ fn a_missing_spark_is_a_clear_usage_error() {
     run.assert_code(2);
     assert!(run.stderr.contains("spark-submit not found (install Spark, e.g. `pip install pyspark`"), "{}", run.stderr);
 }
+
+/// A Spark standalone cluster on 127.0.0.1: a master and one worker (2 cores) started from the
+/// venv's pyspark with `spark-class`, on ports the kernel picks (so two runs cannot clash), each
+/// in a process group of its own. Dropping it kills both groups (the worker's holds its
+/// executors), however the test ends.
+struct Standalone {
+    url: String,
+    dir: TestDir,
+    children: Vec<std::process::Child>,
+}
+
+impl Standalone {
+    fn start(venv: &std::path::Path) -> Option<Standalone> {
+        use std::os::unix::process::CommandExt;
+        let pyspark = std::fs::read_dir(venv.join("lib"))
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("site-packages/pyspark"))
+            .find(|p| p.join("bin/spark-class").is_file());
+        let (Some(pyspark), true) = (pyspark, Command::new("java").arg("-version").output().is_ok()) else {
+            skip("pyspark's spark-class or java is missing");
+            return None;
+        };
+        let mut cluster = Standalone { url: String::new(), dir: TestDir::new(), children: Vec::new() };
+        let spawn = |cluster: &mut Standalone, log: &str, args: &[&str]| {
+            let log = std::fs::File::create(cluster.dir.join(log)).unwrap();
+            let child = Command::new(pyspark.join("bin/spark-class"))
+                .args(args)
+                .env("SPARK_HOME", &pyspark)
+                .env("SPARK_LOCAL_IP", "127.0.0.1")
+                .process_group(0)
+                .stdin(std::process::Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .unwrap();
+            cluster.children.push(child);
+        };
+        let any_port = ["--host", "127.0.0.1", "--port", "0", "--webui-port", "0"];
+        spawn(&mut cluster, "master.log", &[&["org.apache.spark.deploy.master.Master"][..], &any_port].concat());
+        let master_log = cluster.dir.join("master.log");
+        let url_in_log = || {
+            let log = std::fs::read_to_string(&master_log).unwrap_or_default();
+            let at = log.find("Starting Spark master at ")?;
+            Some(log[at + 25..].split_whitespace().next()?.to_string())
+        };
+        wait_for("the master's URL in its log", || url_in_log().is_some());
+        cluster.url = url_in_log().unwrap();
+        let work = cluster.dir.join("work");
+        let worker = [&["org.apache.spark.deploy.worker.Worker"][..], &any_port, &["--cores", "2", "--memory", "1g"]];
+        let (url, work) = (cluster.url.clone(), work.to_string_lossy().into_owned());
+        spawn(&mut cluster, "worker.log", &[&worker.concat()[..], &["--work-dir", &work, &url]].concat());
+        wait_for("the worker to register with the master", || {
+            std::fs::read_to_string(&master_log).unwrap_or_default().contains("Registering worker")
+        });
+        Some(cluster)
+    }
+
+    /// `mrwc -r spark` against this cluster (the README's standalone command), its work
+    /// directory in `t`.
+    fn mrwc(&self, t: &TestDir, submit: &std::path::Path) -> Mrwc {
+        t.cmd()
+            .args(["-r", "spark", "--spark-master", &self.url, "--spark-submit"])
+            .arg(submit)
+            .args(["--tmp-dir", "."])
+            .env("SPARK_LOCAL_IP", "127.0.0.1")
+    }
+
+    /// The pids of the worker's descendants (executors, their Python workers, `mrwc map`)
+    /// whose command line has `needle`.
+    fn processes(&self, needle: &str) -> Vec<u32> {
+        let mut parents = std::collections::HashMap::new();
+        for entry in std::fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()) {
+            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // The fields after the command name: state, ppid.
+            if let Some(ppid) =
+                stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok())
+            {
+                parents.insert(pid, ppid);
+            }
+        }
+        let worker = self.children[1].id();
+        let below_worker = |mut pid: u32| {
+            while let Some(&parent) = parents.get(&pid) {
+                if parent == worker {
+                    return true;
+                }
+                pid = parent;
+            }
+            false
+        };
+        let has = |pid: u32| {
+            String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default()).contains(needle)
+        };
+        parents.keys().copied().filter(|&pid| below_worker(pid) && has(pid)).collect()
+    }
+}
+
+impl Drop for Standalone {
+    fn drop(&mut self) {
+        // Executors and their Python workers put themselves in process groups of their own.
+        for pid in self.processes("") {
+            // SAFETY: kill with the pid of a descendant of this test's own worker process.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        for child in &mut self.children {
+            // SAFETY: kill with the process group of a child this test started.
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+fn a_standalone_cluster_counts_as_threads_does_and_survives_a_killed_executor() {
+    let Some(venv) = venv() else { return };
+    let submit = venv.join("bin/spark-submit");
+    let Some(cluster) = Standalone::start(&venv) else { return };
+    let t = TestDir::new();
+    let inputs = [fixture("sample.txt"), fixture("multilingual.txt"), fixture("ja/debian-reference.ja.txt")];
+    let want = Mrwc::new().args(&inputs).output();
+    want.assert_code(0);
+    let run = cluster.mrwc(&t, &submit).args(&inputs).output();
+    run.assert_code(0);
+    assert!(run.stdout_bytes == want.stdout_bytes, "{}\n---\n{}", run.stdout, run.stderr);
+    assert_eq!(t.list("."), Vec::<String>::new(), "work directory left behind");
+
+    // An executor's JVM killed while a task runs (a `mrwc map` of the job is alive): the master
+    // starts another, Spark runs the lost tasks again, and the counts are exact.
+    let big = t.write("big.txt", std::fs::read_to_string(fixture("ja/debian-reference.ja.txt")).unwrap().repeat(8));
+    let want = Mrwc::new().arg(&big).output();
+    let mut m = cluster.mrwc(&t, &submit).arg(&big);
+    m.cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let child = m.cmd.spawn().unwrap();
+    let work = cluster.dir.join("work").to_string_lossy().into_owned();
+    wait_for("a map task running on the cluster", || !cluster.processes(&format!("{work}/")).is_empty());
+    let executors = cluster.processes("CoarseGrainedExecutorBackend");
+    assert_eq!(executors.len(), 1, "{executors:?}");
+    // SAFETY: kill with the pid of the executor JVM the test just found in its own cluster.
+    unsafe { libc::kill(executors[0] as i32, libc::SIGKILL) };
+    let run = Run::from(child.wait_with_output().unwrap());
+    run.assert_code(0);
+    assert!(run.stdout_bytes == want.stdout_bytes, "counts differ after an executor was killed\n{}", run.stderr);
+    let master = std::fs::read_to_string(cluster.dir.join("master.log")).unwrap();
+    assert!(master.matches("Launching executor").count() >= 2, "no executor replaced the killed one:\n{master}");
+}
+
+#[test]
+fn a_spark_job_whose_every_attempt_fails_ends_with_one_line_and_writes_nothing() {
+    let Some(venv) = venv() else { return };
+    let submit = venv.join("bin/spark-submit");
+    let Some(cluster) = Standalone::start(&venv) else { return };
+    let t = TestDir::new();
+    t.write("in.txt", "a b c\n");
+    // The executors' Python cannot start (the driver's can): every attempt of every task fails.
+    let broken = |m: Mrwc| m.env("PYSPARK_PYTHON", "/bin/false").env("PYSPARK_DRIVER_PYTHON", venv.join("bin/python"));
+    let run = broken(cluster.mrwc(&t, &submit).args(["-o", "out.tsv", "in.txt"])).output();
+    run.assert_code(1);
+    assert!(
+        run.stderr.starts_with("mrwc: -r spark: spark-submit failed") && run.stderr.lines().count() == 1,
+        "{}",
+        run.stderr
+    );
+    let run = broken(cluster.mrwc(&t, &submit).args(["--output-dir", "out", "in.txt"])).output();
+    run.assert_code(1);
+    assert_eq!(t.list("."), ["in.txt"], "an output or a work directory was left behind");
+}
