@@ -15,6 +15,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use super::encoding::{Decoding, Transcoder};
+
 /// A compression format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Codec {
@@ -179,16 +181,21 @@ pub fn decompress(codec: Codec, reader: Box<dyn Read + Send>) -> io::Result<Box<
     Ok(Box::new(Explained { inner: decoder, codec, consumed }))
 }
 
-/// Undoes a BOM: skips a UTF-8 one, transcodes UTF-16. `head` is what [`peek`] saw.
-pub fn unbom(head: &[u8], reader: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
+/// Undoes a BOM: skips a UTF-8 one, transcodes UTF-16 (unpaired surrogates and an odd last
+/// byte become U+FFFD, counted into `decoding`). `head` is what [`peek`] saw.
+pub fn unbom(head: &[u8], reader: Box<dyn Read + Send>, decoding: &Arc<Decoding>) -> io::Result<Box<dyn Read + Send>> {
     let Some(bom) = Bom::of(head) else { return Ok(reader) };
-    let mut reader = reader;
-    io::copy(&mut (&mut reader).take(bom.bytes() as u64), &mut io::sink())?;
-    Ok(match bom {
-        Bom::Utf8 => reader,
-        Bom::Utf16Le => Box::new(Utf16::new(reader, false)),
-        Bom::Utf16Be => Box::new(Utf16::new(reader, true)),
-    })
+    let encoding = match bom {
+        Bom::Utf8 => {
+            let mut reader = reader;
+            io::copy(&mut (&mut reader).take(bom.bytes() as u64), &mut io::sink())?;
+            return Ok(reader);
+        }
+        Bom::Utf16Le => encoding_rs::UTF_16LE,
+        Bom::Utf16Be => encoding_rs::UTF_16BE,
+    };
+    // The transcoder drops the BOM itself.
+    Ok(Box::new(Transcoder::new(reader, encoding, Arc::clone(decoding))))
 }
 
 /// The compressed file itself. Its read errors (a disk error, a file that shrank) are not the
@@ -261,72 +268,6 @@ impl Read for Explained {
             };
             io::Error::new(e.kind(), why)
         })
-    }
-}
-
-/// UTF-16 to UTF-8, streaming. Unpaired surrogates and an odd last byte become U+FFFD, as
-/// every UTF-16 decoder does.
-struct Utf16 {
-    inner: Box<dyn Read + Send>,
-    big_endian: bool,
-    raw: Vec<u8>,
-    out: Vec<u8>,
-    out_pos: usize,
-    eof: bool,
-}
-
-impl Utf16 {
-    fn new(inner: Box<dyn Read + Send>, big_endian: bool) -> Utf16 {
-        Utf16 { inner, big_endian, raw: Vec::new(), out: Vec::new(), out_pos: 0, eof: false }
-    }
-
-    /// Decodes what `raw` holds into `out`, keeping back a unit that may start a pair.
-    fn decode(&mut self) {
-        let units = self.raw.len() / 2;
-        let unit = |i: usize| {
-            let b = [self.raw[2 * i], self.raw[2 * i + 1]];
-            if self.big_endian {
-                u16::from_be_bytes(b)
-            } else {
-                u16::from_le_bytes(b)
-            }
-        };
-        let mut usable = units;
-        if !self.eof && usable > 0 && (0xd800..0xdc00).contains(&unit(usable - 1)) {
-            usable -= 1;
-        }
-        let mut utf8 = [0u8; 4];
-        for c in char::decode_utf16((0..usable).map(unit)) {
-            let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
-            self.out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
-        }
-        self.raw.drain(..usable * 2);
-        if self.eof && !self.raw.is_empty() {
-            self.raw.clear();
-            self.out.extend_from_slice(char::REPLACEMENT_CHARACTER.encode_utf8(&mut utf8).as_bytes());
-        }
-    }
-}
-
-impl Read for Utf16 {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.out_pos == self.out.len() {
-            if self.eof {
-                return Ok(0);
-            }
-            self.out.clear();
-            self.out_pos = 0;
-            let have = self.raw.len();
-            self.raw.resize(have + (1 << 16), 0);
-            let n = self.inner.read(&mut self.raw[have..])?;
-            self.raw.truncate(have + n);
-            self.eof = n == 0;
-            self.decode();
-        }
-        let n = buf.len().min(self.out.len() - self.out_pos);
-        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
-        self.out_pos += n;
-        Ok(n)
     }
 }
 
@@ -438,7 +379,7 @@ mod tests {
 
     #[test]
     fn utf8_bom_is_skipped() {
-        let r = unbom(b"\xef\xbb\xbfab", boxed(b"\xef\xbb\xbfab".to_vec())).unwrap();
+        let r = unbom(b"\xef\xbb\xbfab", boxed(b"\xef\xbb\xbfab".to_vec()), &Arc::default()).unwrap();
         assert_eq!(read_all(&mut { r }).unwrap(), b"ab");
     }
 
@@ -448,7 +389,7 @@ mod tests {
         let le: Vec<u8> = [0xfeff_u16].into_iter().chain(text.encode_utf16()).flat_map(u16::to_le_bytes).collect();
         let be: Vec<u8> = [0xfeff_u16].into_iter().chain(text.encode_utf16()).flat_map(u16::to_be_bytes).collect();
         for data in [le, be] {
-            let mut r = unbom(&data[..HEAD], boxed(data.clone())).unwrap();
+            let mut r = unbom(&data[..HEAD], boxed(data.clone()), &Arc::default()).unwrap();
             assert_eq!(read_all(&mut r).unwrap(), text.as_bytes());
         }
     }
@@ -463,12 +404,14 @@ mod tests {
                 self.0.read(&mut buf[..n])
             }
         }
-        let mut data: Vec<u8> = "😀a".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let mut data: Vec<u8> = "\u{feff}😀a".encode_utf16().flat_map(u16::to_le_bytes).collect();
         data.push(0x41);
-        let mut r = Utf16::new(Box::new(Slow(io::Cursor::new(data))), false);
+        let decoding = Arc::new(Decoding::default());
+        let mut r = unbom(&data[..2], Box::new(Slow(io::Cursor::new(data.clone()))), &decoding).unwrap();
         assert_eq!(read_all(&mut r).unwrap(), "😀a\u{fffd}".as_bytes());
-        let lone: Vec<u8> = [0xd800_u16, 0x61].iter().flat_map(|u| u.to_le_bytes()).collect();
-        let mut r = Utf16::new(boxed(lone), false);
+        let lone: Vec<u8> = [0xfeff_u16, 0xd800, 0x61].iter().flat_map(|u| u.to_le_bytes()).collect();
+        let mut r = unbom(&lone[..4], boxed(lone.clone()), &decoding).unwrap();
         assert_eq!(read_all(&mut r).unwrap(), "\u{fffd}a".as_bytes());
+        assert_eq!(decoding.undecodable(), 2);
     }
 }

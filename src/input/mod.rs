@@ -349,8 +349,16 @@ fn decoded(
             return Ok((Box::new(transcoder), true));
         }
     }
-    let utf16 = matches!(decode::Bom::of(&head), Some(decode::Bom::Utf16Le | decode::Bom::Utf16Be));
-    Ok((decode::unbom(&head, reader)?, compressed || utf16))
+    let utf16 = match decode::Bom::of(&head) {
+        Some(decode::Bom::Utf16Le) => Some(encoding_rs::UTF_16LE),
+        Some(decode::Bom::Utf16Be) => Some(encoding_rs::UTF_16BE),
+        _ => None,
+    };
+    // A UTF-16 file is decoded under any --encoding (its BOM says so): shown and counted too.
+    if let Some(encoding) = utf16 {
+        decoding.note(name, encoding::Resolved { encoding, detected: true });
+    }
+    Ok((decode::unbom(&head, reader, decoding)?, compressed || utf16.is_some()))
 }
 
 #[cfg(test)]
