@@ -10,59 +10,40 @@ fn spark(t: &TestDir, submit: &std::path::Path) -> Mrwc {
     t.cmd().args(["-r", "spark", "--spark-master", "local[2]", "--spark-submit"]).arg(submit).args(["--tmp-dir", "."])
 }
 
+/// The mrjob job (`contrib/mrjob`) on mrjob's local runner, with this build's mrwc; mrjob's
+/// scratch files go to `scratch`.
+fn mrjob(venv: &std::path::Path, scratch: &TestDir) -> Command {
+    let mut cmd = Command::new(venv.join("bin/python"));
+    cmd.arg(root().join("contrib/mrjob/mr_wordcount.py")).args(["-r", "local", "--mrwc", bin()]);
+    cmd.env("TMPDIR", scratch.path());
+    cmd
+}
+
 #[test]
 fn the_mrjob_job_gives_the_threads_counts() {
     let Some(venv) = venv() else { return };
+    let scratch = TestDir::new();
     // Every map-side option reaches the cluster's `mrwc map` tasks.
     let unicode = ["--tokenizer", "unicode", "--case", "fold", "--normalize", "nfkc"];
     let filters = ["--stopwords", "en", "--min-len", "3", "--no-numbers", "--ngram", "1..2"];
     for options in [&[][..], &unicode[..], &filters[..]] {
-        let out = Command::new(venv.join("bin/python"))
-            .arg(root().join("contrib/mrjob/mr_wordcount.py"))
-            .args(["-r", "local", "--mrwc", bin()])
-            .args(options)
-            .arg(fixture("sample.txt"))
-            .arg(fixture("multilingual.txt"))
-            .arg(fixture("invalid-utf8.bin"))
-            .env("TMPDIR", TestDir::new().path())
-            .output()
-            .unwrap();
+        let inputs = [fixture("sample.txt"), fixture("multilingual.txt"), fixture("invalid-utf8.bin")];
+        let out = mrjob(&venv, &scratch).args(options).args(&inputs).output().unwrap();
         if !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("No module named 'mrjob'") {
             skip(&format!("mrjob is not installed in {}", venv.display()));
             return;
         }
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let want = Mrwc::new()
-            .args(options)
-            .arg(fixture("sample.txt"))
-            .arg(fixture("multilingual.txt"))
-            .arg(fixture("invalid-utf8.bin"))
-            .stdout();
+        let want = Mrwc::new().args(options).args(&inputs).stdout();
         assert_eq!(parse_tsv(&out.stdout), parse_tsv(want.as_bytes()), "{options:?}");
     }
     // A user dictionary (uploaded), --han and a legacy encoding reach the tasks too.
     let t = TestDir::new();
-    let user = t.write(
-        "user.txt",
-        "量子猫咖啡 5
-量子猫カフェ
-",
-    );
-    let zh = "我们去量子猫咖啡。
-環境変数
-量子猫カフェに行きます。
-"
-    .repeat(20);
+    let user = t.write("user.txt", "量子猫咖啡 5\n量子猫カフェ\n");
+    let zh = "我们去量子猫咖啡。\n環境変数\n量子猫カフェに行きます。\n".repeat(20);
     let legacy = t.write("gb.txt", encoding_rs::GB18030.encode(&zh).0);
     let options = ["--user-dict".as_ref(), user.as_os_str(), "--han".as_ref(), "ja".as_ref()];
-    let out = Command::new(venv.join("bin/python"))
-        .arg(root().join("contrib/mrjob/mr_wordcount.py"))
-        .args(["-r", "local", "--mrwc", bin(), "--encoding", "gb18030"])
-        .args(options)
-        .arg(&legacy)
-        .env("TMPDIR", TestDir::new().path())
-        .output()
-        .unwrap();
+    let out = mrjob(&venv, &scratch).args(["--encoding", "gb18030"]).args(options).arg(&legacy).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let want = Mrwc::new().args(["--encoding", "gb18030"]).args(options).arg(&legacy).stdout();
     assert!(want.contains("量子猫咖啡\t20\n") && want.contains("変数\t20\n"), "{want}");
@@ -72,14 +53,7 @@ fn the_mrjob_job_gives_the_threads_counts() {
     // main command's rows; Hadoop names a task's file `file://PATH`.
     let inputs = [fixture("sample.txt"), fixture("multilingual.txt")];
     for keys in [&["--by-file"][..], &["--df"], &["--by-file", "--df", "--doc-per-line"]] {
-        let out = Command::new(venv.join("bin/python"))
-            .arg(root().join("contrib/mrjob/mr_wordcount.py"))
-            .args(["-r", "local", "--mrwc", bin()])
-            .args(keys)
-            .args(&inputs)
-            .env("TMPDIR", TestDir::new().path())
-            .output()
-            .unwrap();
+        let out = mrjob(&venv, &scratch).args(keys).args(&inputs).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let text = String::from_utf8(out.stdout).unwrap();
         let mut got: Vec<&str> = text.lines().map(|l| l.strip_prefix("file://").unwrap_or(l)).collect();
