@@ -36,7 +36,8 @@ impl<F: Fn(u8) -> bool> Cut for F {
 }
 
 /// Where a mapped file in a splittable legacy encoding may be cut: after a line end, or, in a
-/// line over 1 MiB, after ASCII whitespace (see `crate::input::encoding`: no trailing byte of those encodings is below 0x30).
+/// line over 1 MiB, after ASCII whitespace. No trailing byte of those encodings is below 0x30
+/// (see `crate::input::encoding`), so such a byte is always a character of its own.
 pub struct LegacyCut;
 
 impl Cut for LegacyCut {
