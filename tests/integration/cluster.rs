@@ -297,7 +297,10 @@ fn a_spark_job_whose_every_attempt_fails_ends_with_one_line_and_writes_nothing()
     let run = broken(cluster.mrwc(&t, &submit).args(["-o", "out.tsv", "in.txt"])).output();
     run.assert_code(1);
     assert!(
-        run.stderr.starts_with("mrwc: -r spark: spark-submit failed") && run.stderr.lines().count() == 1,
+        run.stderr.starts_with("mrwc: -r spark: spark-submit failed")
+            && run.stderr.lines().count() == 1
+            && run.stderr.contains("Exception: ")
+            && !run.stderr.contains("): at "),
         "{}",
         run.stderr
     );

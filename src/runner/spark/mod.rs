@@ -252,11 +252,16 @@ fn load(path: &Path, by: Partitioner, keys: Keys) -> Result<Vec<Records>> {
 
 fn last_error_line(log: &Path) -> Option<String> {
     let text = fs::read_to_string(log).ok()?;
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    // Not a stack frame (`at ...`, `... 12 more`): the message of the last error raised.
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("at ") && !l.starts_with("..."))
+        .collect();
     let line = lines
         .iter()
         .rev()
-        .find(|l| l.contains("Error") || l.contains("Exception") || l.contains("error:"))
+        .find(|l| l.contains("Error: ") || l.contains("Exception: ") || l.contains("error:"))
         .or(lines.last())?;
     Some(line.chars().take(300).collect())
 }
@@ -285,6 +290,19 @@ mod tests {
     fn a_missing_spark_submit_says_how_to_get_it() {
         let err = find_submit(Some(Path::new("/no/such/spark-submit"))).unwrap_err().to_string();
         assert!(err.contains("No such file"), "{err}");
+    }
+
+    #[test]
+    fn the_error_line_is_a_message_not_a_stack_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("spark.log");
+        let text = "INFO starting\norg.apache.spark.SparkException: Job aborted: Task 0 failed 4 times\n\tat \
+                    org.apache.spark.util.SparkErrorUtils.tryWithSafeFinally(SparkErrorUtils.scala:83)\n\t... 12 more\n";
+        fs::write(&log, text).unwrap();
+        assert_eq!(
+            last_error_line(&log).unwrap(),
+            "org.apache.spark.SparkException: Job aborted: Task 0 failed 4 times"
+        );
     }
 
     #[test]
