@@ -65,7 +65,9 @@ pub fn run_with(config: &Config, signals: Signals) -> Result<Outcome> {
     let on_error = OnError::new(config.keep_going);
     // Online mode shows its own snapshots, never a progress bar.
     let bar = config.progress && config.online.is_none();
-    let total = if bar { plan.text_bytes() } else { None };
+    // Decoded text is longer or shorter than its bytes: under --encoding the size is unknown.
+    let sized = bar && config.map.encoding == crate::input::encoding::EncodingArg::Utf8;
+    let total = if sized { plan.text_bytes() } else { None };
     let progress = Progress::new(bar && total.is_none_or(|n| n >= 16 << 20), total);
     let job = config.job(&plan, &on_error, &progress);
     let mut counters = Counters { runner: config.runner.name, workers: runner.workers(), ..Counters::default() };
