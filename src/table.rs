@@ -15,7 +15,8 @@
 //! 64x64->128-bit multiply). A [`Token`] whose buffer has 16 bytes from the word's start gives
 //! the key as two unaligned loads and a mask computed from the length, with no branch on the
 //! length; other words are assembled with a few branches. Longer words are appended to one
-//! arena and hashed with ahash (fixed seeds). Looking up a word already present never allocates.
+//! arena and hashed with ahash. Every table draws its own seeds (see [`fresh_seeds`]): tables
+//! fill each other in slot order. Looking up a word already present never allocates.
 //!
 //! Only the lookup costs: profiling the map phase on English text showed the table at two
 //! thirds of the time, most of it in hashing and in `memcmp` on arena keys; with keys inline,
@@ -40,8 +41,6 @@ use crate::tokenize::{Token, WINDOW};
 pub struct CountOverflow;
 
 const INLINE: usize = WINDOW;
-const SEED_A: u64 = 0x243f_6a88_85a3_08d3;
-const SEED_B: u64 = 0x1319_8a2e_0370_7344;
 /// The fewest slots a table that holds anything has.
 const MIN_SLOTS: usize = 16;
 /// How many words ahead [`CountTable::add_tokens`] fetches slots: enough lookups in between to
@@ -128,8 +127,20 @@ fn fold(x: u64, y: u64) -> u64 {
 }
 
 #[inline(always)]
-fn inline_hash(a: u64, b: u64, n: usize) -> u64 {
-    fold(a ^ SEED_A, b ^ SEED_B ^ ((n as u64) << 56))
+fn inline_hash(seed: [u64; 2], a: u64, b: u64, n: usize) -> u64 {
+    fold(a ^ seed[0], b ^ seed[1] ^ ((n as u64) << 56))
+}
+
+/// Seeds for a new table's hashes, different for every table. A table filled in the order of
+/// another's slots with the same hash (a reduce fed by `mrwc map`, whose output is in slot
+/// order, or any part of it) gets words that were neighbours there into neighbouring homes,
+/// which turns linear probing quadratic: 200,000 of `mrwc map`'s first output lines took `mrwc
+/// part` 21 s to count with fixed seeds. The order of `--sort none` was never specified. Odd
+/// seeds keep a short word's multiplier (seed ^ length << 56) from ever being zero.
+fn fresh_seeds() -> [u64; 6] {
+    use std::hash::BuildHasher;
+    let state = std::collections::hash_map::RandomState::new();
+    std::array::from_fn(|i| state.hash_one(i) | 1)
 }
 
 /// Asks the CPU to bring `slot`'s cache line in; only a hint, it never faults.
@@ -155,6 +166,8 @@ pub struct CountTable {
     arena: Vec<u8>,
     /// Sum of the lengths of the words held.
     word_bytes: usize,
+    /// The short words' hash seeds (see [`fresh_seeds`]).
+    seed: [u64; 2],
     long_hasher: ahash::RandomState,
 }
 
@@ -166,18 +179,15 @@ impl Default for CountTable {
 
 impl CountTable {
     pub fn with_capacity(words: usize) -> CountTable {
+        let seeds = fresh_seeds();
         let mut table = CountTable {
             slots: Vec::new(),
             shift: 64,
             used: 0,
             arena: Vec::new(),
             word_bytes: 0,
-            long_hasher: ahash::RandomState::with_seeds(
-                0xa409_3822_299f_31d0,
-                0x082e_fa98_ec4e_6c89,
-                0x4528_21e6_38d0_1377,
-                0xbe54_66cf_34e9_0c6c,
-            ),
+            seed: [seeds[0], seeds[1]],
+            long_hasher: ahash::RandomState::with_seeds(seeds[2], seeds[3], seeds[4], seeds[5]),
         };
         table.reserve(words);
         table
@@ -219,7 +229,7 @@ impl CountTable {
         let slot = match token.window() {
             Some(window) if n <= INLINE => {
                 let (a, b) = window_key(window, n);
-                self.inline_slot(inline_hash(a, b, n), a, b, n)
+                self.inline_slot(inline_hash(self.seed, a, b, n), a, b, n)
             }
             _ => self.slot_mut(&token),
         };
@@ -232,12 +242,13 @@ impl CountTable {
     pub fn add_tokens(&mut self, tokens: &[Token<'_>]) {
         // No growth inside the run, so the lines fetched are the ones looked at.
         self.reserve(tokens.len());
+        let seed = self.seed;
         let hashes: Vec<u64> = tokens
             .iter()
             .map(|token| {
                 if token.len() <= INLINE {
                     let (a, b) = token_key(token);
-                    inline_hash(a, b, token.len())
+                    inline_hash(seed, a, b, token.len())
                 } else {
                     self.long_hasher.hash_one(&**token)
                 }
@@ -286,7 +297,7 @@ impl CountTable {
         self.shift = 64 - size.trailing_zeros();
         let mask = size - 1;
         for slot in old.into_iter().filter(|s| s.tag != 0) {
-            let mut i = self.home(slot_hash(&slot, &self.arena, &self.long_hasher));
+            let mut i = self.home(slot_hash(&slot, &self.arena, self.seed, &self.long_hasher));
             while self.slots[i].tag != 0 {
                 i = (i + 1) & mask;
             }
@@ -306,7 +317,7 @@ impl CountTable {
         let n = word.len();
         if n <= INLINE {
             let (a, b) = inline_key(word);
-            return self.inline_slot(inline_hash(a, b, n), a, b, n);
+            return self.inline_slot(inline_hash(self.seed, a, b, n), a, b, n);
         }
         self.long_slot(self.long_hasher.hash_one(word), word)
     }
@@ -387,10 +398,10 @@ fn slot_word<'a>(s: &Slot, arena: &'a [u8], buf: &'a mut [u8; INLINE]) -> &'a [u
     }
 }
 
-fn slot_hash(s: &Slot, arena: &[u8], long_hasher: &ahash::RandomState) -> u64 {
+fn slot_hash(s: &Slot, arena: &[u8], seed: [u64; 2], long_hasher: &ahash::RandomState) -> u64 {
     let n = s.len();
     if n <= INLINE {
-        inline_hash(s.a, s.b, n)
+        inline_hash(seed, s.a, s.b, n)
     } else {
         long_hasher.hash_one(&arena[s.a as usize..][..n])
     }
@@ -400,6 +411,33 @@ fn slot_hash(s: &Slot, arena: &[u8], long_hasher: &ahash::RandomState) -> u64 {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    /// The longest run of occupied slots: what a lookup may have to walk.
+    fn longest_cluster(table: &CountTable) -> usize {
+        let (mut longest, mut run) = (0, 0);
+        for slot in &table.slots {
+            run = if slot.tag != 0 { run + 1 } else { 0 };
+            longest = longest.max(run);
+        }
+        longest
+    }
+
+    #[test]
+    fn a_table_filled_in_another_tables_order_does_not_cluster() {
+        // `mrwc map`'s output is in its table's slot order; a reducer that reads its first
+        // lines gets words whose homes were neighbours. With one hash for both tables they
+        // piled up in a few thousand slots (counting took minutes).
+        let mut source = CountTable::default();
+        for i in 0..200_000 {
+            source.add_one(format!("w{i}").as_bytes());
+        }
+        let ordered = source.into_records();
+        let mut sink = CountTable::default();
+        for (word, count) in ordered.iter().take(20_000) {
+            sink.add(word, count).unwrap();
+        }
+        assert!(longest_cluster(&sink) < 200, "a run of {} occupied slots", longest_cluster(&sink));
+    }
 
     fn sorted(table: &CountTable) -> BTreeMap<Vec<u8>, u64> {
         let mut map = BTreeMap::new();
