@@ -64,6 +64,9 @@ pub enum Command {
     /// A worker process of `-r procs` (started by mrwc itself).
     #[command(hide = true)]
     Worker(crate::runner::procs::worker::WorkerArgs),
+    /// A Spark executor's writer of one `--output-dir` part file (started by `-r spark`).
+    #[command(hide = true)]
+    Part(crate::runner::spark::part::PartArgs),
 }
 
 #[derive(Debug, Args)]

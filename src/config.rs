@@ -74,6 +74,9 @@ impl Config {
         let top = args.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
         let output = match (&args.output, &args.output_dir) {
             (Some(file), _) => OutputTarget::File(file.clone()),
+            (None, Some(dir)) if dir.to_str().is_some_and(crate::input::is_url) => {
+                OutputTarget::Url { url: dir.to_string_lossy().into_owned(), force: args.force }
+            }
             (None, Some(dir)) => OutputTarget::Dir { path: dir.clone(), force: args.force },
             (None, None) => OutputTarget::Stdout,
         };
@@ -133,7 +136,7 @@ impl Config {
             };
             args.inputs.iter().map(to_input).collect()
         };
-        Ok(Config {
+        let config = Config {
             inputs,
             runner,
             runner_args: args.runner.clone(),
@@ -159,7 +162,18 @@ impl Config {
             budget,
             tmp_dir,
             online,
-        })
+        };
+        if let OutputTarget::Url { url, .. } = &config.output {
+            if !runner.urls {
+                return Err(usage("--output-dir", url, "a URL is written by -r spark only"));
+            }
+            if !config.parts_by_engine() {
+                let why =
+                    "a URL takes word and count records only (no --by-file, --df, --columns, --report or --online)";
+                return Err(usage("--output-dir", url, why));
+            }
+        }
+        Ok(config)
     }
 }
 
@@ -178,6 +192,13 @@ impl Config {
         (self.runner.build)(&setup)
     }
 
+    /// Whether the engine may write `--output-dir`'s part files itself (see
+    /// [`crate::runner::PartFiles`]): the output is plain records, and nothing else in this
+    /// process reads them (`--report` does; online mode writes its own).
+    pub fn parts_by_engine(&self) -> bool {
+        output::plain_records(self.map.keys(), self.columns) && self.report.is_none() && self.online.is_none()
+    }
+
     /// What a runner needs of this job.
     pub fn job<'a>(&'a self, plan: &'a Plan, on_error: &'a OnError, progress: &'a Progress) -> Job<'a> {
         Job {
@@ -191,6 +212,7 @@ impl Config {
             tmp_dir: &self.tmp_dir,
             on_error,
             progress,
+            part_files: None,
         }
     }
 }

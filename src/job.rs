@@ -15,6 +15,7 @@ use crate::online;
 use crate::output::{self, OutputSpec, OutputTarget, Sink};
 use crate::progress::Progress;
 use crate::report;
+use crate::runner::{PartFiles, PartsTo};
 
 /// How a job that did not fail ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +70,33 @@ pub fn run_with(config: &Config, signals: Signals) -> Result<Outcome> {
     let sized = bar && config.map.encoding == crate::input::encoding::EncodingArg::Utf8;
     let total = if sized { plan.text_bytes() } else { None };
     let progress = Progress::new(bar && total.is_none_or(|n| n >= 16 << 20), total);
-    let job = config.job(&plan, &on_error, &progress);
+    // An input's index: its source's, or, for URLs (-r spark), after the sources.
+    let urls = plan.urls.iter().map(|u| u.as_bytes().to_vec());
+    let names: Vec<Vec<u8>> = plan.sources.iter().map(|s| s.file_column()).chain(urls).collect();
+    let spec = OutputSpec {
+        sort: config.sort,
+        top: config.top,
+        min_count: config.min_count,
+        format: config.format,
+        parallel: runner.pool().is_some(),
+        budget: config.budget,
+        keys: config.map.keys(),
+        columns: config.columns,
+        names: &names,
+        partitioner: config.partitioner,
+    };
+    let mut job = config.job(&plan, &on_error, &progress);
+    let to = match &sink {
+        Sink::Dir(_) => sink.staging().map(|staging| PartsTo::Staging(staging.join("engine-output"))),
+        Sink::Url { url, force } => Some(PartsTo::Url { url: url.clone(), force: *force }),
+        _ => None,
+    };
+    job.part_files = to.filter(|_| config.parts_by_engine()).map(|to| PartFiles {
+        to,
+        part_args: output::part_args(&spec),
+        top: config.top,
+        min_count: config.min_count,
+    });
     let mut counters = Counters { runner: config.runner.name, workers: runner.workers(), ..Counters::default() };
 
     let reduced = match config.online {
@@ -103,21 +130,6 @@ pub fn run_with(config: &Config, signals: Signals) -> Result<Outcome> {
     counters.encodings = config.decoding.encodings();
 
     let started = Instant::now();
-    // An input's index: its source's, or, for URLs (-r spark), after the sources.
-    let urls = plan.urls.iter().map(|u| u.as_bytes().to_vec());
-    let names: Vec<Vec<u8>> = plan.sources.iter().map(|s| s.file_column()).chain(urls).collect();
-    let spec = OutputSpec {
-        sort: config.sort,
-        top: config.top,
-        min_count: config.min_count,
-        format: config.format,
-        parallel: runner.pool().is_some(),
-        budget: config.budget,
-        keys: config.map.keys(),
-        columns: config.columns,
-        names: &names,
-        partitioner: config.partitioner,
-    };
     counters.output_records = match runner.pool() {
         Some(pool) => pool.install(|| output::write(&reduced, &spec, sink)),
         None => output::write(&reduced, &spec, sink),

@@ -104,6 +104,7 @@ pub fn run_cli<I: IntoIterator<Item = OsString>>(args: I) -> Result<Outcome> {
             result.map(|()| Outcome::Complete)
         }
         Some(cli::Command::Worker(args)) => runner::procs::worker::run(&args).map(|()| Outcome::Complete),
+        Some(cli::Command::Part(args)) => runner::spark::part::run(&args).map(|()| Outcome::Complete),
         None if cli.count.map.filter.stopwords.iter().any(|s| s == "list") => {
             print_generated(|out| out.write_all(map::stopword_codes().as_bytes()))
         }

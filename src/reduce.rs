@@ -22,13 +22,23 @@ pub enum Reduced {
     /// On disk, one word-sorted run per partition (after a spill, or from the procs runner);
     /// `work` keeps the directory alive until the output stage has read them.
     Disk { runs: Vec<PathBuf>, work: Arc<WorkDir> },
+    /// Already written as part files by the engine that ran the job (`-r spark` with
+    /// `--output-dir`, see [`crate::runner::PartFiles`]): `parts` files `part-NNNNN*` in
+    /// `dir`, which the output stage adopts, or (`dir` None) committed by the engine at an
+    /// `--output-dir` URL; `written` records in all.
+    Written { dir: Option<PathBuf>, parts: usize, written: u64 },
 }
+
+/// Why written parts cannot be read as records: the job hands an engine the part files only
+/// when nothing else needs the records (see [`crate::runner::PartFiles`]).
+pub const WRITTEN: &str = "the result was written as part files by the engine; its records are not here to read";
 
 impl Reduced {
     pub fn partitions(&self) -> usize {
         match self {
             Reduced::Memory(p) => p.len(),
             Reduced::Disk { runs, .. } => runs.len(),
+            Reduced::Written { parts, .. } => *parts,
         }
     }
 
@@ -49,6 +59,7 @@ impl Reduced {
                     }
                 }
             }
+            Reduced::Written { .. } => return Err(Error::Job(WRITTEN.into())),
         }
         Ok(())
     }

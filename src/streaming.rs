@@ -116,7 +116,7 @@ fn write_error(e: &io::Error) -> Error {
     Error::output("write error", e)
 }
 
-fn counters(enabled: bool, values: &[(&str, u64)]) {
+pub(crate) fn counters(enabled: bool, values: &[(&str, u64)]) {
     if enabled {
         for (name, value) in values {
             crate::error::stderr_text(&format!("reporter:counter:mrwc,{name},{value}\n"));

@@ -130,7 +130,7 @@ pub struct WalkOptions {
 
 /// Whether an argument looks like a URL: `scheme://...` with a scheme of letters, digits, `+`,
 /// `-` and `.`, starting with a letter.
-fn is_url(text: &str) -> bool {
+pub(crate) fn is_url(text: &str) -> bool {
     text.split_once("://").is_some_and(|(scheme, _)| {
         scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
             && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))

@@ -55,9 +55,23 @@ pub enum Sink {
         file: File,
     },
     Dir(DirCommit),
+    /// An `--output-dir` URL, which the engine writes and commits (see [`OutputTarget::Url`]).
+    Url {
+        url: String,
+        force: bool,
+    },
 }
 
 impl Sink {
+    /// The staging directory of an `--output-dir` being written (where an engine may write
+    /// part files, see [`crate::runner::PartFiles`]).
+    pub fn staging(&self) -> Option<&Path> {
+        match self {
+            Sink::Dir(commit) => Some(commit.staging()),
+            _ => None,
+        }
+    }
+
     pub fn prepare(target: &OutputTarget) -> Result<Sink> {
         match target {
             OutputTarget::Stdout => Ok(Sink::Stdout),
@@ -79,6 +93,7 @@ impl Sink {
                 Ok(Sink::File { path: target, temp })
             }
             OutputTarget::Dir { path, force } => DirCommit::start(path, *force).map(Sink::Dir),
+            OutputTarget::Url { url, force } => Ok(Sink::Url { url: url.clone(), force: *force }),
         }
     }
 
@@ -114,6 +129,12 @@ impl Sink {
             }
             Sink::Special { path, file } => stream_to(file, write).map_err(|e| Error::output(quote_path(&path), &e)),
             Sink::Dir(_) => unreachable!("a directory sink takes parts"),
+            // The job hands a URL to the engine only when it writes the parts there (see
+            // `Config::from_cli`); this process cannot.
+            Sink::Url { url, .. } => Err(Error::Output {
+                what: url,
+                reason: "only the engine that runs the job can write an --output-dir URL".into(),
+            }),
         }
     }
 }

@@ -39,6 +39,14 @@ pub(crate) fn check_replaceable(path: &Path) -> std::result::Result<(), String> 
     Ok(())
 }
 
+/// The partition of an engine's part file: `part-NNNNN`, alone or followed by `-` and more.
+fn engine_part_index(name: &[u8]) -> Option<usize> {
+    let rest = name.strip_prefix(b"part-")?;
+    let (digits, tail) = rest.split_at(rest.len().min(5));
+    let ours = digits.len() == 5 && digits.iter().all(u8::is_ascii_digit) && (tail.is_empty() || tail[0] == b'-');
+    ours.then(|| digits.iter().fold(0, |n, d| n * 10 + usize::from(d - b'0')))
+}
+
 /// `part-NNNNN` or `_SUCCESS`: the only names an mrwc output directory holds.
 fn is_output_file(name: &[u8]) -> bool {
     name == b"_SUCCESS" || name.strip_prefix(b"part-").is_some_and(|n| n.len() == 5 && n.iter().all(u8::is_ascii_digit))
@@ -71,12 +79,12 @@ impl DirCommit {
         Ok(DirCommit { path, staging: Some(staging), force })
     }
 
-    fn staging(&self) -> &Path {
+    pub(super) fn staging(&self) -> &Path {
         self.staging.as_ref().expect("staging until commit or drop").path()
     }
 
     /// Writes `parts` part files with `write(index, out)`, then commits them.
-    pub fn commit(mut self, parts: usize, write: impl Fn(usize, &mut dyn Write) -> io::Result<()>) -> Result<()> {
+    pub fn commit(self, parts: usize, write: impl Fn(usize, &mut dyn Write) -> io::Result<()>) -> Result<()> {
         let staging = self.staging().to_path_buf();
         for i in 0..parts {
             let part = staging.join(format!("part-{i:05}"));
@@ -89,6 +97,43 @@ impl DirCommit {
             });
             written.map_err(|e| Error::output(quote_path(&part), &e))?;
         }
+        self.finish()
+    }
+
+    /// Commits part files that the engine which ran the job wrote into `from`, a directory
+    /// inside the staging one (see [`crate::runner::PartFiles`]): the file named
+    /// `part-NNNNN` or `part-NNNNN-…` (Spark's writer adds its job's id) becomes part
+    /// `NNNNN`, an empty one stands for a partition with no file (Spark writes none for an
+    /// empty partition), and whatever else is in `from` (the engine's own `_SUCCESS`,
+    /// checksum files) goes with it.
+    pub fn adopt(self, from: &Path, parts: usize) -> Result<()> {
+        let staging = self.staging().to_path_buf();
+        let fail = |path: &Path, e: &io::Error| Error::output(quote_path(path), e);
+        let mut found: Vec<Option<PathBuf>> = vec![None; parts];
+        for entry in fs::read_dir(from).map_err(|e| fail(from, &e))? {
+            let entry = entry.map_err(|e| fail(from, &e))?;
+            let Some(i) = engine_part_index(entry.file_name().as_bytes()) else { continue };
+            let slot = found.get_mut(i).filter(|slot| slot.is_none()).ok_or_else(|| Error::Output {
+                what: quote_path(&entry.path()),
+                reason: format!("a part file the job did not ask for ({parts} partitions, one file each)"),
+            })?;
+            *slot = Some(entry.path());
+        }
+        for (i, source) in found.iter().enumerate() {
+            let part = staging.join(format!("part-{i:05}"));
+            let placed = match source {
+                Some(source) => interrupt::creating(|| fs::rename(source, &part)).and_then(|()| File::open(&part)),
+                None => interrupt::creating(|| File::create(&part)),
+            };
+            placed.and_then(|file| file.sync_data()).map_err(|e| fail(&part, &e))?;
+        }
+        fs::remove_dir_all(from).map_err(|e| fail(from, &e))?;
+        self.finish()
+    }
+
+    /// Writes `_SUCCESS` into the staging directory and publishes it as DIR.
+    fn finish(mut self) -> Result<()> {
+        let staging = self.staging().to_path_buf();
         let success = staging.join("_SUCCESS");
         interrupt::creating(|| File::create(&success)).map_err(|e| Error::output(quote_path(&success), &e))?;
         File::open(&staging).and_then(|d| d.sync_all()).map_err(|e| Error::output(quote_path(&staging), &e))?;
@@ -229,6 +274,42 @@ mod tests {
         names.sort();
         assert_eq!(names, ["_SUCCESS", "part-00000", "part-00001"]);
         assert_eq!(fs::read_to_string(out.join("part-00001")).unwrap(), "part 1\n");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "staging directory left behind");
+    }
+
+    #[test]
+    fn adopted_engine_parts_are_renamed_and_the_missing_ones_are_empty() {
+        assert_eq!(engine_part_index(b"part-00003-5f1c-c000.txt"), Some(3));
+        assert_eq!(engine_part_index(b"part-00012"), Some(12));
+        for name in [&b"part-0001"[..], b"part-000123", b".part-00001-x.crc", b"_SUCCESS", b"part-00001x"] {
+            assert_eq!(engine_part_index(name), None, "{}", String::from_utf8_lossy(name));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let commit = dir_sink(&out, false).unwrap();
+        let engine = commit.staging().join("engine-output");
+        fs::create_dir(&engine).unwrap();
+        fs::write(engine.join("part-00002-abc-c000.txt"), "b\t1\n").unwrap();
+        fs::write(engine.join("part-00000-abc-c000.txt"), "a\t2\n").unwrap();
+        fs::write(engine.join(".part-00000-abc-c000.txt.crc"), "x").unwrap();
+        fs::write(engine.join("_SUCCESS"), "").unwrap();
+        commit.adopt(&engine, 3).unwrap();
+        let mut names: Vec<_> = fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        assert_eq!(names, ["_SUCCESS", "part-00000", "part-00001", "part-00002"]);
+        assert_eq!(fs::read_to_string(out.join("part-00000")).unwrap(), "a\t2\n");
+        assert_eq!(fs::read_to_string(out.join("part-00001")).unwrap(), "");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "staging directory left behind");
+
+        // A part the job did not ask for fails the commit, and nothing is published.
+        let other = dir.path().join("other");
+        let commit = dir_sink(&other, false).unwrap();
+        let engine = commit.staging().join("engine-output");
+        fs::create_dir(&engine).unwrap();
+        fs::write(engine.join("part-00005-abc-c000.txt"), "").unwrap();
+        let err = commit.adopt(&engine, 3).unwrap_err().to_string();
+        assert!(err.contains("a part file the job did not ask for"), "{err}");
+        assert!(!other.exists());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "staging directory left behind");
     }
 

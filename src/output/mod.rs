@@ -83,8 +83,14 @@ impl OutputSpec<'_> {
 
     /// Whether records become rows with more than a word and a count (see `rows.rs`).
     fn rows(&self) -> bool {
-        !self.keys.plain() || self.columns != ColumnList::default()
+        !plain_records(self.keys, self.columns)
     }
+}
+
+/// Whether the output is plain `word`/`count` records (no rows with more than a word and a
+/// count): what an engine can write from its `word<TAB>count` totals alone.
+pub fn plain_records(keys: crate::keys::Keys, columns: ColumnList) -> bool {
+    keys.plain() && columns == ColumnList::default()
 }
 
 pub type Record<'a> = (&'a [u8], u64);
@@ -156,9 +162,14 @@ pub fn write(reduced: &Reduced, spec: &OutputSpec, sink: Sink) -> Result<u64> {
     if spec.rows() {
         return rows::write(reduced, spec, sink);
     }
-    match reduced {
-        Reduced::Memory(partitions) => write_records_of(partitions, spec, sink),
-        Reduced::Disk { runs, work } => external::write(runs, work.path(), spec, sink),
+    match (reduced, sink) {
+        (Reduced::Memory(partitions), sink) => write_records_of(partitions, spec, sink),
+        (Reduced::Disk { runs, work }, sink) => external::write(runs, work.path(), spec, sink),
+        (&Reduced::Written { dir: Some(ref dir), parts, written }, Sink::Dir(commit)) => {
+            commit.adopt(dir, parts).map(|()| written)
+        }
+        (&Reduced::Written { dir: None, written, .. }, Sink::Url { .. }) => Ok(written),
+        (Reduced::Written { .. }, _) => Err(crate::error::Error::Job(crate::reduce::WRITTEN.into())),
     }
 }
 
@@ -176,6 +187,30 @@ fn write_records_of(partitions: &[Records], spec: &OutputSpec, sink: Sink) -> Re
             Ok(records.len() as u64)
         }
     }
+}
+
+/// One partition's records as `--output-dir` writes its part file, without `--top` (a global
+/// choice, made before: see [`arrange_by_partition`]); returns the records written. Spark's
+/// executors write their part files through it (`mrwc part`), so a part written on a cluster
+/// has the bytes of one written here.
+pub fn write_part(records: &Records, spec: &OutputSpec, out: &mut dyn std::io::Write) -> std::io::Result<u64> {
+    let arranged = arrange(std::slice::from_ref(records), &OutputSpec { top: None, ..*spec });
+    write_records(out, &arranged, spec.format)?;
+    Ok(arranged.len() as u64)
+}
+
+/// The flags of `mrwc part` that write a part file as `spec` does, for [`plain_records`].
+pub fn part_args(spec: &OutputSpec) -> Vec<String> {
+    debug_assert!(!spec.rows(), "an engine writes plain records only");
+    let name = |v: Option<clap::builder::PossibleValue>| v.expect("no skipped variants").get_name().to_string();
+    vec![
+        "--sort".into(),
+        name(spec.sort.to_possible_value()),
+        "--format".into(),
+        name(spec.format.to_possible_value()),
+        "--min-count".into(),
+        spec.min_count.to_string(),
+    ]
 }
 
 fn write_records(out: &mut dyn std::io::Write, records: &[Record], format: Format) -> std::io::Result<()> {

@@ -57,6 +57,7 @@ pub fn write(reduced: &Reduced, spec: &OutputSpec, sink: Sink) -> Result<u64> {
             loaded = load(reduced, spec.budget.bytes())?;
             &loaded
         }
+        Reduced::Written { .. } => return Err(crate::error::Error::Job(crate::reduce::WRITTEN.into())),
     };
     let rows = arrange(partitions, spec)?;
     let columns = spec.columns.as_slice();

@@ -11,7 +11,16 @@ use crate::error::{quote_path, Error, Result};
 pub enum OutputTarget {
     Stdout,
     File(PathBuf),
-    Dir { path: PathBuf, force: bool },
+    Dir {
+        path: PathBuf,
+        force: bool,
+    },
+    /// `--output-dir hdfs://…` (any `scheme://` URL): written and committed by the engine
+    /// that runs the job (`-r spark`), never by this process.
+    Url {
+        url: String,
+        force: bool,
+    },
 }
 
 /// Catches output mistakes before the job spends time counting: a missing parent directory,
@@ -19,7 +28,8 @@ pub enum OutputTarget {
 /// is not a directory of mrwc's part files).
 pub fn check(output: &OutputTarget) -> Result<()> {
     let (path, parent) = match output {
-        OutputTarget::Stdout => return Ok(()),
+        // The engine checks a URL before its job starts.
+        OutputTarget::Stdout | OutputTarget::Url { .. } => return Ok(()),
         OutputTarget::File(p) | OutputTarget::Dir { path: p, .. } => (p, parent_dir(p)),
     };
     let bad = |reason: &str| Error::Usage(format!("{}: {reason}", quote_path(path)));

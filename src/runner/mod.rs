@@ -60,7 +60,7 @@ pub struct Registration {
     pub in_process: bool,
     /// Its default `--chunk-size`.
     pub chunk_size: usize,
-    /// Whether it reads URL inputs (`hdfs://...`) itself.
+    /// Whether it reads URL inputs (`hdfs://...`) and writes an `--output-dir` URL itself.
     pub urls: bool,
     /// Whether it runs one worker whatever `-j` says.
     pub single: bool,
@@ -114,4 +114,36 @@ pub struct Job<'a> {
     pub tmp_dir: &'a Path,
     pub on_error: &'a OnError,
     pub progress: &'a Progress,
+    /// Set when the engine may write `--output-dir`'s part files where it computes them.
+    pub part_files: Option<PartFiles>,
+}
+
+/// Where an engine writes part files.
+#[derive(Debug, Clone)]
+pub enum PartsTo {
+    /// A directory inside the local output's staging directory; the output stage commits.
+    Staging(std::path::PathBuf),
+    /// An `--output-dir` URL: the engine writes, names and commits the parts there itself,
+    /// replacing an output it finds only with `force` (and only one of part files).
+    Url { url: String, force: bool },
+}
+
+/// `--output-dir`'s part files, to be written by the engine that runs the job (`-r spark`'s
+/// executors) rather than collected into this process: offered when the output is part files
+/// of plain `word<TAB>count` records and nothing else reads the records (no `--report`).
+/// A runner that takes the offer writes `part-NNNNN*` files into the staging directory's `dir`
+/// and returns [`Reduced::Written`], and the output stage adopts them and commits as ever; or
+/// it writes and commits an output URL. A runner may ignore a local offer; a URL is offered
+/// only to a runner registered with `urls`.
+#[derive(Debug, Clone)]
+pub struct PartFiles {
+    /// Where the engine writes: a local directory (absent until it does), or the
+    /// `--output-dir` URL, which the engine also commits.
+    pub to: PartsTo,
+    /// The flags of `mrwc part` that write one partition's file (see `spark/part.rs`).
+    pub part_args: Vec<String>,
+    /// `--top`: which records to keep is decided over all partitions first.
+    pub top: Option<usize>,
+    /// `--min-count`, which `--top` chooses after.
+    pub min_count: u64,
 }

@@ -125,6 +125,92 @@ fn spark_gives_byte_identical_output_to_threads() {
         run.assert_code(0);
         assert!(run.stdout_bytes == want.stdout_bytes, "{keys:?}: {}\n---\n{}", run.stdout, run.stderr);
     }
+
+    // Lines reach `mrwc map` with their bytes: a word that is not UTF-8 stays as it was.
+    let whitespace = ["-t", "whitespace"];
+    let want = Mrwc::new().args(whitespace).args(&inputs).output();
+    assert!(want.stdout_bytes.contains(&0xff), "{}", want.stdout);
+    let run = spark(&t, &submit).args(whitespace).args(&inputs).output();
+    run.assert_code(0);
+    assert!(run.stdout_bytes == want.stdout_bytes, "{}\n---\n{}", run.stdout, run.stderr);
+
+    // --output-dir: the executors write the part files, with the bytes and the per-part order
+    // of `-r threads --output-dir` (formats, orders, a global --top, --min-count, words that
+    // are not UTF-8, empty partitions); nothing comes back through the driver (no load phase).
+    let cases: [&[&str]; 4] = [
+        &["-t", "whitespace", "-p", "3"],
+        &["-p", "7", "-f", "csv", "-s", "word"],
+        &["-p", "2", "-n", "5", "--min-count", "2", "-f", "json"],
+        &["-p", "40", "-f", "jsonl"],
+    ];
+    for options in cases {
+        let want = t.cmd().args(options).args(["--output-dir", "threads"]).args(&inputs).output();
+        want.assert_code(0);
+        let run = spark(&t, &submit).args(options).args(["--output-dir", "spark", "--stats-json", "stats.json"]);
+        let run = run.args(&inputs).output();
+        run.assert_code(0);
+        assert_same_dirs(&t.join("spark"), &t.join("threads"), options);
+        let stats = std::fs::read_to_string(t.join("stats.json")).unwrap();
+        assert!(stats.contains("\"name\":\"spark\"") && !stats.contains("\"name\":\"load\""), "{stats}");
+        for dir in ["spark", "threads", "stats.json"] {
+            remove(&t.join(dir));
+        }
+        assert_eq!(t.list("."), Vec::<String>::new(), "{options:?}: something was left behind");
+    }
+
+    // An --output-dir URL (file:// here; hdfs:// and s3a:// go the same way): the driver
+    // commits it through Hadoop's FileSystem API, with the same part files; an existing one is
+    // kept without --force and replaced with it.
+    let url = format!("file://{}", t.join("url").display());
+    let options = ["-p", "3", "-f", "csv"];
+    t.cmd().args(options).args(["--output-dir", "threads"]).args(&inputs).output().assert_code(0);
+    spark(&t, &submit).args(options).args(["--output-dir", &url]).args(&inputs).output().assert_code(0);
+    assert_same_dirs(&t.join("url"), &t.join("threads"), &options);
+    let run = spark(&t, &submit).args(["--output-dir", &url]).args(&inputs).output();
+    run.assert_code(1);
+    assert!(run.stderr.ends_with(&format!("{url}: already exists (use --force to replace it)\n")), "{}", run.stderr);
+    assert_same_dirs(&t.join("url"), &t.join("threads"), &["kept"]);
+    let run = spark(&t, &submit).args(["-p", "2", "--force", "--output-dir", &url]).args(&inputs).output();
+    run.assert_code(0);
+    remove(&t.join("threads"));
+    t.cmd().args(["-p", "2", "--output-dir", "threads"]).args(&inputs).output().assert_code(0);
+    assert_same_dirs(&t.join("url"), &t.join("threads"), &["replaced"]);
+    for dir in ["url", "threads"] {
+        remove(&t.join(dir));
+    }
+    assert_eq!(t.list("."), Vec::<String>::new(), "a staging directory was left behind");
+}
+
+/// Two output directories hold the same names with the same bytes (hidden names aside: Hadoop's
+/// local file system writes a `.NAME.crc` beside each file).
+fn assert_same_dirs(got: &std::path::Path, want: &std::path::Path, what: &[&str]) {
+    let names = |dir: &std::path::Path| {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| !n.to_string_lossy().starts_with('.'))
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(got), names(want), "{what:?}");
+    for name in names(want) {
+        let (a, b) = (std::fs::read(got.join(&name)).unwrap(), std::fs::read(want.join(&name)).unwrap());
+        assert!(
+            a == b,
+            "{what:?}: {name:?} differs:\n{}---\n{}",
+            String::from_utf8_lossy(&a),
+            String::from_utf8_lossy(&b)
+        );
+    }
+}
+
+fn remove(path: &std::path::Path) {
+    if path.is_dir() {
+        std::fs::remove_dir_all(path).unwrap();
+    } else {
+        std::fs::remove_file(path).unwrap();
+    }
 }
 
 #[test]
@@ -136,6 +222,18 @@ fn a_missing_spark_is_a_clear_usage_error() {
         Mrwc::new().args(["-r", "spark", "-"]).env("PATH", "/nonexistent").env_remove("SPARK_HOME").stdin("x").output();
     run.assert_code(2);
     assert!(run.stderr.contains("spark-submit not found (install Spark, e.g. `pip install pyspark`"), "{}", run.stderr);
+}
+
+#[test]
+fn an_output_dir_url_needs_spark_and_plain_records() {
+    let run = Mrwc::new().args(["--output-dir", "hdfs://nn/out", "-"]).stdin("x").output();
+    run.assert_code(2);
+    run.assert_stderr("mrwc: invalid value 'hdfs://nn/out' for --output-dir: a URL is written by -r spark only\n");
+    for option in ["--by-file", "--df", "--report=r.html"] {
+        let run = Mrwc::new().args(["-r", "spark", option, "--output-dir", "s3a://b/out", "-"]).stdin("x").output();
+        run.assert_code(2);
+        assert!(run.stderr.contains("for --output-dir: a URL takes word and count records only"), "{}", run.stderr);
+    }
 }
 
 /// A Spark standalone cluster on 127.0.0.1: a master and one worker (2 cores) started from the
@@ -266,10 +364,12 @@ fn a_standalone_cluster_counts_as_threads_does_and_survives_a_killed_executor() 
     assert_eq!(t.list("."), Vec::<String>::new(), "work directory left behind");
 
     // An executor's JVM killed while a task runs (a `mrwc map` of the job is alive): the master
-    // starts another, Spark runs the lost tasks again, and the counts are exact.
+    // starts another, Spark runs the lost tasks again, and the part files the executors write
+    // hold exact counts, as `-r threads` writes them.
     let big = t.write("big.txt", std::fs::read_to_string(fixture("ja/debian-reference.ja.txt")).unwrap().repeat(8));
-    let want = Mrwc::new().arg(&big).output();
-    let mut m = cluster.mrwc(&t, &submit).arg(&big);
+    let parts = ["-p", "3", "--output-dir"];
+    t.cmd().args(parts).args(["threads".as_ref(), big.as_os_str()]).output().assert_code(0);
+    let mut m = cluster.mrwc(&t, &submit).args(parts).args(["spark".as_ref(), big.as_os_str()]);
     m.cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
     let child = m.cmd.spawn().unwrap();
     let work = cluster.dir.join("work").to_string_lossy().into_owned();
@@ -280,7 +380,7 @@ fn a_standalone_cluster_counts_as_threads_does_and_survives_a_killed_executor() 
     unsafe { libc::kill(executors[0] as i32, libc::SIGKILL) };
     let run = Run::from(child.wait_with_output().unwrap());
     run.assert_code(0);
-    assert!(run.stdout_bytes == want.stdout_bytes, "counts differ after an executor was killed\n{}", run.stderr);
+    assert_same_dirs(&t.join("spark"), &t.join("threads"), &["after an executor was killed"]);
     let master = std::fs::read_to_string(cluster.dir.join("master.log")).unwrap();
     assert!(master.matches("Launching executor").count() >= 2, "no executor replaced the killed one:\n{master}");
 }
@@ -307,4 +407,8 @@ fn a_spark_job_whose_every_attempt_fails_ends_with_one_line_and_writes_nothing()
     let run = broken(cluster.mrwc(&t, &submit).args(["--output-dir", "out", "in.txt"])).output();
     run.assert_code(1);
     assert_eq!(t.list("."), ["in.txt"], "an output or a work directory was left behind");
+    let url = format!("file://{}", t.join("url").display());
+    let run = broken(cluster.mrwc(&t, &submit).args(["--output-dir", &url, "in.txt"])).output();
+    run.assert_code(1);
+    assert_eq!(t.list("."), ["in.txt"], "a URL's output or staging directory was left behind");
 }

@@ -347,6 +347,7 @@ fn engine(args: &[String], path: &std::path::Path) -> Counts {
                 }
             }
         }
+        Reduced::Written { .. } => panic!("the job offered no part files to write"),
     }
     counts
 }

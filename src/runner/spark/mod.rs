@@ -2,12 +2,23 @@
 //!
 //! ```text
 //!  mrwc ── writes driver.py (embedded) to WORK ── spark-submit --files mrwc driver.py JOB
-//!                                                   │ textFile(inputs) as bytes, per partition:
+//!                                                   │ lines of the inputs as bytes, per partition:
 //!                                                   │   lines | mrwc map   (binary-safe pipe)
 //!                                                   │ reduceByKey(+, R)
-//!  mrwc ◄── WORK/result.tsv (word<TAB>count) ◄──────┘ toLocalIterator
-//!  └─ partitions, sorting, --top, formats, -o, --output-dir: the same output stage as every runner
+//!  mrwc ◄── WORK/result.tsv (word<TAB>count) ◄──────┤ toLocalIterator
+//!  └─ partitions, sorting, --top, formats, -o: the same output stage as every runner
+//!                                                   │ or, with --output-dir (PartFiles):
+//!                                                   │ reduceByKey(+, R, fnv1a64): mrwc's partitions
+//!                                                   │ per partition: records | mrwc part (order, format)
+//!  mrwc ◄── STAGING/engine-output/part-NNNNN-… ◄────┘ Spark's writer and output committer
+//!  └─ adopted as part-NNNNN, _SUCCESS, one rename: the output stage's commit
 //! ```
+//!
+//! With `--output-dir`, the records never pass through the driver: the executors order, format
+//! and write each partition's part file (the bytes `-r threads` writes), into a directory inside
+//! the output's staging directory, and the output stage renames them into place. Only when the
+//! output needs the records here (`--by-file`, `--df`, `--columns`, `--report`) do they come
+//! back as without it.
 //!
 //! Local inputs are expanded by mrwc's own planner (so Spark counts exactly the files the other
 //! runners count) and passed as `file://` URLs of symlinks with neutral names in the work
@@ -19,6 +30,8 @@
 //! otherwise it binds to the machine's external address. `spark.local.dir` is the job's work
 //! directory, removed afterwards. Spark's own log goes to a file there; on failure, its last
 //! error line is in mrwc's message.
+
+pub mod part;
 
 use std::fs;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -36,7 +49,7 @@ use crate::keys::Keys;
 use crate::partition::Partitioner;
 use crate::records::Records;
 use crate::reduce::Reduced;
-use crate::runner::{Job, Registration, Runner};
+use crate::runner::{Job, PartFiles, PartsTo, Registration, Runner};
 use crate::spill::WorkDir;
 use crate::table::CountTable;
 
@@ -115,9 +128,8 @@ impl Runner for Spark {
         let temp_err = |path: &Path, e: io::Error| Error::temp_dir(path, &e);
         let started = Instant::now();
 
-        // Spark sees local inputs through neutral names: Hadoop's input format drops files whose
-        // name starts with `.` or `_` even when named, and textFile splits its argument on
-        // commas and expands glob characters.
+        // Spark sees local inputs through neutral names: Hadoop's input formats drop files whose
+        // name starts with `.` or `_` even when named, and expand glob characters.
         // Text that mrwc decodes (compressed, UTF-16, with a BOM) and stdin are written out as
         // plain text, since Spark would read them raw: Hadoop picks a codec by file name only.
         // Sources first, then URLs: an input's index is its `file` column's (see `job.rs`).
@@ -165,8 +177,25 @@ impl Runner for Spark {
         // The inputs reach the executors as UTF-8 (decoded above).
         let mut utf8_map = job.map.clone();
         utf8_map.encoding = EncodingArg::Utf8;
+        let stats = work.path().join("parts.stats");
+        let output = match &job.part_files {
+            Some(parts) => format!(
+                ",\"output\":{{\"dir\":{},\"commit\":{},\"force\":{},\"part_args\":{},\"top\":{},\"min_count\":{},\"stats\":{}}}",
+                json_string(&match &parts.to {
+                    PartsTo::Staging(dir) => format!("file://{}", dir.display()),
+                    PartsTo::Url { url, .. } => url.clone(),
+                }),
+                matches!(parts.to, PartsTo::Url { .. }),
+                matches!(parts.to, PartsTo::Url { force: true, .. }),
+                json_list(&parts.part_args),
+                parts.top.map_or("null".into(), |n| n.to_string()),
+                parts.min_count,
+                json_string(&stats.to_string_lossy()),
+            ),
+            None => String::new(),
+        };
         let spec = format!(
-            "{{\"inputs\":{},\"map_args\":{},\"result\":{},\"partitions\":{},\"per_input\":{}}}",
+            "{{\"inputs\":{},\"map_args\":{},\"result\":{},\"partitions\":{},\"per_input\":{}{output}}}",
             json_list(&inputs),
             json_list(&utf8_map.to_args()),
             json_string(&result.to_string_lossy()),
@@ -201,15 +230,34 @@ impl Runner for Spark {
         let status = cmd
             .status()
             .map_err(|e| Error::Job(format!("-r spark: cannot run {}: {}", quote_path(&submit), io_reason(&e))))?;
-        if !status.success() || !result.is_file() {
+        let done = match &job.part_files {
+            // Spark's committer writes its _SUCCESS last; the driver commits a URL itself.
+            Some(PartFiles { to: PartsTo::Staging(dir), .. }) => dir.join("_SUCCESS").is_file() && stats.is_file(),
+            Some(PartFiles { to: PartsTo::Url { .. }, .. }) => stats.is_file(),
+            None => result.is_file(),
+        };
+        if !status.success() || !done {
             let cause = last_error_line(&log_path).unwrap_or_else(|| "see Spark's log".into());
             return Err(Error::Job(format!("-r spark: spark-submit failed ({status}): {cause}")));
         }
         counters.phases.push(("spark", started.elapsed()));
+        counters.reduce_partitions = job.partitioner.count() as u64;
+        if let Some(parts) = &job.part_files {
+            let text = fs::read_to_string(&stats).map_err(|e| Error::temp_dir(&stats, &e))?;
+            let numbers: Vec<u64> = text.split_whitespace().filter_map(|n| n.parse().ok()).collect();
+            let [distinct, written] = numbers[..] else {
+                return Err(Error::Job(format!("-r spark: malformed part statistics: {}", text.trim())));
+            };
+            counters.distinct_words = distinct;
+            let dir = match &parts.to {
+                PartsTo::Staging(dir) => Some(dir.clone()),
+                PartsTo::Url { .. } => None,
+            };
+            return Ok(Reduced::Written { dir, parts: job.partitioner.count(), written });
+        }
 
         let started = Instant::now();
         let reduced = load(&result, job.partitioner, job.map.keys())?;
-        counters.reduce_partitions = job.partitioner.count() as u64;
         counters.distinct_words = reduced.iter().map(|r| r.len() as u64).sum();
         counters.phases.push(("load", started.elapsed()));
         Ok(Reduced::Memory(reduced))
