@@ -57,6 +57,9 @@ pub struct MapArgs {
     /// $mapreduce_map_input_file, then $map_input_file, as Hadoop Streaming sets them, else -).
     #[arg(long, value_name = "NAME")]
     pub input_name: Option<String>,
+    /// Map task after task in one process (Spark's executors: see `serve`).
+    #[arg(long, hide = true)]
+    pub serve: bool,
 }
 
 impl MapArgs {
@@ -146,8 +149,81 @@ pub fn map(args: &MapArgs) -> Result<()> {
     let name = if keys.plain() { Vec::new() } else { args.input_name()? };
     with_tokenizer!(spec.tokenize, spec.lexicons(), |tokenizer| {
         let worker = spec.worker(tokenizer.clone(), spill_at);
+        if args.serve {
+            return serve(worker, (keys, &name));
+        }
         map_with(spec.boundary(tokenizer), worker, (keys, &name), (spec.encoding, args.counters))
     })
+}
+
+/// Writes a table's records as `key<TAB>count` lines (keys with a header in their text form,
+/// see [`crate::keys`], named `name`).
+fn write_table(table: CountTable, (keys, name): (Keys, &[u8]), out: &mut impl Write) -> io::Result<()> {
+    let (mut result, mut text) = (Ok(()), Vec::new());
+    table.for_each(|key, count| {
+        if result.is_ok() {
+            result = if keys.plain() {
+                write_record(out, key, count)
+            } else {
+                text.clear();
+                keys.write_text(&mut text, key, name);
+                write_record(out, &text, count)
+            };
+        }
+    });
+    result
+}
+
+/// `mrwc map --serve`: one process maps task after task, so a dictionary is loaded once per
+/// process rather than once per task (Spark's Python workers keep one such process each; see
+/// `driver.py`). A task arrives as frames `N<LF>` followed by N bytes of whole lines, and ends
+/// with `0<LF>`; its records follow as in `mrwc map` (some may come before its end, when the
+/// table passes `--max-memory`), then an empty line, which no record is. End of input between
+/// tasks ends the process; within a task, it ends it without the task's records. A UTF-8 BOM
+/// at a task's start is skipped, as `mrwc map` skips one at its stdin's start.
+fn serve<T: Tokenizer>(mut worker: MapWorker<T>, keys: (Keys, &[u8])) -> Result<()> {
+    let mut input = io::stdin().lock();
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let (mut header, mut block, mut first) = (Vec::new(), Vec::new(), true);
+    let read_error = |e: io::Error| Error::Input { path: "-".into(), reason: io_reason(&e) };
+    loop {
+        header.clear();
+        if input.read_until(b'\n', &mut header).map_err(read_error)? == 0 {
+            return Ok(());
+        }
+        let size = std::str::from_utf8(header.strip_suffix(b"\n").unwrap_or(&header)).ok().and_then(|n| n.parse().ok());
+        let Some(size) = size else {
+            let shown = String::from_utf8_lossy(&header).escape_debug().to_string();
+            return Err(Error::Job(format!("map --serve: expected a frame's size, got '{shown}'")));
+        };
+        // A closed stdout ends the process quietly, as it ends `mrwc map`.
+        let written = |r: io::Result<()>| match r {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+            other => other.map(|()| true).map_err(|e| write_error(&e)),
+        };
+        if size == 0 {
+            let done = write_table(worker.take(), keys, &mut out).and_then(|()| out.write_all(b"\n"));
+            if !written(done.and_then(|()| out.flush()))? {
+                return Ok(());
+            }
+            first = true;
+            continue;
+        }
+        block.resize(size, 0);
+        match io::Read::read_exact(&mut input, &mut block) {
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+            other => other.map_err(read_error)?,
+        }
+        let mut text = &block[..];
+        if first {
+            worker.start_task(0);
+            text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
+            first = false;
+        }
+        if worker.map(text) && !written(write_table(worker.take(), keys, &mut out))? {
+            return Ok(());
+        }
+    }
 }
 
 /// One map worker over stdin; its "spill" is writing its table out (keys with a header in
@@ -163,21 +239,7 @@ fn map_with<T: Tokenizer>(
     let splitter = Splitter::new(&plan.sources, 1 << 20, false, boundary.clone()).decoding(Arc::clone(&decoding));
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let write_table = |table: CountTable, out: &mut BufWriter<io::StdoutLock>| -> io::Result<()> {
-        let (mut result, mut text) = (Ok(()), Vec::new());
-        table.for_each(|key, count| {
-            if result.is_ok() {
-                result = if keys.plain() {
-                    write_record(out, key, count)
-                } else {
-                    text.clear();
-                    keys.write_text(&mut text, key, name);
-                    write_record(out, &text, count)
-                };
-            }
-        });
-        result
-    };
+    let write_table = |table: CountTable, out: &mut BufWriter<io::StdoutLock>| write_table(table, (keys, name), out);
     for chunk in splitter {
         let mut chunk = chunk?;
         worker.start_task(chunk.source);

@@ -110,3 +110,69 @@ fn map_is_a_quiet_filter_with_optional_counters() {
     quiet.assert_code(0);
     assert_eq!((quiet.stdout.as_str(), quiet.stderr.as_str()), ("", ""));
 }
+
+/// The frames of one `mrwc map --serve` task: `text` in frames of at most `size` bytes, cut
+/// after a line end, then the end of the task.
+fn task_frames(text: &[u8], size: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let cut = rest[..rest.len().min(size)].iter().rposition(|&b| b == b'\n').map_or(rest.len(), |i| i + 1);
+        out.extend(format!("{cut}\n").bytes());
+        out.extend(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    out.extend(b"0\n");
+    out
+}
+
+#[test]
+fn map_serve_maps_task_after_task_as_map_does_each() {
+    // What Spark's executors keep running: each task's records equal `mrwc map` on that task's
+    // lines alone, then an empty line; a BOM at a task's start is skipped; a tiny budget
+    // writes a task's records early, and they still sum to the task's counts.
+    let many: String = (0..4000).map(|i| format!("w{i}{}", if i % 10 == 9 { "\n" } else { " " })).collect();
+    let tasks: [Vec<u8>; 3] = [
+        std::fs::read(fixture("multilingual.txt")).unwrap(),
+        [&b"\xef\xbb\xbfthe cat\n"[..], b"the hat\n"].concat(),
+        many.repeat(2).into_bytes(),
+    ];
+    for options in [&["-t", "whitespace"][..], &["--ngram", "1..2"], &["--max-memory", "64K", "--test-tiny-budget"]] {
+        let input: Vec<u8> = tasks.iter().flat_map(|t| task_frames(t, 100)).collect();
+        let run = Mrwc::new().args(["map", "--serve"]).args(options).stdin(input).output();
+        run.assert_code(0);
+        let outputs: Vec<&[u8]> = run.stdout_bytes.split(|&b| b == b'\n').collect();
+        let per_task: Vec<Vec<u8>> = outputs
+            .split(|line| line.is_empty())
+            .take(tasks.len())
+            .map(|lines| lines.iter().flat_map(|l| l.iter().copied().chain([b'\n'])).collect())
+            .collect();
+        assert_eq!(per_task.len(), tasks.len(), "{options:?}: {}", run.stdout);
+        let lines = |text: &[u8]| text.iter().filter(|&&b| b == b'\n').count();
+        for (i, (task, got)) in tasks.iter().zip(&per_task).enumerate() {
+            let alone = Mrwc::new().arg("map").args(options).stdin(task.clone()).output();
+            let sum = |mapped: &[u8]| Mrwc::new().args(["reduce", "--unsorted"]).stdin(mapped.to_vec()).stdout();
+            let keys = sum(&alone.stdout_bytes);
+            assert_eq!(sum(got), keys, "{options:?}");
+            // The large task, and only under the tiny budget, was written out more than once.
+            let early = lines(got) > lines(keys.as_bytes());
+            assert_eq!(early, i == 2 && options.contains(&"64K"), "{options:?}, task {i}");
+        }
+    }
+    // The end of input ends the process: between tasks quietly, within one without its records.
+    let run =
+        Mrwc::new().args(["map", "--serve"]).stdin([&task_frames(b"a b\n", 99)[..], b"4\nc d\n"].concat()).output();
+    run.assert_code(0);
+    assert_same("a\t1\nb\t1\n\n", &sorted_lines(&run.stdout));
+    let run = Mrwc::new().args(["map", "--serve"]).stdin("x\n").output();
+    run.assert_code(1);
+    run.assert_stderr("mrwc: map --serve: expected a frame's size, got 'x\\n'\n");
+}
+
+/// The lines of `text`, sorted, each group between empty lines kept apart.
+fn sorted_lines(text: &str) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    let end = lines.iter().position(|l| l.is_empty()).unwrap_or(lines.len());
+    lines[..end].sort_unstable();
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}

@@ -13,19 +13,21 @@ argv[1] is a JSON object:
               "top": N or null, "min_count": N, "stats": local file that gets
               "RECORDS WRITTEN": the job's distinct keys and the records written}
 
-Lines are read as bytes (see read_lines) and each partition is piped through `mrwc map`
-with a binary-safe pipe: PySpark's rdd.pipe writes str(element) and decodes the command's output
+Lines are read as bytes (see read_lines) and each partition is piped through `mrwc map` (a
+process kept by the Python worker between tasks, see Mapper) with a binary-safe pipe: PySpark's rdd.pipe writes str(element) and decodes the command's output
 as UTF-8, so it cannot carry text that is not valid UTF-8. Like rdd.pipe(checkCode=True), a
 non-zero exit of the command fails the task; its environment is explicit (the default of a
 child started by Spark's Python worker is not something to rely on).
 """
 
+import collections
 import json
 import os
 import re
 import subprocess
 import sys
 import threading
+import types
 import uuid
 
 from pyspark import SparkFiles, StorageLevel
@@ -88,11 +90,103 @@ def pipe(args, lines, done, read=iter):
     done(text)
 
 
+def mappers():
+    """This Python worker's `mrwc map --serve` processes, by their arguments, kept between
+    tasks in a module of their own: a function shipped to an executor carries copies of the
+    driver's globals, so a global here would be a new, empty one in every task."""
+    module = sys.modules.get("_mrwc_mappers")
+    if module is None:
+        module = types.ModuleType("_mrwc_mappers")
+        module.by_args = {}
+        sys.modules["_mrwc_mappers"] = module
+    return module.by_args
+
+
+class Mapper:
+    """A `mrwc map --serve` process: it maps task after task, so a dictionary (jieba's, IPADIC)
+    is loaded once per Python worker, not once per task. Spark reuses a Python worker for the
+    tasks of its executor (spark.python.worker.reuse); when the worker ends, the process's
+    stdin closes and it ends too."""
+
+    def __init__(self, args):
+        exe = SparkFiles.get("mrwc")
+        os.chmod(exe, 0o755)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
+        self.proc = subprocess.Popen([exe, "map", "--serve"] + args, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        self.stderr = collections.deque(maxlen=64)
+        self.drain = threading.Thread(target=lambda: self.stderr.extend(self.proc.stderr), daemon=True)
+        self.drain.start()
+
+    def failure(self):
+        code = self.proc.wait()
+        self.drain.join()
+        text = b"".join(self.stderr).decode("utf-8", "replace").strip()
+        return RuntimeError("mrwc map exited with status %d: %s" % (code, text))
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
 def map_partition(map_args):
+    """A task's lines through this worker's `mrwc map --serve` (see `serve` in
+    src/streaming.rs): frames of whole lines of about 1 MiB, then its records up to an empty
+    line. A task that does not end cleanly (an error, a cancelled task) kills the process."""
     def run(lines):
-        for out in pipe(["map"] + map_args, lines, lambda _: None):
-            word, _, count = out.rstrip(b"\n").rpartition(b"\t")
-            yield word, int(count)
+        key = tuple(map_args)
+        mapper = mappers().pop(key, None)
+        if mapper is None or mapper.proc.poll() is not None:
+            mapper = Mapper(map_args)
+        stdin = mapper.proc.stdin
+        errors = []
+
+        def feed():
+            try:
+                block = bytearray()
+                for line in lines:
+                    block += line
+                    block += b"\n"
+                    if len(block) >= 1 << 20:
+                        stdin.write(b"%d\n" % len(block))
+                        stdin.write(block)
+                        block = bytearray()
+                if block:
+                    stdin.write(b"%d\n" % len(block))
+                    stdin.write(block)
+                stdin.write(b"0\n")
+                stdin.flush()
+            except BrokenPipeError:
+                pass
+            except Exception as e:  # reported after the command's own status
+                errors.append(e)
+                stdin.close()
+
+        writer = threading.Thread(target=feed)
+        writer.start()
+        clean = False
+        try:
+            while True:
+                out = mapper.proc.stdout.readline()
+                if out == b"\n":
+                    break
+                if not out:
+                    writer.join()
+                    for e in errors:
+                        raise e
+                    raise mapper.failure()
+                word, _, count = out.rstrip(b"\n").rpartition(b"\t")
+                yield word, int(count)
+            writer.join()
+            for e in errors:
+                raise e
+            clean = True
+        finally:
+            if clean:
+                mappers()[key] = mapper
+            else:
+                mapper.kill()
+                writer.join()
     return run
 
 

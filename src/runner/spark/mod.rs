@@ -3,7 +3,7 @@
 //! ```text
 //!  mrwc ── writes driver.py (embedded) to WORK ── spark-submit --files mrwc driver.py JOB
 //!                                                   │ lines of the inputs as bytes, per partition:
-//!                                                   │   lines | mrwc map   (binary-safe pipe)
+//!                                                   │   lines | mrwc map --serve (one per Python worker)
 //!                                                   │ reduceByKey(+, R)
 //!  mrwc ◄── WORK/result.tsv (word<TAB>count) ◄──────┤ toLocalIterator
 //!  └─ partitions, sorting, --top, formats, -o: the same output stage as every runner
