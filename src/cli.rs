@@ -166,6 +166,11 @@ pub struct CountArgs {
     #[arg(long, requires = "output_dir")]
     pub force: bool,
 
+    /// With --output-dir and --sort word: parts in one global order (part-00000 holds the
+    /// first words), cut by word ranges instead of by hash, as Hadoop's TotalOrderPartitioner.
+    #[arg(long, requires = "output_dir")]
+    pub total_order: bool,
+
     /// Read files with read() instead of memory-mapping them. Mapping is faster, but if another
     /// process truncates a file while it is mapped, the job is stopped with an error.
     #[arg(long)]

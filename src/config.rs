@@ -37,6 +37,8 @@ pub struct Config {
     pub sort: SortOrder,
     pub top: Option<usize>,
     pub min_count: u64,
+    /// `--total-order`: part files cut by word ranges (see [`OutputSpec::total_order`]).
+    pub total_order: bool,
     pub format: Format,
     /// The output's columns (`--columns`, or what `--by-file` and `--df` add).
     pub columns: ColumnList,
@@ -147,6 +149,7 @@ impl Config {
             sort: args.sort,
             top,
             min_count: args.min_count,
+            total_order: args.total_order,
             format: args.format,
             columns,
             output,
@@ -163,6 +166,13 @@ impl Config {
             tmp_dir,
             online,
         };
+        if config.total_order && config.sort != SortOrder::Word {
+            return Err(Error::Usage("--total-order needs --sort word".into()));
+        }
+        if config.total_order && !output::plain_records(config.map.keys(), config.columns) {
+            let why = "--total-order takes word and count records only (no --by-file, --df or --columns)";
+            return Err(Error::Usage(why.into()));
+        }
         if let OutputTarget::Url { url, .. } = &config.output {
             if !runner.urls {
                 return Err(usage("--output-dir", url, "a URL is written by -r spark only"));

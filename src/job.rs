@@ -84,6 +84,7 @@ pub fn run_with(config: &Config, signals: Signals) -> Result<Outcome> {
         columns: config.columns,
         names: &names,
         partitioner: config.partitioner,
+        total_order: config.total_order,
     };
     let mut job = config.job(&plan, &on_error, &progress);
     let to = match &sink {
@@ -96,6 +97,7 @@ pub fn run_with(config: &Config, signals: Signals) -> Result<Outcome> {
         part_args: output::part_args(&spec),
         top: config.top,
         min_count: config.min_count,
+        total_order: config.total_order,
     });
     let mut counters = Counters { runner: config.runner.name, workers: runner.workers(), ..Counters::default() };
 

@@ -28,8 +28,10 @@ pub fn fnv1a64_extend(mut h: u64, bytes: &[u8]) -> u64 {
 }
 
 /// Which reducer a word goes to: the job's partitioning rule and its partition count, passed
-/// as one value through every stage and runner. A new rule (a range partitioner for a total
-/// order, say) is a new kind here and a new flag in [`PartitionArgs`]; nothing else changes.
+/// as one value through every stage and runner. A new rule is a new kind here and a new flag
+/// in [`PartitionArgs`]; nothing else changes. `--total-order` is not one: on one machine the
+/// result is sorted whole anyway, so the output stage cuts it into word ranges (see
+/// `output::total_order_part`), and Spark cuts its own from a sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Partitioner {
     count: usize,

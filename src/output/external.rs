@@ -12,7 +12,8 @@
 //!
 //! `--min-count` filters while reading. With `--output-dir`, each partition is ordered on its
 //! own; `--top` stays global (the N most frequent words of the whole job, each in its own
-//! partition's file), as for results in memory.
+//! partition's file), as for results in memory. `--total-order` streams the one word order
+//! into the parts instead, each taking its share of the records.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -20,7 +21,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::output::{Format, SortOrder};
+use crate::output::{total_order_part, Format, SortOrder};
 use crate::output::{OutputSpec, RecordWriter, Sink};
 use crate::records::Records;
 use crate::runfile::{self, Order, RunReader};
@@ -48,6 +49,7 @@ pub fn write(runs: &[PathBuf], scratch: &Path, spec: &OutputSpec, sink: Sink) ->
     let stash = Stash::default();
     let mut written = 0u64;
     let result = match sink {
+        Sink::Dir(commit) if spec.total_order => total_order(runs, scratch, spec, commit, &stash),
         Sink::Dir(commit) => {
             let keep = match spec.top {
                 Some(n) => Some(top_words(runs, scratch, spec, n)?),
@@ -75,6 +77,48 @@ pub fn write(runs: &[PathBuf], scratch: &Path, spec: &OutputSpec, sink: Sink) ->
             .map(|()| written),
     };
     stash.resolve(result)
+}
+
+/// `--total-order`: the records in word order, cut into parts of nearly equal size. One pass
+/// counts them; a second streams them from a thread of its own through a bounded channel, so
+/// each part file, written in turn, takes its share of the one merge.
+fn total_order(
+    runs: &[PathBuf],
+    scratch: &Path,
+    spec: &OutputSpec,
+    commit: super::dir::DirCommit,
+    stash: &Stash,
+) -> Result<u64> {
+    let mut total = 0u64;
+    stream(runs, scratch, spec, None, &mut |_, _| {
+        total += 1;
+        Ok(true)
+    })?;
+    let parts = spec.partitioner.count();
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<(Vec<u8>, u64)>(1024);
+        let producer = scope.spawn(move || {
+            stream(runs, scratch, spec, None, &mut |word, count| Ok(send.send((word.to_vec(), count)).is_ok()))
+        });
+        let committed = commit.commit(parts, |i, out| {
+            let share = total_order_part(i, parts, total);
+            write_stream(out, spec.format, |emit| {
+                for _ in share {
+                    let (word, count) =
+                        receive.recv().map_err(|_| Error::Job("the result's runs ended early".into()))?;
+                    if !emit(&word, count)? {
+                        break;
+                    }
+                }
+                Ok(())
+            })
+            .map(drop)
+            .map_err(|e| stash.hold(e))
+        });
+        drop(receive);
+        let produced = producer.join().unwrap_or_else(|_| Err(Error::Job("the result's reader failed".into())));
+        produced.and(committed).map(|()| total)
+    })
 }
 
 /// Formats the records that `produce` emits.

@@ -61,6 +61,10 @@ pub struct OutputSpec<'a> {
     pub names: &'a [Vec<u8>],
     /// The job's partitioner: part files of rows follow its partitions.
     pub partitioner: crate::partition::Partitioner,
+    /// `--total-order` (with `--sort word`, plain records): the part files hold consecutive
+    /// ranges of the one word order, cut into parts of nearly equal numbers of records,
+    /// instead of the partitions.
+    pub total_order: bool,
 }
 
 impl OutputSpec<'_> {
@@ -78,6 +82,7 @@ impl OutputSpec<'_> {
             columns: ColumnList::default(),
             names: &[],
             partitioner: crate::partition::Partitioner::hash(1),
+            total_order: false,
         }
     }
 
@@ -173,8 +178,24 @@ pub fn write(reduced: &Reduced, spec: &OutputSpec, sink: Sink) -> Result<u64> {
     }
 }
 
+/// Which of `n` records in one global order part `i` of `parts` holds under `--total-order`:
+/// consecutive ranges whose sizes differ by one at most.
+pub(crate) fn total_order_part(i: usize, parts: usize, n: u64) -> std::ops::Range<u64> {
+    let at = |i: usize| (u128::from(n) * i as u128 / parts as u128) as u64;
+    at(i)..at(i + 1)
+}
+
 fn write_records_of(partitions: &[Records], spec: &OutputSpec, sink: Sink) -> Result<u64> {
     match sink {
+        Sink::Dir(commit) if spec.total_order => {
+            let records = arrange(partitions, spec);
+            let (parts, n) = (spec.partitioner.count(), records.len() as u64);
+            commit.commit(parts, |i, out| {
+                let range = total_order_part(i, parts, n);
+                write_records(out, &records[range.start as usize..range.end as usize], spec.format)
+            })?;
+            Ok(n)
+        }
         Sink::Dir(commit) => {
             let parts = arrange_by_partition(partitions, spec);
             let written = parts.iter().map(|p| p.len() as u64).sum();

@@ -146,4 +146,6 @@ pub struct PartFiles {
     pub top: Option<usize>,
     /// `--min-count`, which `--top` chooses after.
     pub min_count: u64,
+    /// `--total-order`: parts by word ranges (the engine's own split points), not by hash.
+    pub total_order: bool,
 }

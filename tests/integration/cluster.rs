@@ -158,6 +158,17 @@ fn spark_gives_byte_identical_output_to_threads() {
         assert_eq!(t.list("."), Vec::<String>::new(), "{options:?}: something was left behind");
     }
 
+    // --total-order: Spark cuts word ranges from a sample; the parts, in order, are the one
+    // word order of -r threads.
+    let want = Mrwc::new().args(["-s", "word"]).args(&inputs).output();
+    let run = spark(&t, &submit).args(["-s", "word", "--total-order", "-p", "4", "--output-dir", "ordered"]);
+    run.args(&inputs).output().assert_code(0);
+    let names = t.list("ordered");
+    assert_eq!(names.len(), 5, "{names:?}");
+    let parts: Vec<u8> = names[1..].iter().flat_map(|n| std::fs::read(t.join("ordered").join(n)).unwrap()).collect();
+    assert!(parts == want.stdout_bytes, "the parts are not the one word order");
+    remove(&t.join("ordered"));
+
     // An --output-dir URL (file:// here; hdfs:// and s3a:// go the same way): the driver
     // commits it through Hadoop's FileSystem API, with the same part files; an existing one is
     // kept without --force and replaced with it.

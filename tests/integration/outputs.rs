@@ -147,6 +147,41 @@ fn output_dir_has_one_part_per_partition_and_success_last() {
 }
 
 #[test]
+fn total_order_parts_are_consecutive_word_ranges_of_nearly_equal_size() {
+    // In memory, spilled, from procs' runs on disk; with --top and --min-count.
+    let t = TestDir::new();
+    let text: String = (0..3000).map(|i| format!("w{:x} {}\n", i * 7919 % 3001, "common ".repeat(i % 3))).collect();
+    let input = t.write("in.txt", text);
+    let tiny = ["--max-memory", "64K", "--test-tiny-budget"];
+    let cases: [&[&str]; 5] =
+        [&["-r", "threads"], &["-r", "local"], &["-r", "procs"], &tiny, &["-n", "1000", "--min-count", "1"]];
+    for options in cases {
+        let want = Mrwc::new().args(["-s", "word"]).args(options).arg(&input).output();
+        want.assert_code(0);
+        for parts in [1, 4, 7] {
+            let run = t.cmd().args(["-s", "word", "--total-order", "--output-dir", "out", "-p"]).arg(parts.to_string());
+            run.args(options).arg(&input).output().assert_code(0);
+            let names = t.list("out");
+            assert_eq!(names.len(), parts + 1, "{options:?} -p {parts}: {names:?}");
+            let texts: Vec<Vec<u8>> =
+                names[1..].iter().map(|n| std::fs::read(t.join("out").join(n)).unwrap()).collect();
+            assert!(texts.concat() == want.stdout_bytes, "{options:?} -p {parts}: the parts are not the one order");
+            let sizes: Vec<usize> = texts.iter().map(|p| p.iter().filter(|&&b| b == b'\n').count()).collect();
+            let (least, most) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+            assert!(most - least <= 1, "{options:?} -p {parts}: part sizes {sizes:?}");
+            std::fs::remove_dir_all(t.join("out")).unwrap();
+        }
+    }
+    let run = Mrwc::new().args(["--total-order", "--output-dir", "x", "-"]).stdin("a").output();
+    run.assert_code(2);
+    run.assert_stderr("mrwc: --total-order needs --sort word\n");
+    let run =
+        Mrwc::new().args(["--total-order", "-s", "word", "--by-file", "--output-dir", "x", "-"]).stdin("a").output();
+    run.assert_code(2);
+    assert!(run.stderr.contains("--total-order takes word and count records only"), "{}", run.stderr);
+}
+
+#[test]
 fn existing_output_dir_is_refused_without_force() {
     let t = TestDir::new();
     t.write("out/keep.txt", "precious");

@@ -10,7 +10,8 @@ argv[1] is a JSON object:
               input is piped with `--input-name I`, I its index in `inputs`
   output      absent: the counts come back to `result`. Else the executors write the part
               files (see write_parts): {"dir": URL, "part_args": flags of `mrwc part`,
-              "top": N or null, "min_count": N, "stats": local file that gets
+              "top": N or null, "min_count": N, "total_order": bool (word ranges,
+              not hash partitions), "stats": local file that gets
               "RECORDS WRITTEN": the job's distinct keys and the records written}
 
 Lines are read as bytes (see read_lines) and each partition is piped through `mrwc map` (a
@@ -305,7 +306,12 @@ def write_parts(spark, mapped, partitions, output):
 
 def write_parts_to(spark, mapped, partitions, output, dir):
     sc = spark.sparkContext
-    counts = mapped.reduceByKey(lambda a, b: a + b, partitions, partitionFunc=fnv1a64)
+    if output["total_order"]:
+        # Word ranges, from a sample of the words (Spark's RangePartitioner), as Hadoop's
+        # TotalOrderPartitioner cuts them: part i holds words before those of part i + 1.
+        counts = mapped.reduceByKey(lambda a, b: a + b, partitions).sortByKey(numPartitions=partitions)
+    else:
+        counts = mapped.reduceByKey(lambda a, b: a + b, partitions, partitionFunc=fnv1a64)
     keep = None
     if output["top"] is not None:
         # The N most frequent words of the whole job, ties by word, as the output stage picks

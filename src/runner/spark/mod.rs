@@ -180,7 +180,7 @@ impl Runner for Spark {
         let stats = work.path().join("parts.stats");
         let output = match &job.part_files {
             Some(parts) => format!(
-                ",\"output\":{{\"dir\":{},\"commit\":{},\"force\":{},\"part_args\":{},\"top\":{},\"min_count\":{},\"stats\":{}}}",
+                ",\"output\":{{\"dir\":{},\"commit\":{},\"force\":{},\"part_args\":{},\"top\":{},\"min_count\":{},\"total_order\":{},\"stats\":{}}}",
                 json_string(&match &parts.to {
                     PartsTo::Staging(dir) => format!("file://{}", dir.display()),
                     PartsTo::Url { url, .. } => url.clone(),
@@ -190,6 +190,7 @@ impl Runner for Spark {
                 json_list(&parts.part_args),
                 parts.top.map_or("null".into(), |n| n.to_string()),
                 parts.min_count,
+                parts.total_order,
                 json_string(&stats.to_string_lossy()),
             ),
             None => String::new(),

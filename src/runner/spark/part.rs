@@ -55,6 +55,7 @@ pub fn run(args: &PartArgs) -> Result<()> {
         columns: output::ColumnList::default(),
         names: &[],
         partitioner: crate::partition::Partitioner::hash(1),
+        total_order: false,
     };
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let written = output::write_part(&records, &spec, &mut out).and_then(|n| out.flush().map(|()| n));
