@@ -11,6 +11,8 @@
 //!   the peak is about the share itself. A spilled table is never smaller than [`MIN_SPILL`], so
 //!   a tiny budget cannot write one file per record; [`floor`] is the smallest budget that
 //!   allows it for `W` workers (128 KiB each, 1 MiB in all).
+//!   Its tokenizer's cache (Chinese and Japanese segmentations, [`tokenizer_cache`]) counts
+//!   with the table: at most an eighth of that half.
 //! - **A procs worker process** is given its share ([`Budget::share`]) and treats it as a
 //!   budget of one worker.
 //! - **Online mode** gives half of the budget to the mappers' tables (shared as above) and half
@@ -38,6 +40,14 @@ pub const MIN_SPILL: usize = 64 << 10;
 /// [`MIN_SPILL`] table twice (a spill copies the table), and the whole at least 1 MiB.
 pub fn floor(workers: usize) -> usize {
     (workers.max(1) * 2 * MIN_SPILL).max(1 << 20)
+}
+
+/// What a map worker's tokenizer may keep between calls (the segmentation cache of Chinese and
+/// Japanese runs): an eighth of the worker's spill threshold, at most 8 MiB. It counts with the
+/// worker's table against that threshold, and is emptied whole when full, so a spill always
+/// leaves the worker below it.
+pub fn tokenizer_cache(spill_at: usize) -> usize {
+    (spill_at / 8).min(8 << 20)
 }
 
 /// A validated memory budget.

@@ -109,7 +109,8 @@ impl MapSpec {
 
     /// A map worker of this spec, whose table is full past `spill_at` bytes (see
     /// [`crate::budget`]); `tokenizer` is the one [`TokenizerSpec`] names.
-    pub fn worker<T: Tokenizer>(&self, tokenizer: T, spill_at: usize) -> MapWorker<T> {
+    pub fn worker<T: Tokenizer>(&self, mut tokenizer: T, spill_at: usize) -> MapWorker<T> {
+        tokenizer.limit_cache(crate::budget::tokenizer_cache(spill_at));
         assert!(self.loaded.is_some() || !self.filter.is_set(), "MapSpec::prepare was not called");
         let filter = self.loaded.clone();
         let ngrams = self.ngram.filter(|g| *g != NGrams { min: 1, max: 1 });
@@ -254,7 +255,7 @@ impl<T: Tokenizer> MapWorker<T> {
         }
         self.stats.input_bytes += piece.len() as u64;
         self.stats.output_records += tokens;
-        self.table.memory_bytes() > self.spill_at
+        self.table.memory_bytes() + self.tokenizer.cache_bytes() > self.spill_at
     }
 
     /// `map` for n-grams: each run's kept words, then their n-grams. A run ends at a line end or
@@ -288,7 +289,7 @@ impl<T: Tokenizer> MapWorker<T> {
         self.stats.removed += removed;
         self.stats.input_bytes += piece.len() as u64;
         self.stats.output_records += grams_out;
-        self.table.memory_bytes() > self.spill_at
+        self.table.memory_bytes() + self.tokenizer.cache_bytes() > self.spill_at
     }
 
     /// `map` for keys with a header ([`crate::keys`]): each word or n-gram after its input's
@@ -316,7 +317,7 @@ impl<T: Tokenizer> MapWorker<T> {
         self.stats.removed += removed;
         self.stats.input_bytes += piece.len() as u64;
         self.stats.output_records += out;
-        self.table.memory_bytes() > self.spill_at
+        self.table.memory_bytes() + self.tokenizer.cache_bytes() > self.spill_at
     }
 
     /// Bytes the table holds.

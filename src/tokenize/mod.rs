@@ -92,6 +92,15 @@ pub trait Tokenizer: Clone + Send {
 
     /// Calls `emit` with each word of `text`, in order, after case mapping.
     fn tokenize<F: FnMut(Token<'_>)>(&mut self, text: &[u8], emit: F);
+
+    /// Lets the tokenizer keep up to `bytes` of its own between calls (a cache of what it
+    /// worked out); its map worker counts them as its memory.
+    fn limit_cache(&mut self, _bytes: usize) {}
+
+    /// The bytes the tokenizer keeps between calls.
+    fn cache_bytes(&self) -> usize {
+        0
+    }
 }
 
 /// Bytes a [`Token`] may carry from its word's start: the longest word the counting table keeps

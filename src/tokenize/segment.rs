@@ -105,6 +105,65 @@ pub(crate) fn has_kana(line: &[u8]) -> bool {
     })
 }
 
+/// The cuts of Han runs already segmented, by the run's bytes (and whether it was read as
+/// Japanese): real text repeats its phrases, and a dictionary segmentation costs microseconds
+/// per run (jieba's cut was half of the map phase on Chinese). One per tokenizer, so per map
+/// worker; it holds at most `limit` bytes (its runs and their cuts, counted as the worker's
+/// memory, see [`crate::budget`]) and is emptied whole when a run would not fit. The cuts of
+/// a run do not depend on anything but the run and the dictionaries, so a hit gives the
+/// words a fresh segmentation would.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SegmentCache {
+    cuts: hashbrown::HashMap<Box<[u8]>, Cuts, ahash::RandomState>,
+    bytes: usize,
+    limit: usize,
+}
+
+/// A run's words as byte ranges of the run.
+type Cuts = Box<[(u32, u32)]>;
+
+/// What one cached run costs beyond its bytes and cuts: the map's slot and two boxes' headers.
+const ENTRY_OVERHEAD: usize = 48;
+
+impl SegmentCache {
+    /// Sets the most bytes the cache may hold; 0 turns it off.
+    pub(crate) fn limit(&mut self, bytes: usize) {
+        self.limit = bytes;
+        if self.bytes > bytes {
+            self.clear();
+        }
+    }
+
+    /// The bytes held.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    fn clear(&mut self) {
+        self.cuts = Default::default();
+        self.bytes = 0;
+    }
+
+    fn key(run: &str, japanese: bool) -> Vec<u8> {
+        let mut key = Vec::with_capacity(run.len() + 1);
+        key.extend_from_slice(run.as_bytes());
+        key.push(u8::from(japanese));
+        key
+    }
+
+    fn insert(&mut self, key: Vec<u8>, cuts: &[(u32, u32)]) {
+        let cost = key.len() + std::mem::size_of_val(cuts) + ENTRY_OVERHEAD;
+        if cost > self.limit {
+            return;
+        }
+        if self.bytes + cost > self.limit {
+            self.clear();
+        }
+        self.bytes += cost;
+        self.cuts.insert(key.into_boxed_slice(), cuts.into());
+    }
+}
+
 /// Cuts runs into words; made per tokenizer call (it holds the Japanese analyzer's scratch
 /// lattice, which borrows the dictionary).
 pub(crate) struct Segmenter<'a> {
@@ -112,15 +171,47 @@ pub(crate) struct Segmenter<'a> {
     lexicons: &'a Lexicons,
     #[cfg(feature = "segment-ja")]
     ja: Option<vibrato::tokenizer::worker::Worker<'a>>,
+    cache: &'a mut SegmentCache,
+    /// A run's cuts as a segmenter gives them, before they go to the cache.
+    cuts: Vec<(u32, u32)>,
 }
 
 impl<'a> Segmenter<'a> {
-    pub(crate) fn new(lexicons: &'a Lexicons) -> Segmenter<'a> {
+    pub(crate) fn new(lexicons: &'a Lexicons, cache: &'a mut SegmentCache) -> Segmenter<'a> {
         Segmenter {
             lexicons,
             #[cfg(feature = "segment-ja")]
             ja: None,
+            cache,
+            cuts: Vec::new(),
         }
+    }
+
+    /// The cuts of a Han run, from the cache or from the dictionary's segmenter (then cached).
+    fn han(&mut self, run: &str, japanese: bool, keep: &mut dyn FnMut(&str)) {
+        let key = SegmentCache::key(run, japanese);
+        if let Some(cuts) = self.cache.cuts.get(&key[..]) {
+            for &(start, end) in cuts.iter() {
+                keep(&run[start as usize..end as usize]);
+            }
+            return;
+        }
+        let mut cuts = std::mem::take(&mut self.cuts);
+        cuts.clear();
+        let base = run.as_ptr() as usize;
+        let mut record = |w: &str| {
+            let start = w.as_ptr() as usize - base;
+            cuts.push((start as u32, (start + w.len()) as u32));
+            keep(w);
+        };
+        match japanese {
+            true => self.japanese(run, &mut record),
+            false => self.chinese(run, &mut record),
+        }
+        if self.cache.limit > 0 {
+            self.cache.insert(key, &cuts);
+        }
+        self.cuts = cuts;
     }
 
     /// Cuts `run`, all of one script group (`group` as from [`Script::group`]), into words.
@@ -155,8 +246,7 @@ impl<'a> Segmenter<'a> {
             };
         };
         match group {
-            Script::Han if japanese => self.japanese(run, &mut keep),
-            Script::Han => self.chinese(run, &mut keep),
+            Script::Han => self.han(run, japanese, &mut keep),
             Script::Thai | Script::Lao | Script::Khmer | Script::Myanmar => icu(run, &mut keep),
             Script::Other | Script::Kana | Script::Inherited => keep(run),
         }
@@ -422,7 +512,8 @@ mod tests {
     fn cut_with(lexicons: &Lexicons, run: &str, japanese: bool) -> Vec<String> {
         let group = script(run.chars().next().unwrap()).group();
         let mut out = Vec::new();
-        Segmenter::new(lexicons).segment(run, group, japanese, &mut |w| out.push(w.to_string()));
+        let mut cache = SegmentCache::default();
+        Segmenter::new(lexicons, &mut cache).segment(run, group, japanese, &mut |w| out.push(w.to_string()));
         out
     }
 
@@ -444,6 +535,38 @@ mod tests {
         assert_eq!(script('한'), Script::Other);
         assert!(Script::Kana.joins(Script::Han));
         assert!(!Script::Other.joins(Script::Han));
+    }
+
+    #[cfg(feature = "segment-zh")]
+    #[test]
+    fn cached_runs_are_cut_as_fresh_ones_within_the_cache_limit() {
+        let lexicons = Lexicons::builtin();
+        let runs = ["计算机系统的工作原理", "环境変数を設定します", "计算机系统的工作原理", "由各种模块组成"];
+        let cut = |cache: &mut SegmentCache, run: &str, japanese: bool| {
+            let mut out = Vec::new();
+            Segmenter::new(&lexicons, cache).segment(run, Script::Han, japanese, &mut |w| out.push(w.to_string()));
+            out
+        };
+        let mut cache = SegmentCache::default();
+        cache.limit(1 << 20);
+        for (i, run) in runs.iter().enumerate() {
+            let japanese = i == 1;
+            let fresh = cut(&mut SegmentCache::default(), run, japanese);
+            assert_eq!(cut(&mut cache, run, japanese), fresh, "{run}");
+            assert_eq!(cut(&mut cache, run, japanese), fresh, "{run}, from the cache");
+        }
+        // A run is cached as Chinese and as Japanese apart.
+        assert_eq!(cache.cuts.len(), 3);
+        assert!(cache.memory_bytes() > 0 && cache.memory_bytes() <= 1 << 20);
+        // Past the limit the cache starts over; at 0 it keeps nothing.
+        cache.limit(150);
+        assert_eq!(cache.memory_bytes(), 0);
+        cut(&mut cache, runs[0], false);
+        cut(&mut cache, runs[3], false);
+        assert!(cache.cuts.len() == 1 && cache.memory_bytes() <= 150, "{}", cache.memory_bytes());
+        cache.limit(0);
+        cut(&mut cache, runs[0], false);
+        assert_eq!((cache.cuts.len(), cache.memory_bytes()), (0, 0));
     }
 
     #[cfg(feature = "segment-zh")]

@@ -20,7 +20,7 @@
 use std::sync::Arc;
 
 use crate::split::chunk_end;
-use crate::tokenize::segment::{has_kana, script_of, Lexicons, Script, Segmenter, HAN_CONTEXT_MATTERS};
+use crate::tokenize::segment::{has_kana, script_of, Lexicons, Script, SegmentCache, Segmenter, HAN_CONTEXT_MATTERS};
 use crate::tokenize::{blocks, class, decode_utf8, kind_of, Kind, Lowered, Token, Tokenizer, WordMapper};
 use crate::tokenize::{Case, Han, Normalize};
 
@@ -30,6 +30,7 @@ pub struct Words {
     lowered: Lowered,
     han: Han,
     lexicons: Arc<Lexicons>,
+    cache: SegmentCache,
 }
 
 impl Words {
@@ -43,7 +44,7 @@ impl Words {
     }
 
     pub fn segmenting(mapper: WordMapper, han: Han, lexicons: Arc<Lexicons>) -> Words {
-        Words { case: mapper, lowered: Lowered::default(), han, lexicons }
+        Words { case: mapper, lowered: Lowered::default(), han, lexicons, cache: SegmentCache::default() }
     }
 }
 
@@ -118,9 +119,19 @@ impl Tokenizer for Words {
         self.han == Han::Auto && HAN_CONTEXT_MATTERS
     }
 
+    fn limit_cache(&mut self, bytes: usize) {
+        self.cache.limit(bytes);
+    }
+
+    fn cache_bytes(&self) -> usize {
+        self.cache.memory_bytes()
+    }
+
     fn tokenize<F: FnMut(Token<'_>)>(&mut self, text: &[u8], mut emit: F) {
         let lexicons = Arc::clone(&self.lexicons);
-        let mut segmenter = Segmenter::new(&lexicons);
+        // Taken for the call: the segmenter holds it while `self`'s methods run.
+        let mut cache = std::mem::take(&mut self.cache);
+        let mut segmenter = Segmenter::new(&lexicons, &mut cache);
         let mut line = LineContext::default();
         let mut pos = 0;
         while pos < text.len() {
@@ -132,6 +143,8 @@ impl Tokenizer for Words {
             }
             pos = end;
         }
+        drop(segmenter);
+        self.cache = cache;
     }
 }
 
