@@ -112,15 +112,21 @@ pub(crate) fn has_kana(line: &[u8]) -> bool {
 /// memory, see [`crate::budget`]) and is emptied whole when a run would not fit. The cuts of
 /// a run do not depend on anything but the run and the dictionaries, so a hit gives the
 /// words a fresh segmentation would.
+///
+/// The map is boxed and made on the first insert, so a tokenizer that never meets Han text
+/// pays nothing for it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SegmentCache {
-    cuts: hashbrown::HashMap<Box<[u8]>, Cuts, ahash::RandomState>,
+    cuts: Option<Box<CutsByRun>>,
     bytes: usize,
     limit: usize,
 }
 
 /// A run's words as byte ranges of the run.
 type Cuts = Box<[(u32, u32)]>;
+
+/// The cached runs (their bytes and whether they were read as Japanese) and their cuts.
+type CutsByRun = hashbrown::HashMap<Box<[u8]>, Cuts, ahash::RandomState>;
 
 /// What one cached run costs beyond its bytes and cuts: the map's slot and two boxes' headers.
 const ENTRY_OVERHEAD: usize = 48;
@@ -140,8 +146,12 @@ impl SegmentCache {
     }
 
     fn clear(&mut self) {
-        self.cuts = Default::default();
+        self.cuts = None;
         self.bytes = 0;
+    }
+
+    fn get(&self, key: &[u8]) -> Option<&Cuts> {
+        self.cuts.as_ref()?.get(key)
     }
 
     fn key(run: &str, japanese: bool) -> Vec<u8> {
@@ -160,7 +170,7 @@ impl SegmentCache {
             self.clear();
         }
         self.bytes += cost;
-        self.cuts.insert(key.into_boxed_slice(), cuts.into());
+        self.cuts.get_or_insert_with(Default::default).insert(key.into_boxed_slice(), cuts.into());
     }
 }
 
@@ -171,26 +181,24 @@ pub(crate) struct Segmenter<'a> {
     lexicons: &'a Lexicons,
     #[cfg(feature = "segment-ja")]
     ja: Option<vibrato::tokenizer::worker::Worker<'a>>,
-    cache: &'a mut SegmentCache,
     /// A run's cuts as a segmenter gives them, before they go to the cache.
     cuts: Vec<(u32, u32)>,
 }
 
 impl<'a> Segmenter<'a> {
-    pub(crate) fn new(lexicons: &'a Lexicons, cache: &'a mut SegmentCache) -> Segmenter<'a> {
+    pub(crate) fn new(lexicons: &'a Lexicons) -> Segmenter<'a> {
         Segmenter {
             lexicons,
             #[cfg(feature = "segment-ja")]
             ja: None,
-            cache,
             cuts: Vec::new(),
         }
     }
 
     /// The cuts of a Han run, from the cache or from the dictionary's segmenter (then cached).
-    fn han(&mut self, run: &str, japanese: bool, keep: &mut dyn FnMut(&str)) {
+    fn han(&mut self, cache: &mut SegmentCache, run: &str, japanese: bool, keep: &mut dyn FnMut(&str)) {
         let key = SegmentCache::key(run, japanese);
-        if let Some(cuts) = self.cache.cuts.get(&key[..]) {
+        if let Some(cuts) = cache.get(&key) {
             for &(start, end) in cuts.iter() {
                 keep(&run[start as usize..end as usize]);
             }
@@ -208,8 +216,8 @@ impl<'a> Segmenter<'a> {
             true => self.japanese(run, &mut record),
             false => self.chinese(run, &mut record),
         }
-        if self.cache.limit > 0 {
-            self.cache.insert(key, &cuts);
+        if cache.limit > 0 {
+            cache.insert(key, &cuts);
         }
         self.cuts = cuts;
     }
@@ -223,7 +231,15 @@ impl<'a> Segmenter<'a> {
     /// it). Other pieces without a letter or number (an apostrophe) are punctuation and are
     /// dropped. (A mirrored reference in the property tests once hid that marks were dropped
     /// too.)
-    pub(crate) fn segment(&mut self, run: &str, group: Script, japanese: bool, emit: &mut dyn FnMut(&str)) {
+    /// `cache` holds the cuts of Han runs seen before (see [`SegmentCache`]).
+    pub(crate) fn segment(
+        &mut self,
+        cache: &mut SegmentCache,
+        run: &str,
+        group: Script,
+        japanese: bool,
+        emit: &mut dyn FnMut(&str),
+    ) {
         // The word not yet emitted, as a byte range of `run` and whether it holds a letter or
         // number yet: pieces are slices of `run`, in order, covering it.
         let mut pending: Option<(usize, usize, bool)> = None;
@@ -246,7 +262,7 @@ impl<'a> Segmenter<'a> {
             };
         };
         match group {
-            Script::Han => self.han(run, japanese, &mut keep),
+            Script::Han => self.han(cache, run, japanese, &mut keep),
             Script::Thai | Script::Lao | Script::Khmer | Script::Myanmar => icu(run, &mut keep),
             Script::Other | Script::Kana | Script::Inherited => keep(run),
         }
@@ -512,8 +528,8 @@ mod tests {
     fn cut_with(lexicons: &Lexicons, run: &str, japanese: bool) -> Vec<String> {
         let group = script(run.chars().next().unwrap()).group();
         let mut out = Vec::new();
-        let mut cache = SegmentCache::default();
-        Segmenter::new(lexicons, &mut cache).segment(run, group, japanese, &mut |w| out.push(w.to_string()));
+        Segmenter::new(lexicons)
+            .segment(&mut SegmentCache::default(), run, group, japanese, &mut |w| out.push(w.to_string()));
         out
     }
 
@@ -544,7 +560,7 @@ mod tests {
         let runs = ["计算机系统的工作原理", "环境変数を設定します", "计算机系统的工作原理", "由各种模块组成"];
         let cut = |cache: &mut SegmentCache, run: &str, japanese: bool| {
             let mut out = Vec::new();
-            Segmenter::new(&lexicons, cache).segment(run, Script::Han, japanese, &mut |w| out.push(w.to_string()));
+            Segmenter::new(&lexicons).segment(cache, run, Script::Han, japanese, &mut |w| out.push(w.to_string()));
             out
         };
         let mut cache = SegmentCache::default();
@@ -556,17 +572,18 @@ mod tests {
             assert_eq!(cut(&mut cache, run, japanese), fresh, "{run}, from the cache");
         }
         // A run is cached as Chinese and as Japanese apart.
-        assert_eq!(cache.cuts.len(), 3);
+        let entries = |cache: &SegmentCache| cache.cuts.as_ref().map_or(0, |m| m.len());
+        assert_eq!(entries(&cache), 3);
         assert!(cache.memory_bytes() > 0 && cache.memory_bytes() <= 1 << 20);
         // Past the limit the cache starts over; at 0 it keeps nothing.
         cache.limit(150);
         assert_eq!(cache.memory_bytes(), 0);
         cut(&mut cache, runs[0], false);
         cut(&mut cache, runs[3], false);
-        assert!(cache.cuts.len() == 1 && cache.memory_bytes() <= 150, "{}", cache.memory_bytes());
+        assert!(entries(&cache) == 1 && cache.memory_bytes() <= 150, "{}", cache.memory_bytes());
         cache.limit(0);
         cut(&mut cache, runs[0], false);
-        assert_eq!((cache.cuts.len(), cache.memory_bytes()), (0, 0));
+        assert_eq!((entries(&cache), cache.memory_bytes()), (0, 0));
     }
 
     #[cfg(feature = "segment-zh")]

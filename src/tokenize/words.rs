@@ -129,9 +129,7 @@ impl Tokenizer for Words {
 
     fn tokenize<F: FnMut(Token<'_>)>(&mut self, text: &[u8], mut emit: F) {
         let lexicons = Arc::clone(&self.lexicons);
-        // Taken for the call: the segmenter holds it while `self`'s methods run.
-        let mut cache = std::mem::take(&mut self.cache);
-        let mut segmenter = Segmenter::new(&lexicons, &mut cache);
+        let mut segmenter = Segmenter::new(&lexicons);
         let mut line = LineContext::default();
         let mut pos = 0;
         while pos < text.len() {
@@ -143,8 +141,6 @@ impl Tokenizer for Words {
             }
             pos = end;
         }
-        drop(segmenter);
-        self.cache = cache;
     }
 }
 
@@ -223,7 +219,8 @@ impl Words {
                         Han::Ja => true,
                     };
                 let case = &mut self.case;
-                segmenter.segment(run, group, japanese, &mut |w| emit(case.apply_caseless(Token::new(w.as_bytes()))));
+                let emit = &mut |w: &str| emit(case.apply_caseless(Token::new(w.as_bytes())));
+                segmenter.segment(&mut self.cache, run, group, japanese, emit);
             }
         }
     }
