@@ -77,11 +77,9 @@ impl EncodingArg {
             EncodingArg::Label(e) => e,
             EncodingArg::Auto => detect(head),
         };
-        let (encoding, detected) = match Encoding::for_bom(head) {
-            Some((bom, _)) => (bom, self == EncodingArg::Auto),
-            None => (label, self == EncodingArg::Auto),
-        };
-        Some(Resolved { encoding, detected })
+        // A byte-order mark outranks the label, as in browsers.
+        let encoding = Encoding::for_bom(head).map_or(label, |(bom, _)| bom);
+        Some(Resolved { encoding, detected: self == EncodingArg::Auto })
     }
 }
 

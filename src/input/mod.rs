@@ -277,30 +277,13 @@ pub fn open(source: &Source, mmap: bool, decoding: &Arc<Decoding>) -> Result<Ope
     let regular = meta.is_file() && meta.len() > 0;
     if mmap && regular {
         if let Some(map) = MappedFile::map(&file, &source.name) {
-            let head = &map[..map.len().min(decode::HEAD)];
-            let plain = match (decode::sniff(head, Some(path)), decode::Bom::of(head)) {
-                (None, None) => Some(0),
-                (None, Some(decode::Bom::Utf8)) => Some(3),
-                // Compressed or UTF-16: read through a decoder below.
-                _ => None,
-            };
-            // Under --encoding other than utf-8: a legacy encoding that splits is mapped too;
-            // any other (UTF-16, ISO-2022-JP) is read through a decoder below.
-            let mapped = match plain.map(|skip| (skip, decoding.arg.resolve(&map[..map.len().min(SNIFF)]))) {
-                Some((skip, None)) => Some((skip, None)),
-                Some((skip, Some(r))) if r.encoding == encoding_rs::UTF_8 => {
+            if let Some((skip, resolved)) = mapped_reading(&map[..map.len().min(SNIFF)], path, decoding.arg) {
+                if let Some(r) = resolved {
                     decoding.note(&source.name, r);
-                    Some((skip, None))
                 }
-                Some((_, Some(r))) if r.splits() => {
-                    decoding.note(&source.name, r);
-                    Some((0, Some(r.encoding)))
-                }
-                _ => None,
-            };
-            if let Some((skip, encoding)) = mapped {
+                let legacy = resolved.map(|r| r.encoding).filter(|&e| e != encoding_rs::UTF_8);
                 crate::interrupt::stop_at("read:opened");
-                return Ok(Opened::Mapped(Arc::new(map), skip, encoding));
+                return Ok(Opened::Mapped(Arc::new(map), skip, legacy));
             }
         }
     }
@@ -311,6 +294,26 @@ pub fn open(source: &Source, mmap: bool, decoding: &Arc<Decoding>) -> Result<Ope
     Ok(if regular && transformed { Opened::Whole(reader) } else { Opened::Stream(reader) })
 }
 
+/// How a file whose first bytes are `head` is read when mapped, under `arg`: `Some((skip,
+/// resolved))` when it is mapped, after `skip` bytes of a UTF-8 BOM, `resolved` being what
+/// `--encoding` found (UTF-8, or a legacy encoding that splits: then it is cut at line ends
+/// and decoded piece by piece); `None` when it is read through a decoder (compressed, UTF-16,
+/// an encoding that does not split, such as ISO-2022-JP). The one rule for [`open`] and
+/// [`legacy_encoding`] (a procs worker's), which must agree.
+fn mapped_reading(head: &[u8], path: &Path, arg: EncodingArg) -> Option<(usize, Option<encoding::Resolved>)> {
+    let skip = match (decode::sniff(&head[..head.len().min(decode::HEAD)], Some(path)), decode::Bom::of(head)) {
+        (None, None) => 0,
+        (None, Some(decode::Bom::Utf8)) => 3,
+        _ => return None,
+    };
+    match arg.resolve(head) {
+        None => Some((skip, None)),
+        Some(r) if r.encoding == encoding_rs::UTF_8 => Some((skip, Some(r))),
+        Some(r) if r.splits() => Some((0, Some(r))),
+        Some(_) => None,
+    }
+}
+
 /// The legacy encoding the file at `path` is mapped and split in under `encoding` (see
 /// [`open`]): `None` when it is read as UTF-8, compressed, or decoded as a whole.
 pub fn legacy_encoding(path: &Path, encoding: EncodingArg) -> io::Result<Option<&'static Encoding>> {
@@ -319,8 +322,8 @@ pub fn legacy_encoding(path: &Path, encoding: EncodingArg) -> io::Result<Option<
     }
     let mut head = Vec::new();
     File::open(path)?.take(SNIFF as u64).read_to_end(&mut head)?;
-    let plain = decode::sniff(&head[..head.len().min(decode::HEAD)], Some(path)).is_none();
-    Ok(encoding.resolve(&head).filter(|r| plain && r.splits()).map(|r| r.encoding))
+    let resolved = mapped_reading(&head, path, encoding).and_then(|(_, r)| r);
+    Ok(resolved.map(|r| r.encoding).filter(|&e| e != encoding_rs::UTF_8))
 }
 
 /// `reader` decompressed and decoded to UTF-8 (its byte-order mark undone, or its encoding
