@@ -30,6 +30,9 @@ use std::sync::{Arc, OnceLock};
 use crate::error::{io_reason, quote_path, Error, Result};
 use crate::tokenize::{is_letter_or_number, Kind};
 
+#[cfg(feature = "segment-zh")]
+mod zh;
+
 /// The script class of a word character, as far as word boundaries care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Script {
@@ -181,6 +184,8 @@ pub(crate) struct Segmenter<'a> {
     lexicons: &'a Lexicons,
     #[cfg(feature = "segment-ja")]
     ja: Option<vibrato::tokenizer::worker::Worker<'a>>,
+    #[cfg(feature = "segment-zh")]
+    zh: zh::Scratch,
     /// A run's cuts as a segmenter gives them, before they go to the cache.
     cuts: Vec<(u32, u32)>,
 }
@@ -191,6 +196,8 @@ impl<'a> Segmenter<'a> {
             lexicons,
             #[cfg(feature = "segment-ja")]
             ja: None,
+            #[cfg(feature = "segment-zh")]
+            zh: zh::Scratch::default(),
             cuts: Vec::new(),
         }
     }
@@ -275,10 +282,12 @@ impl<'a> Segmenter<'a> {
     fn chinese(&mut self, run: &str, emit: &mut dyn FnMut(&str)) {
         let projected = zh::simplified_projection(run);
         let text = projected.as_deref().unwrap_or(run);
-        for token in self.lexicons.jieba().cut(text, false) {
+        let base = text.as_ptr() as usize;
+        self.lexicons.chinese().cut(text, &mut self.zh, &mut |word| {
             // The projection keeps every character's byte length, so its offsets are the run's.
-            emit(&run[token.byte_start..token.byte_end]);
-        }
+            let start = word.as_ptr() as usize - base;
+            emit(&run[start..start + word.len()]);
+        });
     }
 
     #[cfg(not(feature = "segment-zh"))]
@@ -338,7 +347,7 @@ pub struct UserWord {
 pub struct Lexicons {
     user: Vec<UserWord>,
     #[cfg(feature = "segment-zh")]
-    zh: OnceLock<jieba_rs::Jieba>,
+    zh: OnceLock<zh::Dictionary>,
     #[cfg(feature = "segment-ja")]
     ja: OnceLock<vibrato::Tokenizer>,
 }
@@ -369,19 +378,19 @@ impl Lexicons {
         Ok(Arc::new(lexicons))
     }
 
-    /// jieba's dictionary (350,000 words, about 0.14 s to build here), with the user's words in
+    /// jieba's dictionary (350,000 words, compiled into the binary), with the user's words in
     /// both their own and their Simplified form (runs are cut on their Simplified projection).
     #[cfg(feature = "segment-zh")]
-    fn jieba(&self) -> &jieba_rs::Jieba {
+    fn chinese(&self) -> &zh::Dictionary {
         self.zh.get_or_init(|| {
-            let mut jieba = jieba_rs::Jieba::new();
+            let mut dict = zh::Dictionary::builtin();
             for w in &self.user {
-                jieba.add_word(&w.word, w.freq, w.tag.as_deref());
+                dict.add_word(&w.word, w.freq);
                 if let Some(simplified) = zh::simplified_projection(&w.word) {
-                    jieba.add_word(&simplified, w.freq, w.tag.as_deref());
+                    dict.add_word(&simplified, w.freq);
                 }
             }
-            jieba
+            dict
         })
     }
 
@@ -390,7 +399,7 @@ impl Lexicons {
     #[cfg(feature = "segment-ja")]
     fn japanese(&self) -> &vibrato::Tokenizer {
         self.ja.get_or_init(|| {
-            static IPADIC: &[u8] = include_bytes!("../../dict/ja/ipadic.vibrato.zst");
+            static IPADIC: &[u8] = include_bytes!("../../../dict/ja/ipadic.vibrato.zst");
             // Read as it unpacks: the 19 MB of serialized dictionary are never held beside the
             // dictionary built from them.
             let unpacked = zstd::stream::Decoder::with_buffer(IPADIC).expect("the embedded dictionary unpacks");
@@ -461,52 +470,6 @@ pub fn read_user_dict(path: &Path) -> Result<Vec<UserWord>> {
         return Err(usage("the dictionary has no words".into()));
     }
     Ok(words)
-}
-
-#[cfg(feature = "segment-zh")]
-mod zh {
-    use std::sync::OnceLock;
-
-    const FIRST: u32 = 0x3400;
-    const LAST: u32 = 0x9fff;
-
-    /// Traditional -> Simplified for the CJK blocks U+3400..U+9FFF, 0 where a character stays.
-    /// Only mappings between characters of three UTF-8 bytes are kept, so the projection of a
-    /// string has the same byte offsets as the string.
-    fn table() -> &'static [u16] {
-        static TABLE: OnceLock<Box<[u16]>> = OnceLock::new();
-        TABLE.get_or_init(|| {
-            // One conversion of all characters, each on its own line so that fast2s's few
-            // context rules (which look at neighbours) see none.
-            let all: String = (FIRST..=LAST).filter_map(char::from_u32).flat_map(|c| [c, '\n']).collect();
-            let converted = fast2s::convert(&all);
-            let mut table = vec![0u16; (LAST - FIRST + 1) as usize];
-            for (from, to) in all.split('\n').zip(converted.split('\n')) {
-                let (Some(f), Some(t)) = (from.chars().next(), to.chars().next()) else { continue };
-                if f != t && to.chars().count() == 1 && t.len_utf8() == 3 {
-                    table[(f as u32 - FIRST) as usize] = t as u32 as u16;
-                }
-            }
-            table.into_boxed_slice()
-        })
-    }
-
-    /// The run with Traditional characters replaced by Simplified ones; `None` when nothing
-    /// changes (all Simplified text, and most Traditional words' neighbours).
-    pub fn simplified_projection(run: &str) -> Option<String> {
-        let table = table();
-        let mapped = |c: char| {
-            let u = c as u32;
-            (FIRST..=LAST).contains(&u).then(|| table[(u - FIRST) as usize]).filter(|&t| t != 0)
-        };
-        let first = run.char_indices().find(|&(_, c)| mapped(c).is_some())?.0;
-        let mut out = String::with_capacity(run.len());
-        out.push_str(&run[..first]);
-        for c in run[first..].chars() {
-            out.push(mapped(c).and_then(|t| char::from_u32(u32::from(t))).unwrap_or(c));
-        }
-        Some(out)
-    }
 }
 
 #[cfg(test)]
