@@ -30,6 +30,8 @@ use std::sync::{Arc, OnceLock};
 use crate::error::{io_reason, quote_path, Error, Result};
 use crate::tokenize::{is_letter_or_number, Kind};
 
+#[cfg(feature = "segment-ja")]
+mod ja;
 #[cfg(feature = "segment-zh")]
 mod zh;
 
@@ -394,42 +396,12 @@ impl Lexicons {
         })
     }
 
-    /// The Japanese analyzer: IPADIC compiled by `dict/ja/regenerate`, embedded compressed
-    /// (4.7 MB) and unpacked here (19 MB in memory), with the user's words as nouns.
+    /// The Japanese analyzer: IPADIC compiled by `dict/ja/regenerate` (see [`ja`]), with the
+    /// user's words as nouns.
     #[cfg(feature = "segment-ja")]
     fn japanese(&self) -> &vibrato::Tokenizer {
-        self.ja.get_or_init(|| {
-            static IPADIC: &[u8] = include_bytes!("../../../dict/ja/ipadic.vibrato.zst");
-            // Read as it unpacks: the 19 MB of serialized dictionary are never held beside the
-            // dictionary built from them.
-            let unpacked = zstd::stream::Decoder::with_buffer(IPADIC).expect("the embedded dictionary unpacks");
-            let unpacked = std::io::BufReader::with_capacity(1 << 16, unpacked);
-            let mut dict = vibrato::Dictionary::read(unpacked).expect("the embedded dictionary reads");
-            if !self.user.is_empty() {
-                dict = dict
-                    .reset_user_lexicon_from_reader(Some(ja_user_lexicon(&self.user).as_bytes()))
-                    .expect("user words are valid entries");
-            }
-            // MeCab groups unknown characters of one class into words of at most 24 characters.
-            vibrato::Tokenizer::new(dict).max_grouping_len(24)
-        })
+        self.ja.get_or_init(|| ja::tokenizer(&self.user))
     }
-}
-
-/// The user's words as vibrato's user lexicon (MeCab's CSV): each a common noun (IPADIC's
-/// connection id 1285, `名詞,一般`) with a cost below any of IPADIC's nouns, so that a user word
-/// wins over every cut into parts. A word with a comma or quote is quoted CSV.
-#[cfg(feature = "segment-ja")]
-fn ja_user_lexicon(words: &[UserWord]) -> String {
-    const NOUN: u16 = 1285;
-    const COST: i16 = -2000;
-    let mut csv = String::new();
-    for w in words {
-        let surface =
-            if w.word.contains([',', '"']) { format!("\"{}\"", w.word.replace('"', "\"\"")) } else { w.word.clone() };
-        csv.push_str(&format!("{surface},{NOUN},{NOUN},{COST},名詞\n"));
-    }
-    csv
 }
 
 /// Reads a user dictionary in jieba's format: one `word [freq] [tag]` per line, fields split by
