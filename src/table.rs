@@ -47,6 +47,20 @@ const MIN_SLOTS: usize = 16;
 /// cover a wait on memory, few enough that the lines fetched are still in the cache when used.
 const AHEAD: usize = 32;
 
+/// Slots past this many bytes no longer fit a core's share of the cache (2 MiB of L2 per core
+/// here): lookups wait on memory, and fetching slots ahead of their lookups pays.
+const LARGE: usize = 1 << 20;
+
+/// How many words [`CountTable::add_token_ahead`] holds while their slots are fetched.
+pub const AHEAD_TOKENS: usize = 16;
+
+/// The words [`CountTable::add_token_ahead`] holds, as keys (hash, two key words, length).
+#[derive(Debug, Default)]
+pub struct Ahead {
+    keys: [Option<(u64, u64, u64, usize)>; AHEAD_TOKENS],
+    next: usize,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     a: u64,
@@ -233,6 +247,54 @@ impl CountTable {
             }
             _ => self.slot_mut(&token),
         };
+        slot.count = slot.count.wrapping_add(1);
+    }
+
+    /// Whether lookups are likely to wait on memory: the slots no longer fit a core's share of
+    /// the cache, and [`add_token_ahead`](Self::add_token_ahead) pays off.
+    #[inline]
+    pub fn is_large(&self) -> bool {
+        self.slots.len() * std::mem::size_of::<Slot>() > LARGE
+    }
+
+    /// [`add_token`](Self::add_token) one step behind the fetch of the word's slot: a word of up
+    /// to 16 bytes is held, as its key, in `ahead` while its slot is fetched, and counted once
+    /// [`AHEAD_TOKENS`] later words have been seen (or at [`flush`](Self::flush)). The key is
+    /// the word, so nothing borrowed is kept; longer words are counted at once (counting is
+    /// commutative). For the unigram path, whose tokens live only as long as the tokenizer's
+    /// callback, where [`add_tokens`](Self::add_tokens) needs them all at once.
+    #[inline]
+    pub fn add_token_ahead(&mut self, token: Token<'_>, ahead: &mut Ahead) {
+        let n = token.len();
+        if n > INLINE {
+            return self.add_token(token);
+        }
+        let (a, b) = token_key(&token);
+        let hash = inline_hash(self.seed, a, b, n);
+        if !self.slots.is_empty() {
+            prefetch(&self.slots[self.home(hash)]);
+        }
+        let i = ahead.next % AHEAD_TOKENS;
+        ahead.next += 1;
+        if let Some((hash, a, b, n)) = ahead.keys[i].replace((hash, a, b, n)) {
+            self.count_key(hash, a, b, n);
+        }
+    }
+
+    /// Counts the words [`add_token_ahead`](Self::add_token_ahead) still holds.
+    pub fn flush(&mut self, ahead: &mut Ahead) {
+        for key in &mut ahead.keys {
+            if let Some((hash, a, b, n)) = key.take() {
+                self.count_key(hash, a, b, n);
+            }
+        }
+        ahead.next = 0;
+    }
+
+    #[inline(always)]
+    fn count_key(&mut self, hash: u64, a: u64, b: u64, n: usize) {
+        self.reserve(1);
+        let slot = self.inline_slot(hash, a, b, n);
         slot.count = slot.count.wrapping_add(1);
     }
 
@@ -539,6 +601,35 @@ mod tests {
         }
         assert_eq!(batched.len(), 5000);
         assert_eq!(sorted(&batched), sorted(&single));
+    }
+
+    #[test]
+    fn tokens_counted_ahead_count_as_one_at_a_time() {
+        // From an empty table through growth and past `LARGE`, words of every form (inline with
+        // and without a window, arena), flushed at uneven points with words still held.
+        let words: Vec<String> = (0..60_000).map(|i| i % 45_000).map(|k| "y".repeat(k % 37) + &k.to_string()).collect();
+        let text = words.join(" ") + &" ".repeat(WINDOW);
+        let (mut ahead_table, mut single) = (CountTable::default(), CountTable::default());
+        let mut ahead = Ahead::default();
+        let mut at = 0;
+        for (i, w) in words.iter().enumerate() {
+            let token = if i % 3 == 0 {
+                Token::new(&text.as_bytes()[at..at + w.len()])
+            } else {
+                Token::at(text.as_bytes(), at, at + w.len())
+            };
+            ahead_table.add_token_ahead(token, &mut ahead);
+            single.add_one(w.as_bytes());
+            if i % 1001 == 0 {
+                ahead_table.flush(&mut ahead);
+            }
+            at += w.len() + 1;
+        }
+        ahead_table.flush(&mut ahead);
+        assert!(ahead_table.is_large());
+        assert_eq!(ahead_table.len(), 45_000);
+        assert_eq!(sorted(&ahead_table), sorted(&single));
+        assert!(ahead.keys.iter().all(Option::is_none));
     }
 
     #[test]
