@@ -157,17 +157,17 @@ fn fresh_seeds() -> [u64; 6] {
     std::array::from_fn(|i| state.hash_one(i) | 1)
 }
 
-/// Asks the CPU to bring `slot`'s cache line in; only a hint, it never faults.
+/// Asks the CPU to bring the cache line at `at` in; only a hint, it never faults.
 #[inline(always)]
-fn prefetch(slot: *const Slot) {
+pub(crate) fn prefetch<T>(at: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is a hint: it reads nothing architecturally and cannot fault, and SSE
     // is part of every x86_64 target.
     unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(slot.cast());
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at.cast());
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = slot;
+    let _ = at;
 }
 
 pub struct CountTable {
