@@ -48,14 +48,20 @@ def fnv1a64(key):
     return h
 
 
-def pipe(args, lines, done, read=iter):
-    """Yields read(stdout) of `mrwc ARGS` fed with `lines` (bytes, each without its end): its
-    lines by default. Then calls done(stderr) once the command has exited 0; raises if not."""
+def start(args):
+    """`mrwc ARGS` from the binary shipped with the job, with its three streams piped and an
+    explicit environment (the executor's own would leak its locale and more)."""
     exe = SparkFiles.get("mrwc")
     os.chmod(exe, 0o755)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
-    proc = subprocess.Popen([exe] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    return subprocess.Popen([exe] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env)
+
+
+def pipe(args, lines, done, read=iter):
+    """Yields read(stdout) of `mrwc ARGS` fed with `lines` (bytes, each without its end): its
+    lines by default. Then calls done(stderr) once the command has exited 0; raises if not."""
+    proc = start(args)
     errors = []
     stderr = []
 
@@ -110,11 +116,7 @@ class Mapper:
     stdin closes and it ends too."""
 
     def __init__(self, args):
-        exe = SparkFiles.get("mrwc")
-        os.chmod(exe, 0o755)
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
-        self.proc = subprocess.Popen([exe, "map", "--serve"] + args, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        self.proc = start(["map", "--serve"] + args)
         self.stderr = collections.deque(maxlen=64)
         self.drain = threading.Thread(target=lambda: self.stderr.extend(self.proc.stderr), daemon=True)
         self.drain.start()
@@ -309,6 +311,9 @@ def write_parts_to(spark, mapped, partitions, output, dir):
     if output["total_order"]:
         # Word ranges, from a sample of the words (Spark's RangePartitioner), as Hadoop's
         # TotalOrderPartitioner cuts them: part i holds words before those of part i + 1.
+        # Two shuffles on purpose: the ranges are sampled from the reduced words, whose shuffle
+        # output Spark keeps; a single range-partitioned reduce would need them before the map
+        # output exists, and sampling the input would run every `mrwc map` twice.
         counts = mapped.reduceByKey(lambda a, b: a + b, partitions).sortByKey(numPartitions=partitions)
     else:
         counts = mapped.reduceByKey(lambda a, b: a + b, partitions, partitionFunc=fnv1a64)
