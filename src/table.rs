@@ -51,8 +51,9 @@ const MIN_SLOTS: usize = 16;
 /// cover a wait on memory, few enough that the lines fetched are still in the cache when used.
 const AHEAD: usize = 32;
 
-/// Slots past this many bytes no longer fit a core's share of the cache (2 MiB of L2 per core
-/// here): lookups wait on memory, and fetching slots ahead of their lookups pays. Measured: with
+/// Slots past this many bytes no longer fit a core's share of the cache (1 MiB of L2 per core
+/// and 32 MiB of L3 for two here): lookups wait on memory, and fetching slots ahead of their
+/// lookups pays. Measured: with
 /// 2 MiB of slots (kjv x10 under `-t whitespace`) counting ahead was 4% slower, with 16 MiB
 /// (`mrwc gen`'s default vocabulary) 14% faster, with 64 MiB 31% faster.
 const LARGE: usize = 4 << 20;
