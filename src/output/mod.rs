@@ -131,8 +131,11 @@ fn sort(records: &mut [Record], major: fn(&Record) -> u64, parallel: bool) {
         16 => prefix(r.0),
         _ => u128::from(major(r) - least) << (8 * prefix_bytes) | prefix(r.0),
     };
-    let mut keyed: Vec<(u128, Record)> = records.iter().map(|r| (key(r), *r)).collect();
-    let cmp = |a: &(u128, Record), b: &(u128, Record)| a.0.cmp(&b.0).then_with(|| a.1 .0.cmp(b.1 .0));
+    // The key as two u64s, high half first: the same order as the u128, but 8-byte aligned, so
+    // an entry is 40 bytes, not 48 (20 million of them: 160 MB less, and less to move).
+    let split = |k: u128| ((k >> 64) as u64, k as u64);
+    let mut keyed: Vec<((u64, u64), Record)> = records.iter().map(|r| (split(key(r)), *r)).collect();
+    let cmp = |a: &((u64, u64), Record), b: &((u64, u64), Record)| a.0.cmp(&b.0).then_with(|| a.1 .0.cmp(b.1 .0));
     if parallel {
         keyed.par_sort_unstable_by(cmp);
     } else {
