@@ -53,9 +53,8 @@ const AHEAD: usize = 32;
 
 /// Slots past this many bytes no longer fit a core's share of the cache (1 MiB of L2 per core
 /// and 32 MiB of L3 for two here): lookups wait on memory, and fetching slots ahead of their
-/// lookups pays. Measured: with
-/// 2 MiB of slots (kjv x10 under `-t whitespace`) counting ahead was 4% slower, with 16 MiB
-/// (`mrwc gen`'s default vocabulary) 14% faster, with 64 MiB 31% faster.
+/// lookups pays. Measured: with 2 MiB of slots (kjv x10 under `-t whitespace`) counting ahead
+/// was 4% slower, with 16 MiB (`mrwc gen`'s default vocabulary) 14% faster, with 64 MiB 31%.
 const LARGE: usize = 4 << 20;
 
 /// How many words [`CountTable::add_token_ahead`] holds while their slots are fetched.

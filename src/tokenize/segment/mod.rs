@@ -20,9 +20,10 @@
 //! Without the Cargo features (`segment-zh`, `segment-ja`, `segment-icu`) a run is kept whole,
 //! or Chinese and Japanese fall back to ICU4X when only `segment-icu` is on.
 //!
-//! Dictionaries load on the first run that needs them, once per [`Lexicons`]: the built-in one is
-//! shared by every job of the process; `--user-dict` gives a job its own, with the user's words
-//! added to both the Chinese and the Japanese dictionary.
+//! jieba's dictionary is compiled into the binary and read in place (`zh.rs`); IPADIC is
+//! unpacked on the first Japanese run (`ja.rs`). Each is set up once per [`Lexicons`]: the
+//! built-in one is shared by every job of the process; `--user-dict` gives a job its own, with
+//! the user's words added to both the Chinese and the Japanese dictionary.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
