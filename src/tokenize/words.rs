@@ -128,8 +128,12 @@ impl Tokenizer for Words {
     }
 
     fn tokenize<F: FnMut(Token<'_>)>(&mut self, text: &[u8], mut emit: F) {
-        let lexicons = Arc::clone(&self.lexicons);
-        let mut segmenter = Segmenter::new(&lexicons);
+        // The segmenter borrows the dictionaries through a clone of their `Arc` (`self` is
+        // borrowed mutably meanwhile), made only when a segment is not ASCII: n-grams tokenize
+        // line by line, and making and dropping both for every line cost 3-6% of a bigram job
+        // on English with one worker (perf stat, 10 runs: 143.8-151.3 -> 138.9-142.1 ms).
+        let lexicons = std::cell::OnceCell::new();
+        let mut segmenter = None;
         let mut line = LineContext::default();
         let mut pos = 0;
         while pos < text.len() {
@@ -137,7 +141,9 @@ impl Tokenizer for Words {
             if text[pos..end].is_ascii() {
                 self.tokenize_ascii(text, pos, end, &mut emit);
             } else {
-                self.tokenize_unicode(text, (pos, end), (&mut segmenter, &mut line), &mut emit);
+                let segmenter = segmenter
+                    .get_or_insert_with(|| Segmenter::new(lexicons.get_or_init(|| Arc::clone(&self.lexicons))));
+                self.tokenize_unicode(text, (pos, end), (segmenter, &mut line), &mut emit);
             }
             pos = end;
         }
