@@ -131,8 +131,9 @@ pub(crate) struct SegmentCache {
 /// A run's words as byte ranges of the run.
 type Cuts = Box<[(u32, u32)]>;
 
-/// The cached runs (their bytes and whether they were read as Japanese) and their cuts.
-type CutsByRun = hashbrown::HashMap<Box<[u8]>, Cuts, ahash::RandomState>;
+/// The cached runs and their cuts: read as Chinese at 0, as Japanese at 1. Two maps keyed by
+/// the run's bytes alone, so a lookup borrows the run instead of building a key.
+type CutsByRun = [hashbrown::HashMap<Box<[u8]>, Cuts, ahash::RandomState>; 2];
 
 /// What one cached run costs beyond its bytes and cuts: the map's slot and two boxes' headers.
 const ENTRY_OVERHEAD: usize = 48;
@@ -156,19 +157,12 @@ impl SegmentCache {
         self.bytes = 0;
     }
 
-    fn get(&self, key: &[u8]) -> Option<&Cuts> {
-        self.cuts.as_ref()?.get(key)
+    fn get(&self, run: &str, japanese: bool) -> Option<&Cuts> {
+        self.cuts.as_ref()?[usize::from(japanese)].get(run.as_bytes())
     }
 
-    fn key(run: &str, japanese: bool) -> Vec<u8> {
-        let mut key = Vec::with_capacity(run.len() + 1);
-        key.extend_from_slice(run.as_bytes());
-        key.push(u8::from(japanese));
-        key
-    }
-
-    fn insert(&mut self, key: Vec<u8>, cuts: &[(u32, u32)]) {
-        let cost = key.len() + std::mem::size_of_val(cuts) + ENTRY_OVERHEAD;
+    fn insert(&mut self, run: &str, japanese: bool, cuts: &[(u32, u32)]) {
+        let cost = run.len() + std::mem::size_of_val(cuts) + ENTRY_OVERHEAD;
         if cost > self.limit {
             return;
         }
@@ -176,7 +170,8 @@ impl SegmentCache {
             self.clear();
         }
         self.bytes += cost;
-        self.cuts.get_or_insert_with(Default::default).insert(key.into_boxed_slice(), cuts.into());
+        let maps = self.cuts.get_or_insert_with(Default::default);
+        maps[usize::from(japanese)].insert(run.as_bytes().into(), cuts.into());
     }
 }
 
@@ -207,8 +202,7 @@ impl<'a> Segmenter<'a> {
 
     /// The cuts of a Han run, from the cache or from the dictionary's segmenter (then cached).
     fn han(&mut self, cache: &mut SegmentCache, run: &str, japanese: bool, keep: &mut dyn FnMut(&str)) {
-        let key = SegmentCache::key(run, japanese);
-        if let Some(cuts) = cache.get(&key) {
+        if let Some(cuts) = cache.get(run, japanese) {
             for &(start, end) in cuts.iter() {
                 keep(&run[start as usize..end as usize]);
             }
@@ -227,7 +221,7 @@ impl<'a> Segmenter<'a> {
             false => self.chinese(run, &mut record),
         }
         if cache.limit > 0 {
-            cache.insert(key, &cuts);
+            cache.insert(run, japanese, &cuts);
         }
         self.cuts = cuts;
     }
@@ -508,7 +502,7 @@ mod tests {
             assert_eq!(cut(&mut cache, run, japanese), fresh, "{run}, from the cache");
         }
         // A run is cached as Chinese and as Japanese apart.
-        let entries = |cache: &SegmentCache| cache.cuts.as_ref().map_or(0, |m| m.len());
+        let entries = |cache: &SegmentCache| cache.cuts.as_ref().map_or(0, |m| m[0].len() + m[1].len());
         assert_eq!(entries(&cache), 3);
         assert!(cache.memory_bytes() > 0 && cache.memory_bytes() <= 1 << 20);
         // Past the limit the cache starts over; at 0 it keeps nothing.
