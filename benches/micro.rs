@@ -94,7 +94,7 @@ fn partition(c: &mut Criterion) {
     worker.map(&text);
     let table = worker.take();
     let mut group = c.benchmark_group("partition");
-    group.throughput(Throughput::Bytes(table.word_bytes() as u64));
+    group.throughput(Throughput::Elements(table.len() as u64));
     group.bench_function("into_partitions", |b| {
         b.iter_batched(
             || {

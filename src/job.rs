@@ -131,12 +131,7 @@ pub fn run_with(config: &Config, signals: Signals) -> Result<Outcome> {
     counters.map.undecodable += config.decoding.undecodable();
     counters.encodings = config.decoding.encodings();
 
-    let started = Instant::now();
-    counters.output_records = match runner.pool() {
-        Some(pool) => pool.install(|| output::write(&reduced, &spec, sink)),
-        None => output::write(&reduced, &spec, sink),
-    }?;
-    counters.phases.push(("output", started.elapsed()));
+    // Gathered first: the output stage orders the records in place and consumes them.
     let summary = match report_sink {
         Some(_) => {
             let started = Instant::now();
@@ -146,6 +141,12 @@ pub fn run_with(config: &Config, signals: Signals) -> Result<Outcome> {
         }
         None => None,
     };
+    let started = Instant::now();
+    counters.output_records = match runner.pool() {
+        Some(pool) => pool.install(|| output::write(reduced, &spec, sink)),
+        None => output::write(reduced, &spec, sink),
+    }?;
+    counters.phases.push(("output", started.elapsed()));
     if config.stats {
         crate::error::stderr_text(&counters.report());
     }

@@ -2,21 +2,22 @@
 //!
 //! ```text
 //!   slots: Vec<Slot>, a power of two of them, open addressing with linear probing
-//!   ┌───────────────────────────────────────────┐
-//!   │ a: u64 │ b: u64 │ len+1: u64 │ count: u64 │   len <= 16: a, b hold the word's bytes
-//!   └───────────────────────────────────────────┘   len  > 16: a is an offset into the arena
-//!   len+1 = 0: an empty slot                         arena: Vec<u8> = long|words|back|to|back
+//!   ┌──────────────────────────────────────┐
+//!   │ a: u64 │ b: u64 (top byte: tag) │ count │   tag = len+1 <= 16: a, b hold the word's bytes
+//!   └──────────────────────────────────────┘   tag = LONG: a is an offset into the arena
+//!   tag = 0: an empty slot                       arena: Vec<u8> = long|words|back|to|back
 //! ```
 //!
-//! Most words are short, so a word of up to 16 bytes lives in its slot as two little-endian
-//! words: bytes `0..8` in `a` and `8..16` in `b`, zero past the word's end. Together with the
-//! length this determines the word, so comparing is two integer compares, with no pointer to
-//! chase and no `memcmp` call, and the two words are the whole input of the hash (one folded
-//! 64x64->128-bit multiply). A [`Token`] whose buffer has 16 bytes from the word's start gives
-//! the key as two unaligned loads and a mask computed from the length, with no branch on the
-//! length; other words are assembled with a few branches. Longer words are appended to one
-//! arena and hashed with ahash. Every table draws its own seeds (see [`fresh_seeds`]): tables
-//! fill each other in slot order. Looking up a word already present never allocates.
+//! A slot is a [`Slot`], the 24-byte record of `records.rs`: most words are short, so a word of
+//! up to 15 bytes lives in its slot as two little-endian words, bytes `0..8` in `a` and `8..15`
+//! in `b`, zero past the word's end, with the length (plus one) in `b`'s top byte. The pair
+//! determines the word, so comparing is two integer compares, with no pointer to chase and no
+//! `memcmp` call, and the pair is the whole input of the hash (one folded 64x64->128-bit
+//! multiply). A [`Token`] whose buffer has 16 bytes from the word's start gives the key as two
+//! unaligned loads, a mask and a tag looked up by length, with no branch on the length; other
+//! words are assembled with a few branches. Longer words are appended to one arena and hashed
+//! with ahash. Every table draws its own seeds (see [`fresh_seeds`]): tables fill each other
+//! in slot order. Looking up a word already present never allocates.
 //!
 //! Only the lookup costs: profiling the map phase on English text showed the table at two
 //! thirds of the time, most of it in hashing and in `memcmp` on arena keys; with keys inline,
@@ -27,16 +28,18 @@
 //! a second), and the line's address is known from the hash alone, so
 //! [`add_tokens`](CountTable::add_tokens) can ask for the lines of a batch of words before it
 //! looks any of them up. With a vocabulary larger than the cache (n-grams: kjv's 149,000
-//! distinct bigrams take 8 MB of slots) the lookups were waiting on memory for 70% of the map
+//! distinct bigrams take 6 MB of slots) the lookups were waiting on memory for 70% of the map
 //! phase; fetching a batch at once overlaps those waits. The unigram path cannot hold a batch
 //! of tokens (a tokenizer's token lives only as long as its callback), so once the slots pass
 //! 4 MiB it holds the *keys* of the last 16 words instead, each counted 16 words after its slot
 //! was asked for ([`add_token_ahead`](CountTable::add_token_ahead); a vocabulary of a million
 //! words spent 80% of its map phase waiting on the first compare). Linear probing keeps a
-//! word's neighbours in the same or the next line; the table grows at 3/4 full.
+//! word's neighbours in the same or the next line; the table grows at 3/4 full, in place
+//! ([`grow`](CountTable::grow)), and hands its slots over as a list without copying them
+//! ([`into_records`](CountTable::into_records)).
 
 use crate::partition::Partitioner;
-use crate::records::Records;
+use crate::records::{drain_back, inline_key, tag, Records, Slot, EMPTY, INLINE};
 use crate::tokenize::{Token, WINDOW};
 
 /// A count that would not fit in a `u64`.
@@ -44,7 +47,6 @@ use crate::tokenize::{Token, WINDOW};
 #[error("count overflow: the total for one word exceeds 18446744073709551615")]
 pub struct CountOverflow;
 
-const INLINE: usize = WINDOW;
 /// The fewest slots a table that holds anything has.
 const MIN_SLOTS: usize = 16;
 /// How many words ahead [`CountTable::add_tokens`] fetches slots: enough lookups in between to
@@ -60,28 +62,11 @@ const LARGE: usize = 4 << 20;
 /// How many words [`CountTable::add_token_ahead`] holds while their slots are fetched.
 pub const AHEAD_TOKENS: usize = 16;
 
-/// The words [`CountTable::add_token_ahead`] holds, as keys (hash, two key words, length).
+/// The words [`CountTable::add_token_ahead`] holds, as keys (hash and two key words).
 #[derive(Debug, Default)]
 pub struct Ahead {
-    keys: [Option<(u64, u64, u64, usize)>; AHEAD_TOKENS],
+    keys: [Option<(u64, u64, u64)>; AHEAD_TOKENS],
     next: usize,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    a: u64,
-    b: u64,
-    /// The word's length plus one; 0 marks an empty slot.
-    tag: u64,
-    count: u64,
-}
-
-const EMPTY: Slot = Slot { a: 0, b: 0, tag: 0, count: 0 };
-
-impl Slot {
-    fn len(&self) -> usize {
-        (self.tag - 1) as usize
-    }
 }
 
 #[inline(always)]
@@ -89,19 +74,14 @@ fn load8(s: &[u8]) -> u64 {
     u64::from_le_bytes(s[..8].try_into().expect("8 bytes"))
 }
 
-#[inline(always)]
-fn load4(s: &[u8]) -> u64 {
-    u64::from(u32::from_le_bytes(s[..4].try_into().expect("4 bytes")))
-}
-
-/// For each length up to 16, the masks that keep a word's bytes in its two key words: one
-/// load instead of computing two shifted masks (`low_bytes`), which callgrind counted at 15
-/// instructions a token on English text.
-const KEY_MASKS: [[u64; 2]; INLINE + 1] = {
-    let mut masks = [[0u64; 2]; INLINE + 1];
+/// For each length up to [`INLINE`], the masks that keep a word's bytes in its two key words
+/// and the tag that goes with them: one load instead of computing two shifted masks, which
+/// callgrind counted at 15 instructions a token on English text.
+const KEY_MASKS: [[u64; 3]; INLINE + 1] = {
+    let mut masks = [[0u64; 3]; INLINE + 1];
     let mut n = 0;
     while n <= INLINE {
-        masks[n] = [low_bytes(n), low_bytes(n.saturating_sub(8))];
+        masks[n] = [low_bytes(n), low_bytes(n.saturating_sub(8)), tag(n)];
         n += 1;
     }
     masks
@@ -117,41 +97,20 @@ const fn low_bytes(k: usize) -> u64 {
     }
 }
 
-/// The inline form of a word of at most 16 bytes, read from its window.
+/// The key words of a word of at most [`INLINE`] bytes, read from its window.
 #[inline(always)]
 fn window_key(window: &[u8; WINDOW], n: usize) -> (u64, u64) {
-    let [low, high] = KEY_MASKS[n];
-    (load8(window) & low, load8(&window[8..]) & high)
+    let [low, high, tag] = KEY_MASKS[n];
+    (load8(window) & low, load8(&window[8..]) & high | tag)
 }
 
-/// The inline form of a word of at most 16 bytes, for a word without a window: overlapping
-/// loads, shifted so that bytes past the word's end are zero.
-#[inline(always)]
-fn inline_key(w: &[u8]) -> (u64, u64) {
-    let n = w.len();
-    match n {
-        8..=16 => (load8(w), load8(&w[n - 8..]).checked_shr(8 * (16 - n) as u32).unwrap_or(0)),
-        4..=7 => (load4(w) | (load4(&w[n - 4..]) >> (8 * (8 - n))) << 32, 0),
-        1..=3 => (u64::from(w[0]) | u64::from(w[n / 2]) << (8 * (n / 2)) | u64::from(w[n - 1]) << (8 * (n - 1)), 0),
-        _ => (0, 0),
-    }
-}
-
-/// The inline key of a token, by its window when it has one.
+/// The key words of a token of at most [`INLINE`] bytes, by its window when it has one.
 #[inline(always)]
 fn token_key(token: &Token<'_>) -> (u64, u64) {
     match token.window() {
         Some(window) => window_key(window, token.len()),
         None => inline_key(token),
     }
-}
-
-/// Rebuilds the bytes of an inline word into `buf`.
-#[inline]
-fn inline_word(a: u64, b: u64, n: usize, buf: &mut [u8; INLINE]) -> &[u8] {
-    buf[..8].copy_from_slice(&a.to_le_bytes());
-    buf[8..].copy_from_slice(&b.to_le_bytes());
-    &buf[..n]
 }
 
 #[inline(always)]
@@ -161,16 +120,15 @@ fn fold(x: u64, y: u64) -> u64 {
 }
 
 #[inline(always)]
-fn inline_hash(seed: [u64; 2], a: u64, b: u64, n: usize) -> u64 {
-    fold(a ^ seed[0], b ^ seed[1] ^ ((n as u64) << 56))
+fn inline_hash(seed: [u64; 2], a: u64, b: u64) -> u64 {
+    fold(a ^ seed[0], b ^ seed[1])
 }
 
 /// Seeds for a new table's hashes, different for every table. A table filled in the order of
 /// another's slots with the same hash (a reduce fed by `mrwc map`, whose output is in slot
 /// order, or any part of it) gets words that were neighbours there into neighbouring homes,
 /// which turns linear probing quadratic: 200,000 of `mrwc map`'s first output lines took `mrwc
-/// part` 21 s to count with fixed seeds. The order of `--sort none` was never specified. Odd
-/// seeds keep a short word's multiplier (seed ^ length << 56) from ever being zero.
+/// part` 21 s to count with fixed seeds. The order of `--sort none` was never specified.
 fn fresh_seeds() -> [u64; 6] {
     use std::hash::BuildHasher;
     let state = std::collections::hash_map::RandomState::new();
@@ -200,8 +158,6 @@ pub struct CountTable {
     /// The most words the slots take (3/4 of them): one compare per lookup decides growth.
     grow_at: usize,
     arena: Vec<u8>,
-    /// Sum of the lengths of the words held.
-    word_bytes: usize,
     /// The short words' hash seeds (see [`fresh_seeds`]).
     seed: [u64; 2],
     long_hasher: ahash::RandomState,
@@ -222,7 +178,6 @@ impl CountTable {
             used: 0,
             grow_at: 0,
             arena: Vec::new(),
-            word_bytes: 0,
             seed: [seeds[0], seeds[1]],
             long_hasher: ahash::RandomState::with_seeds(seeds[2], seeds[3], seeds[4], seeds[5]),
         };
@@ -245,11 +200,6 @@ impl CountTable {
         self.slots.capacity() * std::mem::size_of::<Slot>() + self.arena.capacity()
     }
 
-    /// Bytes held by the words (inline words count their length).
-    pub fn word_bytes(&self) -> usize {
-        self.word_bytes
-    }
-
     /// Counts one occurrence of `word`: the map side's hot path. It cannot overflow in practice
     /// (it would take 2^64 tokens), so it does not check.
     #[inline]
@@ -266,7 +216,7 @@ impl CountTable {
         let slot = match token.window() {
             Some(window) if n <= INLINE => {
                 let (a, b) = window_key(window, n);
-                self.inline_slot(inline_hash(self.seed, a, b, n), a, b, n)
+                self.inline_slot(inline_hash(self.seed, a, b), a, b)
             }
             _ => self.slot_mut(&token),
         };
@@ -281,43 +231,42 @@ impl CountTable {
     }
 
     /// [`add_token`](Self::add_token) one step behind the fetch of the word's slot: a word of up
-    /// to 16 bytes is held, as its key, in `ahead` while its slot is fetched, and counted once
-    /// [`AHEAD_TOKENS`] later words have been seen (or at [`flush`](Self::flush)). The key is
-    /// the word, so nothing borrowed is kept; longer words are counted at once (counting is
+    /// to [`INLINE`] bytes is held, as its key, in `ahead` while its slot is fetched, and counted
+    /// once [`AHEAD_TOKENS`] later words have been seen (or at [`flush`](Self::flush)). The key
+    /// is the word, so nothing borrowed is kept; longer words are counted at once (counting is
     /// commutative). For the unigram path, whose tokens live only as long as the tokenizer's
     /// callback, where [`add_tokens`](Self::add_tokens) needs them all at once.
     #[inline]
     pub fn add_token_ahead(&mut self, token: Token<'_>, ahead: &mut Ahead) {
-        let n = token.len();
-        if n > INLINE {
+        if token.len() > INLINE {
             return self.add_token(token);
         }
         let (a, b) = token_key(&token);
-        let hash = inline_hash(self.seed, a, b, n);
+        let hash = inline_hash(self.seed, a, b);
         if !self.slots.is_empty() {
             prefetch(&self.slots[self.home(hash)]);
         }
         let i = ahead.next % AHEAD_TOKENS;
         ahead.next += 1;
-        if let Some((hash, a, b, n)) = ahead.keys[i].replace((hash, a, b, n)) {
-            self.count_key(hash, a, b, n);
+        if let Some((hash, a, b)) = ahead.keys[i].replace((hash, a, b)) {
+            self.count_key(hash, a, b);
         }
     }
 
     /// Counts the words [`add_token_ahead`](Self::add_token_ahead) still holds.
     pub fn flush(&mut self, ahead: &mut Ahead) {
         for key in &mut ahead.keys {
-            if let Some((hash, a, b, n)) = key.take() {
-                self.count_key(hash, a, b, n);
+            if let Some((hash, a, b)) = key.take() {
+                self.count_key(hash, a, b);
             }
         }
         ahead.next = 0;
     }
 
     #[inline(always)]
-    fn count_key(&mut self, hash: u64, a: u64, b: u64, n: usize) {
+    fn count_key(&mut self, hash: u64, a: u64, b: u64) {
         self.reserve(1);
-        let slot = self.inline_slot(hash, a, b, n);
+        let slot = self.inline_slot(hash, a, b);
         slot.count = slot.count.wrapping_add(1);
     }
 
@@ -333,7 +282,7 @@ impl CountTable {
             .map(|token| {
                 if token.len() <= INLINE {
                     let (a, b) = token_key(token);
-                    inline_hash(seed, a, b, token.len())
+                    inline_hash(seed, a, b)
                 } else {
                     self.long_hasher.hash_one(&**token)
                 }
@@ -346,10 +295,9 @@ impl CountTable {
             if let Some(&later) = hashes.get(i + AHEAD) {
                 prefetch(&self.slots[self.home(later)]);
             }
-            let n = token.len();
-            let slot = if n <= INLINE {
+            let slot = if token.len() <= INLINE {
                 let (a, b) = token_key(token);
-                self.inline_slot(hash, a, b, n)
+                self.inline_slot(hash, a, b)
             } else {
                 self.long_slot(hash, token)
             };
@@ -373,21 +321,76 @@ impl CountTable {
         }
     }
 
-    /// Moves every word to a table with room for `words` at most 3/4 full.
+    /// Makes the table a power of two of slots that holds `words` at most 3/4 full, in place:
+    /// the slots are reallocated (for a large table the kernel moves its pages, nothing is
+    /// copied) and rehashed from the last cluster down, so the old slots are never alive next
+    /// to the new ones. Copying into a new array had two tables' worth of slots alive at every
+    /// growth: at 10 million words a worker's 384 MB table and its 192 MB predecessor, for each
+    /// worker at about the same time.
+    ///
+    /// Doubling sends a word whose home was `h` to `2h` or `2h + 1`, so the words of a run of
+    /// occupied slots that starts at `s` all go to `2s` or later. Taken from the last run down,
+    /// every slot above the run being moved is final (moved, or empty for good), and the run's
+    /// words are placed by probing only those and the run's own, now empty, slots. Within a run
+    /// the words keep their order, which is the order they were first seen: words seen early
+    /// are the frequent ones, and they stay nearest their homes. (Moving words one at a time
+    /// from the last slot down reversed that order at every growth, and English ran 50% slower.)
+    /// The words of the run at the start of the table (which may have wrapped around the end),
+    /// and any whose probe would wrap, are set aside and placed last.
     #[cold]
     #[inline(never)]
     fn grow(&mut self, words: usize) {
         let size = (words * 4 / 3 + 1).next_power_of_two().max(MIN_SLOTS).max(self.slots.len() * 2);
-        let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
+        let old = self.slots.len();
+        self.slots.reserve_exact(size - old);
+        self.slots.resize(size, EMPTY);
         self.grow_at = size / 4 * 3;
         self.shift = 64 - size.trailing_zeros();
-        let mask = size - 1;
-        for slot in old.into_iter().filter(|s| s.tag != 0) {
-            let mut i = self.home(slot_hash(&slot, &self.arena, self.seed, &self.long_hasher));
-            while self.slots[i].tag != 0 {
-                i = (i + 1) & mask;
+        let take = |slots: &mut [Slot], i: usize| std::mem::replace(&mut slots[i], EMPTY);
+        let mut later = Vec::new();
+        let mut first = 0;
+        while first < old && !self.slots[first].is_empty() {
+            later.push(take(&mut self.slots, first));
+            first += 1;
+        }
+        let mut run = Vec::new();
+        let mut end = old;
+        while end > first {
+            if self.slots[end - 1].is_empty() {
+                end -= 1;
+                continue;
             }
-            self.slots[i] = slot;
+            let mut start = end - 1;
+            while start > first && !self.slots[start - 1].is_empty() {
+                start -= 1;
+            }
+            run.extend((start..end).map(|i| take(&mut self.slots, i)));
+            for slot in run.drain(..) {
+                let mut at = self.home(self.hash_of(&slot));
+                while at < size && !self.slots[at].is_empty() {
+                    at += 1;
+                }
+                match self.slots.get_mut(at) {
+                    Some(free) => *free = slot,
+                    None => later.push(slot),
+                }
+            }
+            end = start;
+        }
+        for slot in later {
+            let mut at = self.home(self.hash_of(&slot));
+            while !self.slots[at].is_empty() {
+                at = (at + 1) & (size - 1);
+            }
+            self.slots[at] = slot;
+        }
+    }
+
+    fn hash_of(&self, s: &Slot) -> u64 {
+        if s.is_long() {
+            self.long_hasher.hash_one(s.word(&self.arena))
+        } else {
+            inline_hash(self.seed, s.a(), s.b())
         }
     }
 
@@ -400,28 +403,26 @@ impl CountTable {
     #[inline(always)]
     fn slot_mut(&mut self, word: &[u8]) -> &mut Slot {
         self.reserve(1);
-        let n = word.len();
-        if n <= INLINE {
+        if word.len() <= INLINE {
             let (a, b) = inline_key(word);
-            return self.inline_slot(inline_hash(self.seed, a, b, n), a, b, n);
+            return self.inline_slot(inline_hash(self.seed, a, b), a, b);
         }
         self.long_slot(self.long_hasher.hash_one(word), word)
     }
 
     /// The slot of a short word, inserted with a zero count if new; room must be reserved.
     #[inline(always)]
-    fn inline_slot(&mut self, hash: u64, a: u64, b: u64, n: usize) -> &mut Slot {
-        let (mask, tag) = (self.slots.len() - 1, n as u64 + 1);
+    fn inline_slot(&mut self, hash: u64, a: u64, b: u64) -> &mut Slot {
+        let mask = self.slots.len() - 1;
         let mut i = self.home(hash);
         loop {
-            let s = self.slots[i];
-            if s.tag == tag && s.a == a && s.b == b {
+            let s = &self.slots[i];
+            if s.a() == a && s.b() == b {
                 return &mut self.slots[i];
             }
-            if s.tag == 0 {
+            if s.is_empty() {
                 self.used += 1;
-                self.word_bytes += n;
-                self.slots[i] = Slot { a, b, tag, count: 0 };
+                self.slots[i] = Slot::from_key(a, b, 0);
                 return &mut self.slots[i];
             }
             i = (i + 1) & mask;
@@ -431,20 +432,72 @@ impl CountTable {
     /// The slot of a word longer than [`INLINE`]; room must be reserved.
     #[inline(never)]
     fn long_slot(&mut self, hash: u64, word: &[u8]) -> &mut Slot {
-        let (mask, tag) = (self.slots.len() - 1, word.len() as u64 + 1);
+        let mask = self.slots.len() - 1;
+        let b = Slot::long(0, word.len(), 0).b();
         let mut i = self.home(hash);
         loop {
-            let s = self.slots[i];
-            if s.tag == tag && &self.arena[s.a as usize..][..word.len()] == word {
+            let s = &self.slots[i];
+            if s.b() == b && s.word(&self.arena) == word {
                 return &mut self.slots[i];
             }
-            if s.tag == 0 {
-                let a = self.arena.len() as u64;
+            if s.is_empty() {
                 self.arena.extend_from_slice(word);
                 self.used += 1;
-                self.word_bytes += word.len();
-                self.slots[i] = Slot { a, b: 0, tag, count: 0 };
+                self.slots[i] = Slot::long(self.arena.len() - word.len(), word.len(), 0);
                 return &mut self.slots[i];
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Takes `word` out of the table, returning its count. The words after it in its cluster
+    /// move back into the hole (backward-shift deletion), so no lookup ever walks past a
+    /// tombstone. A long word's bytes stay in the arena until the table is dropped.
+    pub fn remove(&mut self, word: &[u8]) -> Option<u64> {
+        let mut hole = self.find(word)?;
+        let count = self.slots[hole].count;
+        self.used -= 1;
+        let mask = self.slots.len() - 1;
+        let mut next = hole;
+        loop {
+            next = (next + 1) & mask;
+            let s = self.slots[next];
+            if s.is_empty() {
+                break;
+            }
+            // The word at `next` may fill the hole unless its home lies after the hole (in
+            // probing order) and at or before `next`: it would then be found no more.
+            let home = self.home(self.hash_of(&s));
+            let stays = if hole <= next { hole < home && home <= next } else { hole < home || home <= next };
+            if !stays {
+                self.slots[hole] = s;
+                hole = next;
+            }
+        }
+        self.slots[hole] = EMPTY;
+        Some(count)
+    }
+
+    /// Where `word` is, if it is in the table.
+    fn find(&self, word: &[u8]) -> Option<usize> {
+        if self.used == 0 {
+            return None;
+        }
+        let (hash, a, b) = if word.len() <= INLINE {
+            let (a, b) = inline_key(word);
+            (inline_hash(self.seed, a, b), a, b)
+        } else {
+            (self.long_hasher.hash_one(word), 0, Slot::long(0, word.len(), 0).b())
+        };
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(hash);
+        loop {
+            let s = &self.slots[i];
+            if s.is_empty() {
+                return None;
+            }
+            if s.b() == b && (if s.is_long() { s.word(&self.arena) == word } else { s.a() == a }) {
+                return Some(i);
             }
             i = (i + 1) & mask;
         }
@@ -452,44 +505,37 @@ impl CountTable {
 
     /// Calls `f` with every `(word, count)` pair, in no particular order.
     pub fn for_each(&self, mut f: impl FnMut(&[u8], u64)) {
-        let mut buf = [0u8; INLINE];
-        for s in self.slots.iter().filter(|s| s.tag != 0) {
-            f(slot_word(s, &self.arena, &mut buf), s.count);
+        for s in self.slots.iter().filter(|s| !s.is_empty()) {
+            f(s.word(&self.arena), s.count);
         }
     }
 
-    /// Drains the table into one `Records` per partition (see [`crate::partition`]).
+    /// Drains the table into one `Records` per partition (see [`crate::partition`]), giving
+    /// the slots' memory back as they are moved (see [`drain_back`]). With one partition,
+    /// nothing is moved ([`into_records`](Self::into_records)).
     pub fn into_partitions(self, by: Partitioner) -> Vec<Records> {
         let partitions = by.count();
-        let per = self.used / partitions + 1;
-        let bytes = self.word_bytes() / partitions + 1;
-        let mut out: Vec<Records> = (0..partitions).map(|_| Records::with_capacity(per, bytes)).collect();
-        self.for_each(|word, count| out[by.of(word)].push(word, count));
+        if partitions == 1 {
+            return vec![self.into_records()];
+        }
+        let per = self.used / partitions + self.used / partitions / 8 + 16;
+        let mut out: Vec<Records> = (0..partitions).map(|_| Records::with_capacity(per)).collect();
+        let arena = self.arena;
+        drain_back(self.slots, |s| {
+            if !s.is_empty() {
+                let word = s.word(&arena);
+                out[by.of(word)].push(word, s.count);
+            }
+        });
         out
     }
 
-    /// All records in one list.
+    /// All records in one list: the occupied slots moved down in place, the rest given back.
     pub fn into_records(self) -> Records {
-        self.into_partitions(Partitioner::hash(1)).pop().expect("one partition")
-    }
-}
-
-#[inline]
-fn slot_word<'a>(s: &Slot, arena: &'a [u8], buf: &'a mut [u8; INLINE]) -> &'a [u8] {
-    let n = s.len();
-    if n <= INLINE {
-        inline_word(s.a, s.b, n, buf)
-    } else {
-        &arena[s.a as usize..][..n]
-    }
-}
-
-fn slot_hash(s: &Slot, arena: &[u8], seed: [u64; 2], long_hasher: &ahash::RandomState) -> u64 {
-    let n = s.len();
-    if n <= INLINE {
-        inline_hash(seed, s.a, s.b, n)
-    } else {
-        long_hasher.hash_one(&arena[s.a as usize..][..n])
+        let mut slots = self.slots;
+        slots.retain(|s| !s.is_empty());
+        slots.shrink_to_fit();
+        Records::from_parts(slots, self.arena)
     }
 }
 
@@ -502,7 +548,7 @@ mod tests {
     fn longest_cluster(table: &CountTable) -> usize {
         let (mut longest, mut run) = (0, 0);
         for slot in &table.slots {
-            run = if slot.tag != 0 { run + 1 } else { 0 };
+            run = if slot.is_empty() { 0 } else { run + 1 };
             longest = longest.max(run);
         }
         longest
@@ -540,7 +586,6 @@ mod tests {
         let want: BTreeMap<Vec<u8>, u64> =
             [("", 1), ("a", 3), ("b", 2), ("bb", 1)].iter().map(|(w, c)| (w.as_bytes().to_vec(), *c)).collect();
         assert_eq!(sorted(&t), want);
-        assert_eq!(t.word_bytes(), 4);
     }
 
     #[test]
@@ -655,6 +700,38 @@ mod tests {
         assert_eq!(ahead_table.len(), 150_000);
         assert_eq!(sorted(&ahead_table), sorted(&single));
         assert!(ahead.keys.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn removed_words_are_gone_and_the_rest_still_found() {
+        // Enough words for long clusters, of every form, removed in an order unrelated to the
+        // slots; every word left must still be found, with its count.
+        let words: Vec<Vec<u8>> = (0..20_000u32)
+            .map(|i| "z".repeat(i as usize % 23).into_bytes())
+            .zip(0..)
+            .map(|(mut w, i): (Vec<u8>, u32)| {
+                w.extend_from_slice(i.to_string().as_bytes());
+                w
+            })
+            .collect();
+        let mut t = CountTable::default();
+        let mut want = BTreeMap::new();
+        for (i, w) in words.iter().enumerate() {
+            t.add(w, i as u64 + 1).unwrap();
+            want.insert(w.clone(), i as u64 + 1);
+        }
+        for (i, w) in words.iter().enumerate().filter(|(i, _)| i % 3 != 1) {
+            assert_eq!(t.remove(w), Some(i as u64 + 1));
+            assert_eq!(t.remove(w), None);
+            want.remove(w);
+        }
+        assert_eq!(t.len(), want.len());
+        assert_eq!(sorted(&t), want);
+        for (w, c) in &want {
+            assert_eq!(t.find(w).map(|i| t.slots[i].count), Some(*c), "{w:?}");
+        }
+        assert_eq!(t.remove(b"never counted"), None);
+        assert_eq!(CountTable::default().remove(b"x"), None);
     }
 
     #[test]

@@ -189,7 +189,7 @@ impl Totals {
         self.partitions
             .into_iter()
             .map(|p| {
-                let mut r = Records::with_capacity(p.counts.len(), p.bytes);
+                let mut r = Records::with_capacity(p.counts.len());
                 p.counts.iter().for_each(|(w, c)| r.push(w, *c));
                 r
             })

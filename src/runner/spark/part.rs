@@ -58,7 +58,7 @@ pub fn run(args: &PartArgs) -> Result<()> {
         total_order: false,
     };
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    let written = output::write_part(&records, &spec, &mut out).and_then(|n| out.flush().map(|()| n));
+    let written = output::write_part(records, &spec, &mut out).and_then(|n| out.flush().map(|()| n));
     let written = written.map_err(|e| Error::output("write error", &e))?;
     crate::streaming::counters(args.counters, &[("OUTPUT_RECORDS", written)]);
     Ok(())
