@@ -189,13 +189,6 @@ impl Records {
         self.arena.capacity() + self.items.capacity() * std::mem::size_of::<Slot>()
     }
 
-    /// The records ordered by word bytes (for sorted runs).
-    pub fn sorted_by_word(&self) -> Vec<(&[u8], u64)> {
-        let mut v: Vec<(&[u8], u64)> = self.iter().collect();
-        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        v
-    }
-
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], u64)> + DoubleEndedIterator + '_ {
         self.items.iter().map(|it| (it.word(&self.arena), it.count))
     }

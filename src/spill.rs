@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::error::{Error, Result};
 use crate::owner::{self, Owned};
 use crate::partition::Partitioner;
-use crate::records::Records;
+use crate::records::{Records, SortKey};
 use crate::runfile::{self, Order};
 use crate::table::CountTable;
 
@@ -83,14 +83,15 @@ pub fn write_runs(
 ) -> Result<(Vec<Option<PathBuf>>, SpillStats)> {
     let mut stats = SpillStats { spills: 1, ..SpillStats::default() };
     let mut paths = Vec::with_capacity(lists.len());
-    for (p, records) in lists.into_iter().enumerate() {
+    for (p, mut records) in lists.into_iter().enumerate() {
         if records.is_empty() {
             paths.push(None);
             continue;
         }
         let path = dir.join(name(p));
         stats.records += records.len() as u64;
-        stats.bytes += runfile::write_file(&path, Order::Word, records.sorted_by_word().into_iter())?;
+        records.sort(SortKey::Word, false);
+        stats.bytes += runfile::write_file(&path, Order::Word, records.iter())?;
         paths.push(Some(path));
     }
     Ok((paths, stats))

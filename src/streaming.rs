@@ -32,6 +32,7 @@ use crate::input::{self, WalkOptions};
 use crate::keys::{Keys, Tag, Tally};
 use crate::map::{Boundary, MapSpec, MapWorker};
 use crate::output::{ColumnList, Format, Row};
+use crate::records::SortKey;
 use crate::runfile;
 use crate::spill::Spiller;
 use crate::split::Splitter;
@@ -420,8 +421,9 @@ pub fn reduce(args: &ReduceArgs) -> Result<()> {
 /// Writes `--unsorted`'s totals in key order: from the table, or merged with its spills.
 fn emit_unsorted(table: CountTable, spiller: Spiller, totals: &mut Totals) -> Result<io::Result<()>> {
     if !spiller.spilled() {
-        let records = table.into_records();
-        for (word, count) in records.sorted_by_word() {
+        let mut records = table.into_records();
+        records.sort(SortKey::Word, false);
+        for (word, count) in records.iter() {
             if let Err(e) = totals.emit(word, count) {
                 return Ok(Err(e));
             }

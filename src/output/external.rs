@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::output::{total_order_part, Format, SortOrder};
 use crate::output::{OutputSpec, RecordWriter, Sink};
-use crate::records::Records;
+use crate::records::{Records, SortKey};
 use crate::runfile::{self, Order, RunReader};
 
 /// Carries a library error out through a writer callback that can only return `io::Error`.
@@ -183,7 +183,8 @@ fn stream(
                 top.push(w, c);
                 Ok(true)
             })?;
-            for (word, count) in top.sorted_by_word() {
+            top.sort(SortKey::Word, false);
+            for (word, count) in top.iter() {
                 if !emit(word, count)? {
                     break;
                 }
@@ -206,10 +207,6 @@ fn top_words(runs: &[PathBuf], scratch: &Path, spec: &OutputSpec, n: usize) -> R
     Ok(words)
 }
 
-fn count_order(a: &(&[u8], u64), b: &(&[u8], u64)) -> std::cmp::Ordering {
-    b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0))
-}
-
 /// The external sort by count: see the module doc.
 fn by_count(
     runs: &[PathBuf],
@@ -222,10 +219,9 @@ fn by_count(
     let mut buffer = Records::default();
     let mut sorted: Vec<PathBuf> = Vec::new();
     let flush = |buffer: &mut Records, sorted: &mut Vec<PathBuf>| -> Result<()> {
-        let mut records: Vec<(&[u8], u64)> = buffer.iter().collect();
-        records.sort_unstable_by(count_order);
+        buffer.sort(SortKey::CountThenWord, false);
         let path = scratch.join(runfile::scratch_name("sorted"));
-        runfile::write_file(&path, Order::Count, records.into_iter())?;
+        runfile::write_file(&path, Order::Count, buffer.iter())?;
         sorted.push(path);
         *buffer = Records::default();
         // As for spills: never more than MAX_RUNS sorted runs on disk at once.
@@ -251,9 +247,8 @@ fn by_count(
     let limit = limit.unwrap_or(usize::MAX);
     let mut emitted = 0usize;
     if sorted.is_empty() {
-        let mut records: Vec<(&[u8], u64)> = buffer.iter().collect();
-        records.sort_unstable_by(count_order);
-        for (word, count) in records.into_iter().take(limit) {
+        buffer.sort(SortKey::CountThenWord, false);
+        for (word, count) in buffer.iter().take(limit) {
             if !emit(word, count)? {
                 break;
             }
