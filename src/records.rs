@@ -101,15 +101,18 @@ impl Slot {
     /// Bytewise order of the words of two slots of one arena. Two inline words compare as their
     /// key words read big-endian: zero padding sorts a word before a longer one with the same
     /// bytes and the tag (length + 1) decides between them, as bytewise order does.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn cmp_words(&self, other: &Slot, arena: &[u8]) -> Ordering {
         if self.is_long() || other.is_long() {
-            return self.word(arena).cmp(other.word(arena));
+            return self.cmp_long_words(other, arena);
         }
-        let be = |s: &Slot| {
-            (u64::from_be_bytes(s.key[..8].try_into().unwrap()), u64::from_be_bytes(s.key[8..].try_into().unwrap()))
-        };
-        be(self).cmp(&be(other))
+        u128::from_be_bytes(self.key).cmp(&u128::from_be_bytes(other.key))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn cmp_long_words(&self, other: &Slot, arena: &[u8]) -> Ordering {
+        self.word(arena).cmp(other.word(arena))
     }
 }
 
