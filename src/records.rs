@@ -27,8 +27,8 @@ pub(crate) const INLINE: usize = 15;
 /// The tag of a word kept in the arena.
 const LONG: u8 = 0xFF;
 
-/// Lists are consumed from their end in steps of this many records, each step's memory given
-/// back at once (see [`drain_back`]).
+/// Lists are consumed from their end in steps of at least this many records, each step's memory
+/// given back at once (see [`drain_back`]).
 const DRAIN_STEP: usize = 1 << 16;
 
 /// One record: the word's bytes (inline) or where they are (in an arena), its tag and its
@@ -139,13 +139,15 @@ pub(crate) const fn tag(n: usize) -> u64 {
     (n as u64 + 1) << 56
 }
 
-/// Consumes `items` from its end, calling `f` on each, and gives the memory of every
-/// [`DRAIN_STEP`] items back as it goes: a list or a table being moved into another is never
-/// alive whole next to its copy (with 20 million distinct words, that pair was the job's peak).
-/// Large blocks shrink in place (glibc's `realloc` of a mapped block is an `mremap`).
+/// Consumes `items` from its end, calling `f` on each, and gives the memory of what it has
+/// consumed back every so often: a list or a table being moved into another is never alive whole
+/// next to its copy (with 20 million distinct words, that pair was the job's peak). Large
+/// blocks shrink in place (glibc's `realloc` of a mapped block is an `mremap`); a step is at
+/// least a sixteenth of what is left, so that where `realloc` copies instead, the copies add up
+/// to a few times the list, not to its square.
 pub(crate) fn drain_back<T>(mut items: Vec<T>, mut f: impl FnMut(T)) {
     while !items.is_empty() {
-        let keep = items.len().saturating_sub(DRAIN_STEP);
+        let keep = items.len().saturating_sub(DRAIN_STEP.max(items.len() / 16));
         items.drain(keep..).rev().for_each(&mut f);
         items.shrink_to(keep);
     }
