@@ -190,6 +190,16 @@ pub trait RecordFormat: Sync {
     /// Record number `index` (0, 1, ...).
     fn record(&self, out: &mut dyn Write, index: u64, row: &Row, columns: &[Column]) -> io::Result<()>;
 
+    /// A record of the plain `word`, `count` columns appended to `line`, as [`record`] would
+    /// write it, for a format whose such records do not depend on their index; `false` when the
+    /// format has no such form. The writer then makes one write per record instead of one per
+    /// field: 20 million records spent 0.4 s in four dynamic writes each.
+    ///
+    /// [`record`]: RecordFormat::record
+    fn word_count_line(&self, _line: &mut Vec<u8>, _word: &[u8], _count: u64) -> bool {
+        false
+    }
+
     /// What comes after the last of `records` records.
     fn footer(&self, _out: &mut dyn Write, _records: u64) -> io::Result<()> {
         Ok(())
@@ -213,16 +223,29 @@ pub struct RecordWriter<'c, W: Write> {
     format: &'static dyn RecordFormat,
     columns: &'c [Column],
     records: u64,
+    /// One record being assembled (see [`RecordFormat::word_count_line`]).
+    line: Vec<u8>,
 }
+
+/// Words up to this long are written through [`RecordFormat::word_count_line`]; the line buffer
+/// never holds more.
+const LINE_WORD_MAX: usize = 4096;
 
 impl<'c, W: Write> RecordWriter<'c, W> {
     pub fn new(mut out: W, format: Format, columns: &'c [Column]) -> io::Result<RecordWriter<'c, W>> {
         let format = format.get();
         format.header(&mut out, columns)?;
-        Ok(RecordWriter { out, format, columns, records: 0 })
+        Ok(RecordWriter { out, format, columns, records: 0, line: Vec::new() })
     }
 
     pub fn write(&mut self, word: &[u8], count: u64) -> io::Result<()> {
+        if self.columns == WORD_COUNT && word.len() <= LINE_WORD_MAX {
+            self.line.clear();
+            if self.format.word_count_line(&mut self.line, word, count) {
+                self.records += 1;
+                return self.out.write_all(&self.line);
+            }
+        }
         self.write_row(&Row::of(word, count))
     }
 
@@ -240,8 +263,12 @@ impl<'c, W: Write> RecordWriter<'c, W> {
     }
 }
 
-pub(crate) fn write_u64(out: &mut (impl Write + ?Sized), mut n: u64) -> io::Result<()> {
-    let mut buf = [0u8; 20];
+pub(crate) fn write_u64(out: &mut (impl Write + ?Sized), n: u64) -> io::Result<()> {
+    out.write_all(decimal(n, &mut [0u8; 20]))
+}
+
+/// The decimal digits of `n`, written at the end of `buf`.
+pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -251,7 +278,7 @@ pub(crate) fn write_u64(out: &mut (impl Write + ?Sized), mut n: u64) -> io::Resu
             break;
         }
     }
-    out.write_all(&buf[i..])
+    &buf[i..]
 }
 
 /// Writes `word` as a JSON string. With `ascii_only`, behaves as Python's `json.dumps`
@@ -317,6 +344,31 @@ mod tests {
     #[test]
     fn tsv() {
         assert_eq!(render(Format::Tsv, SAMPLE), "the\t3\ncafé\t2\na,\"b\"\t1\n");
+    }
+
+    #[test]
+    fn word_count_lines_are_the_records_bytes() {
+        // Every format that has the one-write form writes the bytes of its field-by-field form,
+        // for words that are empty, not UTF-8, hold tabs and quotes, or pass the line limit.
+        let long = vec![b'x'; LINE_WORD_MAX + 1];
+        let words: [&[u8]; 6] = [b"", b"the", b"\xff\xfe\0", b"a\tb\"c", "中文".as_bytes(), &long];
+        let formats = [Format::Tsv, Format::Csv, Format::Json, Format::Jsonl, Format::Mrjob, Format::Uniq];
+        let mut with_lines = 0;
+        for format in formats {
+            for (i, word) in words.iter().enumerate() {
+                for count in [0, 1, 9, 10, 4096, u64::MAX] {
+                    let mut line = Vec::new();
+                    if !format.get().word_count_line(&mut line, word, count) {
+                        continue;
+                    }
+                    with_lines += 1;
+                    let mut record = Vec::new();
+                    format.get().record(&mut record, i as u64, &Row::of(word, count), WORD_COUNT).unwrap();
+                    assert_eq!(line, record, "{format:?} {word:?} {count}");
+                }
+            }
+        }
+        assert!(with_lines > 0, "no format writes one line");
     }
 
     #[test]

@@ -17,4 +17,12 @@ impl RecordFormat for Tsv {
         }
         out.write_all(b"\n")
     }
+
+    fn word_count_line(&self, line: &mut Vec<u8>, word: &[u8], count: u64) -> bool {
+        line.extend_from_slice(word);
+        line.push(b'\t');
+        line.extend_from_slice(super::decimal(count, &mut [0u8; 20]));
+        line.push(b'\n');
+        true
+    }
 }
