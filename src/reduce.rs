@@ -1,9 +1,9 @@
 //! Reduce: merging the lists of one partition into one list with unique words.
 //!
 //! Every list of a partition holds unique words already (each came from one combiner), so a
-//! partition fed by a single map worker needs no work at all. Otherwise the lists are summed in
-//! a table sized for the largest of them. A sum that would overflow a `u64` is an error, never
-//! a wrapped number.
+//! partition fed by a single map worker needs no work at all. Otherwise the largest list is
+//! kept as it is and the others are summed into it through a table (see [`reduce_partition`]).
+//! A sum that would overflow a `u64` is an error, never a wrapped number.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
