@@ -1,4 +1,4 @@
-//! Records: an owned list of `(word, count)` pairs, and [`Slot`], the 24-byte form one record
+//! Records: an owned list of `(word, count)` pairs, and `Slot`, the 24-byte form one record
 //! takes both here and in the counting table.
 //!
 //! This is the currency between stages: a combiner's table is drained into one `Records` per
@@ -181,6 +181,16 @@ impl Records {
         self.items.push(item);
     }
 
+    /// Appends the record of a slot of another table or list, whose long words are in `arena`:
+    /// an inline word's slot is copied as it is.
+    pub(crate) fn push_slot(&mut self, slot: Slot, arena: &[u8]) {
+        if slot.is_long() {
+            self.push(slot.word(arena), slot.count);
+        } else {
+            self.items.push(slot);
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.items.len()
     }
@@ -204,7 +214,7 @@ impl Records {
         (it.word(&self.arena), it.count)
     }
 
-    /// Consumes the list from its end, giving its memory back as it goes (see [`drain_back`]).
+    /// Consumes the list from its end, giving its memory back as it goes (see `drain_back`).
     pub fn drain(self, mut f: impl FnMut(&[u8], u64)) {
         let arena = self.arena;
         drain_back(self.items, |it| f(it.word(&arena), it.count));
@@ -239,7 +249,7 @@ impl Records {
     }
 
     /// Orders the records in place, on rayon's threads when `parallel`. Records are moved, not
-    /// keys: two inline words compare as integers ([`Slot::cmp_words`]).
+    /// keys: two inline words compare as integers (`Slot::cmp_words`).
     pub fn sort(&mut self, by: SortKey, parallel: bool) {
         use rayon::slice::ParallelSliceMut;
         let cmp = by.comparator(&self.arena);

@@ -8,7 +8,7 @@
 //!   tag = 0: an empty slot                       arena: Vec<u8> = long|words|back|to|back
 //! ```
 //!
-//! A slot is a [`Slot`], the 24-byte record of `records.rs`: most words are short, so a word of
+//! A slot is a `Slot`, the 24-byte record of `records.rs`: most words are short, so a word of
 //! up to 15 bytes lives in its slot as two little-endian words, bytes `0..8` in `a` and `8..15`
 //! in `b`, zero past the word's end, with the length (plus one) in `b`'s top byte. The pair
 //! determines the word, so comparing is two integer compares, with no pointer to chase and no
@@ -35,7 +35,7 @@
 //! was asked for ([`add_token_ahead`](CountTable::add_token_ahead); a vocabulary of a million
 //! words spent 80% of its map phase waiting on the first compare). Linear probing keeps a
 //! word's neighbours in the same or the next line; the table grows at 3/4 full, in place
-//! ([`grow`](CountTable::grow)), and hands its slots over as a list without copying them
+//! (`CountTable::grow`), and hands its slots over as a list without copying them
 //! ([`into_records`](CountTable::into_records)).
 
 use crate::partition::Partitioner;
@@ -231,7 +231,7 @@ impl CountTable {
     }
 
     /// [`add_token`](Self::add_token) one step behind the fetch of the word's slot: a word of up
-    /// to [`INLINE`] bytes is held, as its key, in `ahead` while its slot is fetched, and counted
+    /// to `INLINE` (15) bytes is held, as its key, in `ahead` while its slot is fetched, and counted
     /// once [`AHEAD_TOKENS`] later words have been seen (or at [`flush`](Self::flush)). The key
     /// is the word, so nothing borrowed is kept; longer words are counted at once (counting is
     /// commutative). For the unigram path, whose tokens live only as long as the tokenizer's
@@ -511,7 +511,7 @@ impl CountTable {
     }
 
     /// Drains the table into one `Records` per partition (see [`crate::partition`]), giving
-    /// the slots' memory back as they are moved (see [`drain_back`]). With one partition,
+    /// the slots' memory back as they are moved (see `drain_back`). With one partition,
     /// nothing is moved ([`into_records`](Self::into_records)).
     pub fn into_partitions(self, by: Partitioner) -> Vec<Records> {
         let partitions = by.count();
@@ -525,8 +525,7 @@ impl CountTable {
         let arena = self.arena;
         drain_back(self.slots, |s| {
             if !s.is_empty() {
-                let word = s.word(&arena);
-                out[by.of(word)].push(word, s.count);
+                out[by.of(s.word(&arena))].push_slot(s, &arena);
             }
         });
         out
