@@ -325,7 +325,7 @@ impl CountTable {
     /// the slots are reallocated (for a large table the kernel moves its pages, nothing is
     /// copied) and rehashed from the last cluster down, so the old slots are never alive next
     /// to the new ones. Copying into a new array had two tables' worth of slots alive at every
-    /// growth: at 10 million words a worker's 384 MB table and its 192 MB predecessor, for each
+    /// growth: at 10 million words a worker's 384 MiB table and its 192 MiB predecessor, for each
     /// worker at about the same time.
     ///
     /// Doubling sends a word whose home was `h` to `2h` or `2h + 1`, so the words of a run of
