@@ -214,6 +214,16 @@ impl Records {
         (it.word(&self.arena), it.count)
     }
 
+    /// Asks the CPU for the bytes of record `i`'s word when it is in the arena (an inline word
+    /// is in the record itself, read in order).
+    #[inline]
+    pub fn prefetch_long_word(&self, i: usize) {
+        let it = &self.items[i];
+        if it.is_long() {
+            crate::table::prefetch(it.word(&self.arena).as_ptr());
+        }
+    }
+
     /// Consumes the list from its end, giving its memory back as it goes (see `drain_back`).
     pub fn drain(self, mut f: impl FnMut(&[u8], u64)) {
         let arena = self.arena;
