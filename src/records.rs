@@ -153,6 +153,19 @@ pub(crate) fn drain_back<T>(mut items: Vec<T>, mut f: impl FnMut(T)) {
     }
 }
 
+/// Asks the CPU to bring the cache line at `at` in; only a hint, it never faults.
+#[inline(always)]
+pub(crate) fn prefetch<T>(at: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint: it reads nothing architecturally and cannot fault, and SSE
+    // is part of every x86_64 target.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
+}
+
 /// A list of `(word, count)` records.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Records {
@@ -220,7 +233,7 @@ impl Records {
     pub fn prefetch_long_word(&self, i: usize) {
         let it = &self.items[i];
         if it.is_long() {
-            crate::table::prefetch(it.word(&self.arena).as_ptr());
+            prefetch(it.word(&self.arena).as_ptr());
         }
     }
 

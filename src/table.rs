@@ -39,7 +39,7 @@
 //! ([`into_records`](CountTable::into_records)).
 
 use crate::partition::Partitioner;
-use crate::records::{drain_back, inline_key, tag, Records, Slot, EMPTY, INLINE};
+use crate::records::{drain_back, inline_key, prefetch, tag, Records, Slot, EMPTY, INLINE};
 use crate::tokenize::{Token, WINDOW};
 
 /// A count that would not fit in a `u64`.
@@ -133,19 +133,6 @@ fn fresh_seeds() -> [u64; 6] {
     use std::hash::BuildHasher;
     let state = std::collections::hash_map::RandomState::new();
     std::array::from_fn(|i| state.hash_one(i) | 1)
-}
-
-/// Asks the CPU to bring the cache line at `at` in; only a hint, it never faults.
-#[inline(always)]
-pub(crate) fn prefetch<T>(at: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint: it reads nothing architecturally and cannot fault, and SSE
-    // is part of every x86_64 target.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = at;
 }
 
 pub struct CountTable {
