@@ -174,13 +174,30 @@ pub(crate) fn case_mapped_runs(
 ) {
     let segment = &text[pos..end];
     let lowers = case.lowers_ascii();
+    // The run callbacks are forced inline so that `emit` (which the caller may force inline,
+    // see `MapWorker::map`) ends up in the scan loop rather than behind a call per word.
     if !ascii || (lowers && segment.len() > LOWERED_MAX) {
-        for_each_run::<true>(segment, member, |s, e, flags| emit(case.apply(Token::at(text, pos + s, pos + e), flags)));
+        for_each_run::<true>(
+            segment,
+            member,
+            #[inline(always)]
+            |s, e, flags| emit(case.apply(Token::at(text, pos + s, pos + e), flags)),
+        );
     } else if lowers {
         let lowered = lowered.lower(segment);
-        for_each_run::<false>(segment, member, |s, e, _| emit(Token::at(lowered, s, e)));
+        for_each_run::<false>(
+            segment,
+            member,
+            #[inline(always)]
+            |s, e, _| emit(Token::at(lowered, s, e)),
+        );
     } else {
-        for_each_run::<false>(segment, member, |s, e, _| emit(Token::at(text, pos + s, pos + e)));
+        for_each_run::<false>(
+            segment,
+            member,
+            #[inline(always)]
+            |s, e, _| emit(Token::at(text, pos + s, pos + e)),
+        );
     }
 }
 
