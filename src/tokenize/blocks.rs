@@ -128,28 +128,38 @@ pub(crate) fn for_each_run<const FLAGS: bool>(
             }
             f
         };
-        loop {
-            if let Some(start) = pending {
-                let from = start.saturating_sub(base) as u32;
-                if ends == 0 {
-                    if FLAGS {
-                        pending_flags |= flag_of(!below(from));
-                    }
-                    break;
+        // A run still open from an earlier block ends at this block's first end (if any);
+        // after it, starts and ends alternate, so each start pairs with the next end, and only
+        // the block's last start may lack one (its run goes on into the next block).
+        if let Some(start) = pending {
+            if ends == 0 {
+                if FLAGS {
+                    pending_flags |= flag_of(!0);
                 }
-                let e = ends.trailing_zeros();
-                ends &= ends - 1;
-                let flags = if FLAGS { pending_flags | flag_of(below(e) & !below(from)) } else { 0 };
-                emit(start, base + e as usize, flags);
-                pending = None;
-                pending_flags = 0;
-            } else {
-                if starts == 0 {
-                    break;
-                }
-                pending = Some(base + starts.trailing_zeros() as usize);
-                starts &= starts - 1;
+                base += 64;
+                continue;
             }
+            let e = ends.trailing_zeros();
+            ends &= ends - 1;
+            let flags = if FLAGS { pending_flags | flag_of(below(e)) } else { 0 };
+            emit(start, base + e as usize, flags);
+            pending = None;
+            pending_flags = 0;
+        }
+        while starts != 0 {
+            let s = starts.trailing_zeros();
+            starts &= starts - 1;
+            if ends == 0 {
+                pending = Some(base + s as usize);
+                if FLAGS {
+                    pending_flags = flag_of(!below(s));
+                }
+                break;
+            }
+            let e = ends.trailing_zeros();
+            ends &= ends - 1;
+            let flags = if FLAGS { flag_of(below(e) & !below(s)) } else { 0 };
+            emit(base + s as usize, base + e as usize, flags);
         }
         base += 64;
     }
@@ -259,6 +269,35 @@ mod tests {
         for_each_run::<false>(text, |b, _| !b.space, |s, e, f| plain.push((s, e, f)));
         let flagged: Vec<_> = runs(text).into_iter().map(|(s, e, _)| (s, e, 0)).collect();
         assert_eq!(plain, flagged);
+    }
+
+    proptest::proptest! {
+        /// Runs of every length and position, across block edges, with and without flags,
+        /// against a byte-by-byte scan.
+        #[test]
+        fn runs_match_a_byte_by_byte_scan(text in proptest::collection::vec(
+            proptest::sample::select(vec![b' ', b'\n', b'a', b'z', b'A', 0xc3]), 0..400)) {
+            let mut want = Vec::new();
+            let mut k = 0;
+            while k < text.len() {
+                if text[k].is_ascii_whitespace() {
+                    k += 1;
+                    continue;
+                }
+                let start = k;
+                let mut flags = 0;
+                while k < text.len() && !text[k].is_ascii_whitespace() {
+                    flags |= class::of(text[k]) & (class::UPPER | class::NON_ASCII);
+                    k += 1;
+                }
+                want.push((start, k, flags));
+            }
+            proptest::prop_assert_eq!(runs(&text), want.clone());
+            let mut plain = Vec::new();
+            for_each_run::<false>(&text, |b, _| !b.space, |s, e, f| plain.push((s, e, f)));
+            let unflagged: Vec<_> = want.iter().map(|&(s, e, _)| (s, e, 0)).collect();
+            proptest::prop_assert_eq!(plain, unflagged);
+        }
     }
 
     #[test]
