@@ -34,7 +34,11 @@
 //! 4 MiB it holds the *keys* of the last 16 words instead, each counted 16 words after its slot
 //! was asked for ([`add_token_ahead`](CountTable::add_token_ahead); a vocabulary of a million
 //! words spent 80% of its map phase waiting on the first compare). Linear probing keeps a
-//! word's neighbours in the same or the next line; the table grows at 3/4 full, in place
+//! word's neighbours in the same or the next line, and a word found away from its home slot
+//! trades places with the word there when it has been counted at least as often
+//! (`CountTable::promote`): the frequent words end up found at the first compare, which
+//! mispredicts less (callgrind's branch model, 4 MB of kjv: 153,000 -> 95,000 lookups that
+//! went past their home slot). The table grows at 3/4 full, in place
 //! (`CountTable::grow`), and hands its slots over as a list without copying them
 //! ([`into_records`](CountTable::into_records)).
 
@@ -401,10 +405,14 @@ impl CountTable {
     #[inline(always)]
     fn inline_slot(&mut self, hash: u64, a: u64, b: u64) -> &mut Slot {
         let mask = self.slots.len() - 1;
-        let mut i = self.home(hash);
+        let home = self.home(hash);
+        let mut i = home;
         loop {
             let s = &self.slots[i];
             if s.a() == a && s.b() == b {
+                if i != home {
+                    return self.promote(home, i);
+                }
                 return &mut self.slots[i];
             }
             if s.is_empty() {
@@ -414,6 +422,19 @@ impl CountTable {
             }
             i = (i + 1) & mask;
         }
+    }
+
+    /// The slot at `found`, a word found away from its home slot `home`, moved home first
+    /// when it has been counted at least as often as the word there. Any two words may trade
+    /// those places: every slot between either word's home and `found` is occupied, so both
+    /// are still found by probing from their homes.
+    #[inline(never)]
+    fn promote(&mut self, home: usize, found: usize) -> &mut Slot {
+        if self.slots[found].count >= self.slots[home].count {
+            self.slots.swap(home, found);
+            return &mut self.slots[home];
+        }
+        &mut self.slots[found]
     }
 
     /// The slot of a word longer than [`INLINE`]; room must be reserved.
@@ -557,6 +578,32 @@ mod tests {
             sink.add(word, count).unwrap();
         }
         assert!(longest_cluster(&sink) < 200, "a run of {} occupied slots", longest_cluster(&sink));
+    }
+
+    #[test]
+    fn a_word_counted_more_often_moves_into_its_home_slot() {
+        // Rare words first, so that without promotion the frequent ones, seen last, would wait
+        // behind them in their clusters.
+        let mut table = CountTable::default();
+        let word = |i: usize| format!("w{i}");
+        let mut want = BTreeMap::new();
+        for round in 0..40 {
+            for i in (0..3000).filter(|i| i % 40 >= round) {
+                table.add_one(word(i).as_bytes());
+                *want.entry(word(i).into_bytes()).or_insert(0) += 1;
+            }
+        }
+        assert_eq!(sorted(&table), want);
+        let mut away = 0;
+        for (at, slot) in table.slots.iter().enumerate().filter(|(_, s)| !s.is_empty()) {
+            let home = table.home(table.hash_of(slot));
+            if home != at {
+                away += 1;
+                // The word at home may have been counted once more since this one last came by.
+                assert!(slot.count <= table.slots[home].count + 1, "slot {at}: a word seen more often than its home's");
+            }
+        }
+        assert!(away > 100, "only {away} words away from home: the test has no collisions to look at");
     }
 
     fn sorted(table: &CountTable) -> BTreeMap<Vec<u8>, u64> {
