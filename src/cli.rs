@@ -48,9 +48,9 @@ pub enum Command {
     /// Write a reproducible synthetic corpus: lines of words drawn from a Zipf distribution
     /// over a generated vocabulary. The same arguments give the same bytes on every machine.
     Gen(GenArgs),
-    /// Hadoop Streaming mapper: text on stdin, word<TAB>count lines on stdout (combined).
+    /// Hadoop Streaming mapper: text on stdin, `word<TAB>count` lines on stdout (combined).
     Map(crate::streaming::MapArgs),
-    /// Hadoop Streaming reducer or combiner: word<TAB>count lines in, summed per word out.
+    /// Hadoop Streaming reducer or combiner: `word<TAB>count` lines in, summed per word out.
     Reduce(crate::streaming::ReduceArgs),
     /// Remove what runs killed outright (SIGKILL, a crash, a power cut) left in DIR: work
     /// directories `mrwc-job-*`, output staging directories `.mrwc-out-*` and `-o` temp files

@@ -37,7 +37,7 @@ pub struct Config {
     pub sort: SortOrder,
     pub top: Option<usize>,
     pub min_count: u64,
-    /// `--total-order`: part files cut by word ranges (see [`OutputSpec::total_order`]).
+    /// `--total-order`: part files cut by word ranges (see `OutputSpec::total_order`).
     pub total_order: bool,
     pub format: Format,
     /// The output's columns (`--columns`, or what `--by-file` and `--df` add).

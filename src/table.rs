@@ -16,7 +16,7 @@
 //! multiply). A [`Token`] whose buffer has 16 bytes from the word's start gives the key as two
 //! unaligned loads, a mask and a tag looked up by length, with no branch on the length; other
 //! words are assembled with a few branches. Longer words are appended to one arena and hashed
-//! with ahash. Every table draws its own seeds (see [`fresh_seeds`]): tables fill each other
+//! with ahash. Every table draws its own seeds (see `fresh_seeds`): tables fill each other
 //! in slot order. Looking up a word already present never allocates.
 //!
 //! Only the lookup costs: profiling the map phase on English text showed the table at two
@@ -149,7 +149,7 @@ pub struct CountTable {
     /// The most words the slots take (3/4 of them): one compare per lookup decides growth.
     grow_at: usize,
     arena: Vec<u8>,
-    /// The short words' hash seeds (see [`fresh_seeds`]).
+    /// The short words' hash seeds (see `fresh_seeds`).
     seed: [u64; 2],
     long_hasher: ahash::RandomState,
 }

@@ -8,7 +8,7 @@
 //! paths registered with [`register_cleanup`], and exits with status 2 (an input error).
 //!
 //! Messages and cleanup paths are leaked on purpose: the handler may read them at any moment,
-//! so they are never freed. There are at most [`SLOTS`] of each; past that, a mapping gets the
+//! so they are never freed. There are at most `SLOTS` of each; past that, a mapping gets the
 //! generic message.
 
 use std::ffi::CString;

@@ -171,7 +171,7 @@ fn write_records_of(partitions: Vec<Records>, spec: &OutputSpec, sink: Sink) -> 
 }
 
 /// One partition's records as `--output-dir` writes its part file, without `--top` (a global
-/// choice, made before: see [`arrange_by_partition`]); returns the records written. Spark's
+/// choice, made before: see `arrange_by_partition`); returns the records written. Spark's
 /// executors write their part files through it (`mrwc part`), so a part written on a cluster
 /// has the bytes of one written here.
 pub fn write_part(mut records: Records, spec: &OutputSpec, out: &mut dyn std::io::Write) -> std::io::Result<u64> {

@@ -28,7 +28,7 @@ impl WordMapper {
         WordMapper { case, normalize, scratch: Vec::with_capacity(64), chars: String::new() }
     }
 
-    /// The word after normalization and case mapping. `flags` is the OR of [`class::of`] over
+    /// The word after normalization and case mapping. `flags` is the OR of `class::of` over
     /// the word's bytes.
     #[inline]
     pub fn apply<'a>(&'a mut self, word: Token<'a>, flags: u8) -> Token<'a> {
@@ -66,7 +66,7 @@ impl WordMapper {
     }
 
     /// Whether ASCII capitals change (they do under `lower` and `fold`): tokenizers that scan
-    /// ASCII text lower it up front, in [`Lowered`], instead of word by word.
+    /// ASCII text lower it up front, in `Lowered`, instead of word by word.
     #[inline]
     pub fn lowers_ascii(&self) -> bool {
         self.case != Case::Keep

@@ -10,7 +10,7 @@
 //! tokenizer may keep scratch buffers (for case mapping) without locking.
 //!
 //! Adding a tokenizer touches this folder only: its file, its [`TokenizerKind`] variant and its
-//! arm in [`with_tokenizer`].
+//! arm in `with_tokenizer!`.
 
 mod blocks;
 mod case;
@@ -31,7 +31,7 @@ pub use whitespace::Whitespace;
 pub use words::Words;
 
 /// The tokenizers, as `--tokenizer` names them. Adding one is a file here, a variant, and its
-/// arm in [`with_tokenizer`].
+/// arm in `with_tokenizer!`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TokenizerKind {
     /// Runs of Unicode letters, marks, numbers and `_`, with inner apostrophes (don't); a change

@@ -39,7 +39,7 @@ use clap::ValueEnum;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// word<TAB>count
+    /// `word<TAB>count`
     Tsv,
     /// RFC 4180, with a `word,count` header and CRLF line ends.
     Csv,

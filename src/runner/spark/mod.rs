@@ -78,7 +78,7 @@ pub const RUNNER: Registration = Registration {
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Runner spark")]
 pub struct SparkArgs {
-    /// The master URL (default local[N], N = --jobs); local masters bind to 127.0.0.1.
+    /// The master URL (default `local[N]`, N = --jobs); local masters bind to 127.0.0.1.
     #[arg(long, value_name = "URL")]
     pub spark_master: Option<String>,
     /// The spark-submit to run (default: $SPARK_HOME/bin/spark-submit, then PATH).
