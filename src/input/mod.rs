@@ -208,7 +208,7 @@ pub struct MappedFile {
 /// The mapped pages are given back a window of this many bytes at a time, once every byte of
 /// the window has been counted. Each `MADV_DONTNEED` with two threads running makes the
 /// kernel interrupt the other core to flush its TLB; per 1 MiB chunk, that cost kjv x10 about
-/// 4% of its time on 2 cores. A window's pages stay resident until all of it is counted, so
+/// 2% of its time on 2 cores. A window's pages stay resident until all of it is counted, so
 /// a mapped input adds at most a few windows to the resident memory.
 const RELEASE_WINDOW: usize = 8 << 20;
 
